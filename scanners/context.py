@@ -1,0 +1,424 @@
+"""`RepoContext`: one checkout, analysed lazily and once, shared by every rule.
+
+The checkout is untrusted input. Nothing here executes it; symlinks that leave the checkout
+are never followed; unreadable, binary, huge or undecodable files become notes instead of
+crashes.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from scanners.deps import Requirement, parse_requirements
+
+# Folders that never hold app code.
+EXCLUDED_DIRS = frozenset(
+    {".venv", "venv", "env", ".env", "node_modules", "vendor", "vendored", "third_party",
+     "site-packages", "__pycache__", ".git", ".tox", ".nox", "build", "dist", "migrations",
+     "alembic", "tests", "test"}
+)
+LAYER_ALIASES: dict[str, tuple[str, ...]] = {
+    "routes": ("api/routes", "routes", "routers", "endpoints"),
+    "services": ("services",),
+    "repositories": ("repositories", "crud"),
+    "models": ("models",),
+    "schemas": ("schemas",),
+    "core": ("core",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Resource limits for reading an untrusted checkout."""
+
+    max_file_bytes: int = 2 * 1024 * 1024
+    max_files: int = 100_000
+    max_ast_depth: int = 500  # deeper trees are refused before the parser recurses
+
+
+@dataclass(slots=True)
+class PyModule:
+    """One Python file of the checkout, parsed once."""
+
+    path: str  # repository-relative, posix
+    source: str | None
+    tree: ast.Module | None
+    error: str | None = None
+    error_line: int | None = None
+    lines: int = 0
+
+    @property
+    def stem(self) -> str:
+        """File name without `.py`."""
+        return PurePosixPath(self.path).stem
+
+
+@dataclass(slots=True)
+class Note:
+    """A file the engine skipped or could not read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class RepoContext:
+    """Lazy analyses of one checkout at `root`; `project_dir` overrides root detection."""
+
+    root: Path
+    project_dir: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    notes: list[Note] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+        self._text_cache: dict[str, str | None] = {}
+        self._parse_errors: dict[str, str] = {}
+
+    # ----- file index -------------------------------------------------------------------
+    @cached_property
+    def files(self) -> list[str]:
+        """Tracked files (git) or every regular file (plain folder), posix, sorted."""
+        names = self._git_ls_files()
+        if names is None:
+            names = list(self._walk())
+        if len(names) > self.limits.max_files:
+            self.notes.append(
+                Note(".", f"{len(names)} files: only the first {self.limits.max_files} are read")
+            )
+            names = names[: self.limits.max_files]
+        return sorted(names)
+
+    @cached_property
+    def file_set(self) -> frozenset[str]:
+        """`files` as a set, for membership tests."""
+        return frozenset(self.files)
+
+    def _git_ls_files(self) -> list[str] | None:
+        if not (self.root / ".git").exists():
+            return None
+        try:
+            out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                ["git", "-c", "core.fsmonitor=false", "ls-files", "-z"],  # noqa: S607
+                cwd=self.root,
+                capture_output=True,
+                timeout=60,
+                check=True,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return [
+            name for name in out.decode("utf-8", "surrogateescape").split("\0")
+            if name and self._is_regular(name)
+        ]
+
+    def _walk(self) -> Iterator[str]:
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames[:] = [d for d in dirnames if d != ".git"]
+            rel_dir = Path(dirpath).relative_to(self.root)
+            for name in filenames:
+                rel = (rel_dir / name).as_posix()
+                if self._is_regular(rel):
+                    yield rel
+
+    def _is_regular(self, rel: str) -> bool:
+        """A real file inside the checkout: symlinks only when they stay inside it."""
+        path = self.root / rel
+        try:
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(self.root) or not target.is_file():
+                    self.notes.append(Note(rel, "symlink pointing outside the checkout: ignored"))
+                    return False
+                return True
+            return path.is_file()
+        except (OSError, RuntimeError):  # RuntimeError: symlink loop
+            self.notes.append(Note(rel, "unreadable path: ignored"))
+            return False
+
+    def exists(self, rel: str) -> bool:
+        """Whether a tracked file exists at a repository-relative path."""
+        return rel in self.file_set
+
+    def dir_exists(self, rel: str) -> bool:
+        """Whether any tracked file sits below a repository-relative folder."""
+        prefix = rel.rstrip("/") + "/"
+        return any(name.startswith(prefix) for name in self.files)
+
+    def read_bytes(self, rel: str) -> bytes | None:
+        """Contents of a tracked file, or None when missing, too large or unreadable."""
+        if rel not in self.file_set:
+            return None
+        path = self.root / rel
+        try:
+            size = path.stat().st_size
+            if size > self.limits.max_file_bytes:
+                self.notes.append(Note(rel, f"{size} bytes: larger than the read limit"))
+                return None
+            return path.read_bytes()
+        except OSError as exc:
+            self.notes.append(Note(rel, f"unreadable: {exc.strerror}"))
+            return None
+
+    def read_text(self, rel: str) -> str | None:
+        """Text of a tracked file; None for missing, binary, huge or undecodable files."""
+        cache = self._text_cache
+        if rel in cache:
+            return cache[rel]
+        data = self.read_bytes(rel)
+        text: str | None = None
+        if data is not None:
+            if b"\0" in data[:8192]:
+                self.notes.append(Note(rel, "binary file: skipped"))
+            else:
+                try:
+                    text = data.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    text = data.decode("latin-1")
+                    self.notes.append(Note(rel, "not UTF-8: read as Latin-1"))
+        cache[rel] = text
+        return text
+
+    # ----- project root -----------------------------------------------------------------
+    @cached_property
+    def project_rel(self) -> str:
+        """Repository-relative project root ('' for the repository root)."""
+        if self.project_dir is not None:
+            return self.project_dir.strip("/").removeprefix("./")
+        candidates = sorted(
+            (str(PurePosixPath(name).parent) for name in self.files
+             if PurePosixPath(name).name == "pyproject.toml"),
+            key=lambda p: (p.count("/") if p != "." else -1, p),
+        )
+        candidates = ["" if c == "." else c for c in candidates]
+        if not candidates:
+            return ""
+        for candidate in candidates:
+            if self._holds_fastapi_app(candidate):
+                return candidate
+        return candidates[0]
+
+    def _holds_fastapi_app(self, project: str) -> bool:
+        prefix = f"{project}/" if project else ""
+        for name in self.files:
+            if name.startswith(prefix) and name.endswith(".py") and not _excluded(name[len(prefix):]):
+                text = self.read_text(name)
+                if text and "FastAPI(" in text:
+                    return True
+        return False
+
+    def path(self, rel_to_project: str) -> str:
+        """Repository-relative path of a path given relative to the project root."""
+        rel = rel_to_project.strip("/")
+        return f"{self.project_rel}/{rel}" if self.project_rel else rel
+
+    @cached_property
+    def project_files(self) -> list[str]:
+        """Tracked files below the project root, relative to the project root."""
+        prefix = f"{self.project_rel}/" if self.project_rel else ""
+        return [name[len(prefix):] for name in self.files if name.startswith(prefix)]
+
+    # ----- parsed configuration ---------------------------------------------------------
+    @cached_property
+    def pyproject(self) -> dict[str, Any] | None:
+        """Parsed `pyproject.toml` of the project root, or None (see `pyproject_error`)."""
+        return self.load_toml(self.path("pyproject.toml"))
+
+    @property
+    def pyproject_error(self) -> str | None:
+        """Why `pyproject` is None when the file exists."""
+        return self._parse_errors.get(self.path("pyproject.toml"))
+
+    @cached_property
+    def uv_lock(self) -> dict[str, Any] | None:
+        """Parsed `uv.lock` of the project root, or None."""
+        return self.load_toml(self.path("uv.lock"))
+
+    def load_toml(self, rel: str) -> dict[str, Any] | None:
+        """Parse a tracked TOML file; None (with a recorded error) when it is not TOML."""
+        text = self.read_text(rel)
+        if text is None:
+            return None
+        try:
+            return tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            self._parse_error(rel, f"not valid TOML: {exc}")
+            return None
+
+    def load_yaml(self, rel: str) -> Any:
+        """Parse a tracked YAML file safely; None when missing or malformed."""
+        text = self.read_text(rel)
+        if text is None:
+            return None
+        try:
+            return yaml.safe_load(text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            self._parse_error(rel, f"not valid YAML: {exc}")
+            return None
+
+    def parse_error(self, rel: str) -> str | None:
+        """The parse error recorded for a file, if any."""
+        return self._parse_errors.get(rel)
+
+    def _parse_error(self, rel: str, message: str) -> None:
+        self._parse_errors[rel] = message
+        self.notes.append(Note(rel, message))
+
+    # ----- dependencies -----------------------------------------------------------------
+    @cached_property
+    def runtime_requirements(self) -> list[Requirement]:
+        """`[project].dependencies` of the project's pyproject."""
+        project = (self.pyproject or {}).get("project")
+        deps = project.get("dependencies", []) if isinstance(project, dict) else []
+        return parse_requirements(deps if isinstance(deps, list) else [])
+
+    @cached_property
+    def dev_requirements(self) -> list[Requirement]:
+        """Every `[dependency-groups]` entry plus `[tool.uv] dev-dependencies`."""
+        data = self.pyproject or {}
+        raw: list[Any] = []
+        groups = data.get("dependency-groups")
+        if isinstance(groups, dict):
+            for items in groups.values():
+                if isinstance(items, list):
+                    raw.extend(i for i in items if isinstance(i, str))
+        tool_uv = data.get("tool", {}).get("uv", {}) if isinstance(data.get("tool"), dict) else {}
+        if isinstance(tool_uv, dict) and isinstance(tool_uv.get("dev-dependencies"), list):
+            raw.extend(i for i in tool_uv["dev-dependencies"] if isinstance(i, str))
+        return parse_requirements(raw)
+
+    def runtime_names(self) -> set[str]:
+        """Normalised names of runtime dependencies (extras folded in as `name[extra]`)."""
+        names: set[str] = set()
+        for req in self.runtime_requirements:
+            names.add(req.name)
+            names.update(f"{req.name}[{extra}]" for extra in req.extras)
+        return names
+
+    def dev_names(self) -> set[str]:
+        """Normalised names of dev dependencies."""
+        return {req.name for req in self.dev_requirements}
+
+    # ----- Python sources ---------------------------------------------------------------
+    @cached_property
+    def python_files(self) -> list[PyModule]:
+        """Every tracked `.py` file under the project root, parsed once."""
+        prefix = f"{self.project_rel}/" if self.project_rel else ""
+        return [self._parse(name) for name in self.files
+                if name.endswith(".py") and name.startswith(prefix)]
+
+    @cached_property
+    def app_files(self) -> list[PyModule]:
+        """App code: Python under the project root except tests, migrations, venvs, vendored."""
+        prefix_len = len(self.project_rel) + 1 if self.project_rel else 0
+        return [m for m in self.python_files if not _excluded(m.path[prefix_len:])]
+
+    def module(self, rel: str) -> PyModule | None:
+        """The parsed module at a repository-relative path, if tracked."""
+        for mod in self.python_files:
+            if mod.path == rel:
+                return mod
+        return self._parse(rel) if rel.endswith(".py") and rel in self.file_set else None
+
+    def _parse(self, rel: str) -> PyModule:
+        text = self.read_text(rel)
+        if text is None:
+            return PyModule(rel, None, None, "unreadable, binary or too large")
+        lines = text.count("\n") + 1
+        if _nesting_depth(text) > self.limits.max_ast_depth:
+            return PyModule(rel, text, None, "nested too deeply to parse safely", None, lines)
+        try:
+            tree = ast.parse(text, filename=rel)
+        except SyntaxError as exc:
+            return PyModule(rel, text, None, f"syntax error: {exc.msg}", exc.lineno, lines)
+        except (ValueError, RecursionError, MemoryError) as exc:
+            return PyModule(rel, text, None, f"cannot parse: {type(exc).__name__}", None, lines)
+        return PyModule(rel, text, tree, None, None, lines)
+
+    @cached_property
+    def app_package_rel(self) -> str | None:
+        """Repository-relative folder of the app package (`src`, `app`, ...), if any."""
+        for name in ("src", "app"):
+            candidate = self.path(name)
+            if self.dir_exists(candidate):
+                return candidate
+        main = next((m for m in self.app_files if m.stem == "main"), None)
+        return str(PurePosixPath(main.path).parent) if main else None
+
+    def layer_files(self, layer: str) -> list[PyModule]:
+        """App modules inside a layer folder (by folder name, anywhere under the project)."""
+        aliases = LAYER_ALIASES[layer]
+        prefix_len = len(self.project_rel) + 1 if self.project_rel else 0
+        out = []
+        for mod in self.app_files:
+            parts = PurePosixPath(mod.path[prefix_len:]).parts[:-1]
+            joined = "/".join(parts)
+            if any(f"/{alias}/" in f"/{joined}/" for alias in aliases):
+                out.append(mod)
+        return out
+
+    def layer_dirs(self, layer: str) -> list[str]:
+        """Repository-relative folders that hold a layer."""
+        dirs = {str(PurePosixPath(m.path).parent) for m in self.layer_files(layer)}
+        return sorted(dirs)
+
+    # ----- git --------------------------------------------------------------------------
+    @cached_property
+    def git(self) -> Any:
+        """A GitPython `Repo` for the checkout, or None outside a git repository."""
+        if not (self.root / ".git").exists():
+            return None
+        from git import Repo
+        from git.exc import GitError
+
+        try:
+            return Repo(self.root)
+        except (GitError, OSError):
+            return None
+
+    @cached_property
+    def commit_sha(self) -> str | None:
+        """The checked-out commit, if any."""
+        repo = self.git
+        if repo is None:
+            return None
+        try:
+            return str(repo.head.commit.hexsha)
+        except (ValueError, TypeError, OSError):
+            return None  # unborn branch: no commit yet
+
+
+def _excluded(rel_to_project: str) -> bool:
+    parts = PurePosixPath(rel_to_project).parts[:-1]
+    name = PurePosixPath(rel_to_project).name
+    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return True
+    return any(part in EXCLUDED_DIRS or part.startswith(".") for part in parts)
+
+
+def _nesting_depth(text: str) -> int:
+    """Cheap upper bound of bracket nesting, to refuse sources that would overflow the parser."""
+    depth = best = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return best
+
+
+if sys.getrecursionlimit() < 3000:
+    sys.setrecursionlimit(3000)

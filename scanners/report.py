@@ -1,0 +1,104 @@
+"""The outcome of a scan: results per rule, score, level and per-section scores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from scanners.results import Evidence, Level, RuleResult, Severity, Status
+from scanners.standard import RuleSpec, Standard
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(slots=True)
+class RuleOutcome:
+    """One rule's result with the standard's metadata, as reports show it."""
+
+    spec: RuleSpec
+    result: RuleResult
+    duration_ms: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        """Shortcut to the result's status."""
+        return self.result.status
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A score out of 100 (None when nothing was scorable) and the level reached."""
+
+    value: float | None
+    level: Level
+
+
+def score_outcomes(outcomes: Iterable[tuple[RuleSpec, Status]]) -> Score:
+    """Catalog scoring: 100 x sum(weight x credit) / sum(weight) over scorable rules.
+
+    Waived, not-applicable, manual and error results leave the sum. Levels: Bronze when every
+    critical rule passes, Silver adds every major, Gold every minor. A non-passing result
+    that leaves the sum (error, manual) does not block a level; `fail` and `warn` do.
+    """
+    total = earned = 0.0
+    blocking: set[Severity] = set()
+    seen = False
+    for spec, status in outcomes:
+        credit = status.credit
+        if credit is None:
+            continue
+        seen = True
+        total += spec.weight
+        earned += spec.weight * credit
+        if status is not Status.PASS:
+            blocking.add(spec.severity)
+    value = round(100.0 * earned / total, 2) if total else (100.0 if seen else None)
+    if Severity.CRITICAL in blocking or value is None:
+        level = Level.NONE
+    elif Severity.MAJOR in blocking:
+        level = Level.BRONZE
+    elif Severity.MINOR in blocking:
+        level = Level.SILVER
+    else:
+        level = Level.GOLD
+    return Score(value, level)
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything one scan found, independent of how it is rendered."""
+
+    standard: Standard
+    outcomes: list[RuleOutcome]
+    repository: str
+    commit: str | None
+    project_dir: str
+    engine_version: str
+    tool_versions: dict[str, str] = field(default_factory=dict)
+    notes: list[Evidence] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> Score:
+        """Overall score and level."""
+        return score_outcomes((o.spec, o.status) for o in self.outcomes)
+
+    def section_scores(self) -> dict[str, Score]:
+        """Score per section code, in the standard's order."""
+        out: dict[str, Score] = {}
+        for code in self.standard.sections:
+            out[code] = score_outcomes(
+                (o.spec, o.status) for o in self.outcomes if o.spec.section == code
+            )
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """How many results per status."""
+        out = {status.value: 0 for status in Status}
+        for outcome in self.outcomes:
+            out[outcome.status.value] += 1
+        return out
+
+    def outcome(self, rule_id: str) -> RuleOutcome | None:
+        """The outcome of one rule, if it ran."""
+        return next((o for o in self.outcomes if o.spec.id == rule_id), None)
