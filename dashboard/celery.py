@@ -1,0 +1,61 @@
+"""The Celery application, wired to Django settings (namespace CELERY_)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+app = Celery("yardstick")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # A killed worker's task is redelivered, not lost; a worker takes one task at a time.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    result_serializer="json",
+    task_ignore_result=True,
+    task_time_limit=int(os.environ.get("SCAN_TIME_LIMIT_S", "600")) + 60,
+    task_soft_time_limit=int(os.environ.get("SCAN_TIME_LIMIT_S", "600")),
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    enable_utc=True,
+)
+app.autodiscover_tasks()
+
+_REQUEST_ID_HEADER = "request_id"
+
+
+@before_task_publish.connect
+def _carry_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Stamp outgoing tasks with the correlation id of the request that sent them."""
+    from dashboard.observability.context import get_request_id
+
+    if headers is not None and _REQUEST_ID_HEADER not in headers:
+        headers[_REQUEST_ID_HEADER] = get_request_id()
+
+
+@task_prerun.connect
+def _bind_request_id(task: Any = None, **_: Any) -> None:
+    """Log a task's lines under the correlation id it was sent with."""
+    from dashboard.observability.context import accept_or_generate, set_request_id
+
+    incoming = getattr(task.request, _REQUEST_ID_HEADER, None) if task else None
+    task.request.yardstick_token = set_request_id(accept_or_generate(incoming))
+
+
+@task_postrun.connect
+def _unbind_request_id(task: Any = None, **_: Any) -> None:
+    """Restore the previous correlation id after a task."""
+    from dashboard.observability.context import reset_request_id
+
+    token = getattr(task.request, "yardstick_token", None) if task else None
+    if token is not None:
+        reset_request_id(token)

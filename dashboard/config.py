@@ -1,0 +1,133 @@
+"""Typed, validated configuration read from the environment and `.env`.
+
+Django's `settings.py` is a thin translation of `AppConfig`; every variable is documented in
+`.env.example`. A malformed value stops start-up with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATABASE_SCHEMES = frozenset({"sqlite", "postgres", "postgresql", "pgsql"})
+BROKER_SCHEMES = frozenset({"filesystem", "redis", "rediss", "amqp", "pyamqp", "memory"})
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class ConfigError(Exception):
+    """Configuration is invalid; `str()` is one line naming the variable."""
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class AppConfig(BaseSettings):
+    """Every setting Yardstick reads, with its type, default and validation."""
+
+    model_config = SettingsConfigDict(
+        env_file=BASE_DIR / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    ENVIRONMENT: Literal["development", "staging", "production"] = "development"
+    DEBUG: bool | None = None
+    SECRET_KEY: str | None = Field(default=None, repr=False)
+    ALLOWED_HOSTS: CommaList = Field(default_factory=list)
+    CSRF_TRUSTED_ORIGINS: CommaList = Field(default_factory=list)
+    VAR_DIR: Path = BASE_DIR / "var"
+    DATABASE_URL: str | None = None
+    CELERY_BROKER_URL: str | None = None
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    LOG_DIR: Path = BASE_DIR / "logs"
+    LOG_FORMAT: Literal["text", "json"] | None = None
+    BUILD_COMMIT: str = "unknown"
+    BUILD_TIME: str = "unknown"
+    ALLOW_LOCAL_REPOSITORIES: bool | None = None
+    SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)
+
+    @field_validator("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_scheme(cls, value: str | None) -> str | None:
+        if value is not None:
+            scheme = urlsplit(value).scheme.split("+")[0]
+            if scheme not in DATABASE_SCHEMES:
+                raise ValueError(f"unsupported scheme {scheme or '(none)'!r}: use postgres:// or sqlite://")
+        return value
+
+    @field_validator("CELERY_BROKER_URL")
+    @classmethod
+    def _broker_scheme(cls, value: str | None) -> str | None:
+        if value is not None:
+            scheme = urlsplit(value).scheme
+            if scheme not in BROKER_SCHEMES:
+                raise ValueError(f"unsupported scheme {scheme or '(none)'!r}: use redis:// or filesystem://")
+        return value
+
+    @model_validator(mode="after")
+    def _environment_defaults(self) -> AppConfig:
+        dev = self.ENVIRONMENT == "development"
+        if self.DEBUG is None:
+            self.DEBUG = dev
+        if self.ALLOW_LOCAL_REPOSITORIES is None:
+            self.ALLOW_LOCAL_REPOSITORIES = dev
+        if self.LOG_FORMAT is None:
+            self.LOG_FORMAT = "text" if dev else "json"
+        if not self.ALLOWED_HOSTS:
+            if not dev:
+                raise ValueError("ALLOWED_HOSTS is required outside development")
+            self.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+        if not self.SECRET_KEY:
+            if not dev:
+                raise ValueError("SECRET_KEY is required outside development")
+            self.SECRET_KEY = _development_secret(self.VAR_DIR)
+        elif not dev and len(self.SECRET_KEY) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters outside development")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under VAR_DIR."""
+        return self.DATABASE_URL or f"sqlite:///{self.VAR_DIR / 'yardstick.sqlite3'}"
+
+    @property
+    def broker_url(self) -> str:
+        """The Celery broker URL, defaulting to kombu's filesystem transport under VAR_DIR."""
+        return self.CELERY_BROKER_URL or "filesystem://"
+
+
+def _development_secret(var_dir: Path) -> str:
+    """A development secret generated once and kept under VAR_DIR (never committed)."""
+    path = var_dir / "secret_key"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+
+
+def load_config(**overrides: object) -> AppConfig:
+    """Read and validate the configuration; raise `ConfigError` with one clear line."""
+    try:
+        return AppConfig(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "configuration"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid configuration: {where}: {message}") from None

@@ -1,0 +1,79 @@
+"""Prometheus metrics: HTTP traffic, database connections and Celery queue depth."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+logger = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+HTTP_REQUESTS = Counter(
+    "yardstick_http_requests",
+    "HTTP requests served, by view, method and status.",
+    ["view", "method", "status"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "yardstick_http_request_duration_seconds",
+    "Time to serve an HTTP request, by view.",
+    ["view"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+
+
+def queue_depth(queue: str = "celery") -> int | None:
+    """Messages waiting in a Celery queue; None when the broker cannot tell."""
+    url: str = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
+        folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
+        return sum(1 for name in folder.glob(f"*.{queue}.msg"))
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return int(client.llen(queue))  # type: ignore[arg-type]
+        except redis.RedisError:
+            return None
+        finally:
+            client.close()
+    return None
+
+
+class RuntimeCollector(Collector):
+    """Figures read at scrape time: open DB connections and queued tasks."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield gauges; a failing source is skipped, never raised."""
+        db = GaugeMetricFamily(
+            "yardstick_db_connections_open", "Database connections open in this process.",
+            labels=["alias"],
+        )
+        for conn in connections.all(initialized_only=True):
+            db.add_metric([conn.alias], 1.0 if conn.connection is not None else 0.0)
+        yield db
+        depth = GaugeMetricFamily(
+            "yardstick_celery_queue_length", "Tasks waiting in the Celery queue.",
+            labels=["queue"],
+        )
+        try:
+            value = queue_depth()
+        except OSError:
+            logger.warning("could not read the Celery queue depth", exc_info=True)
+            value = None
+        if value is not None:
+            depth.add_metric(["celery"], float(value))
+        yield depth
+
+
+REGISTRY.register(RuntimeCollector())

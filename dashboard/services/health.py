@@ -1,0 +1,69 @@
+"""Readiness checks of the components Yardstick needs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from kombu import Connection
+
+from dashboard.services.heartbeat import latest_heartbeat
+
+logger = logging.getLogger(__name__)
+
+BROKER_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One component's state; `critical` components make readiness fail."""
+
+    name: str
+    ok: bool
+    critical: bool
+    detail: str
+
+
+def check_database() -> Check:
+    """Run `SELECT 1` on the default database."""
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        logger.warning("readiness: database unreachable: %s", exc)
+        return Check("database", False, True, "unreachable")
+    return Check("database", True, True, "ok")
+
+
+def check_broker() -> Check:
+    """Open (and close) a connection to the Celery broker."""
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=BROKER_TIMEOUT_S,
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001 - kombu raises many transport-specific errors
+        logger.warning("readiness: broker unreachable: %s", type(exc).__name__)
+        return Check("broker", False, True, "unreachable")
+    return Check("broker", True, True, "ok")
+
+
+def check_worker() -> Check:
+    """Report the latest worker heartbeat (informative: workers may be scaled to zero)."""
+    try:
+        beat = latest_heartbeat()
+    except DatabaseError:
+        return Check("worker", False, False, "unknown")
+    if beat is None:
+        return Check("worker", False, False, "no heartbeat yet")
+    return Check("worker", True, False, f"last seen {beat.seen_at.isoformat()} on {beat.worker}")
+
+
+def readiness() -> list[Check]:
+    """Every check, in a fixed order."""
+    return [check_database(), check_broker(), check_worker()]
