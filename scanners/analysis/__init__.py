@@ -1,0 +1,1 @@
+"""Analyses shared by several rules (settings classes, secrets, CI configuration, ...)."""

@@ -1,0 +1,317 @@
+"""Find hard-coded secrets in the tracked files of a checkout, without ever echoing them.
+
+Two detectors:
+- known formats in every text file: private key blocks, AWS access key ids, GitHub, Slack,
+  Google and Stripe tokens, JWTs. These are `high` findings (a rule fails on them), except
+  inside tests where private keys and JWTs are usually throwaway fixtures (`low`).
+- in Python, the ruff S105-S107 idea on the AST: string literals assigned, passed as keyword,
+  used as dict value, default or compared against a secret-like *name*. A password-like
+  name with any real literal is `high`; token/key/secret names need a high-entropy literal
+  (>= 3.5 bits/char, >= 12 chars) and are `low` (entropy is a guess). In tests, low-entropy
+  passwords are fixtures and ignored. `.env` files are read as `NAME=value` the same way.
+Placeholders ("changeme", "<...>", "${...}", "xxx", "example", ...) are never findings, and
+`*.example`/`*.sample`/`*.template` files are documentation: only known formats count there.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from scanners.context import RepoContext
+
+HIGH = "high"
+LOW = "low"
+MIN_ENTROPY = 3.5
+MIN_SECRET_LENGTH = 12
+
+# Generated or binary files that cannot hold a secret a person typed.
+_SKIP_SUFFIXES = frozenset(
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".ico",
+        ".webp",
+        ".bmp",
+        ".pdf",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".whl",
+        ".jar",
+        ".so",
+        ".dll",
+        ".dylib",
+        ".exe",
+        ".pyc",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".mp3",
+        ".mp4",
+        ".mov",
+        ".sqlite",
+        ".db",
+        ".lock",
+    }
+)
+_SKIP_NAMES = frozenset(
+    {
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "uv.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "Cargo.lock",
+        "go.sum",
+    }
+)
+_DOC_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl")
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "private key block": re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+    "AWS access key id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    "GitHub token": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})"),
+    "Slack token": re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}"),
+    "Google API key": re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),
+    "Stripe live key": re.compile(r"\b[rs]k_live_[0-9A-Za-z]{20,}"),
+    "JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+}
+_FIXTURE_KINDS = frozenset({"private key block", "JWT"})  # `low` inside tests
+
+# A secret-like name: the secret word is the name's last segment (`db_password`, `apiToken`),
+# so `password_reset_url` or `token_type` are not secrets.
+_PASSWORD_NAME = re.compile(r"(?:^|_)(?:pas+wo?r?d|passwd|passphrase|pwd|pass)$")
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:secret|secret_?key|token|api_?key|apikey|private_?key|access_?key|auth_?key"
+    r"|client_?secret|credentials?|signing_?key|encryption_?key)$"
+)
+_PLACEHOLDER_MARKERS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "change me",
+    "replace",
+    "your-",
+    "your_",
+    "yourpass",
+    "example",
+    "placeholder",
+    "dummy",
+    "xxx",
+    "***",
+    "...",
+    "todo",
+    "fixme",
+    "redacted",
+    "not-a-secret",
+    "notasecret",
+    "sample",
+)
+_TEMPLATE = re.compile(r"^(?:<.*>|\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|%\(.*\)s|\{.*\})$")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")  # the *name* of a variable, not its value
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class SecretFinding:
+    """One suspected secret: where, what kind, how sure, and a masked preview."""
+
+    path: str
+    line: int
+    kind: str
+    confidence: str  # HIGH or LOW
+    preview: str  # masked: never the secret itself
+
+    @property
+    def message(self) -> str:
+        """One actionable line, with the value masked."""
+        shown = f" ({self.preview})" if self.preview else ""
+        return f"{self.kind}{shown}: move it to the environment and rotate it"
+
+
+def mask(value: str) -> str:
+    """First four characters and `***`: enough to find it, not enough to use it."""
+    return f"{value[:4]}***"
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of `value`."""
+    if not value:
+        return 0.0
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in Counter(value).values())
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a literal is obviously not a real secret."""
+    stripped = value.strip().strip("'\"")
+    lowered = stripped.lower()
+    if len(stripped) < 4 or len(set(stripped)) <= 2:
+        return True
+    if _TEMPLATE.match(stripped) or any(m in lowered for m in _PLACEHOLDER_MARKERS):
+        return True
+    return lowered in {"password", "secret", "token", "none", "null", "true", "false"}
+
+
+def is_test_path(path: str) -> bool:
+    """Whether a repository path belongs to the test suite."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        any(p in {"tests", "test", "testing", "fixtures"} for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def scan_secrets(ctx: RepoContext) -> list[SecretFinding]:
+    """Every suspected secret in the tracked text files, in path/line order."""
+    findings: list[SecretFinding] = []
+    for path in ctx.files:
+        pure = PurePosixPath(path)
+        if pure.suffix.lower() in _SKIP_SUFFIXES or pure.name in _SKIP_NAMES:
+            continue
+        text = ctx.read_text(path)
+        if text is None:
+            continue
+        findings.extend(_known_formats(path, text))
+        if pure.name.endswith(_DOC_SUFFIXES):
+            continue
+        if pure.suffix == ".py":
+            findings.extend(_python_literals(ctx, path))
+        elif pure.name == ".env" or pure.name.startswith(".env."):
+            findings.extend(_env_assignments(path, text))
+    return sorted(set(findings), key=lambda f: (f.path, f.line, f.kind))
+
+
+def _known_formats(path: str, text: str) -> Iterator[SecretFinding]:
+    in_tests = is_test_path(path)
+    for kind, pattern in _PATTERNS.items():
+        for match in pattern.finditer(text):
+            value = match.group(0)
+            if kind != "private key block" and _fake_token(value):
+                continue
+            line = text.count("\n", 0, match.start()) + 1
+            confidence = LOW if in_tests and kind in _FIXTURE_KINDS else HIGH
+            preview = "" if kind == "private key block" else mask(value)
+            yield SecretFinding(path, line, kind, confidence, preview)
+
+
+def _fake_token(value: str) -> bool:
+    """Documentation tokens (`AKIAIOSFODNN7EXAMPLE`) and repeated characters."""
+    body = re.sub(r"^[a-z]+_|^(?:AKIA|ASIA|AIza|xox[baprs]-)", "", value)
+    lowered = value.lower()
+    return any(m in lowered for m in ("example", "xxxx", "dummy", "fake", "sample")) or (
+        shannon_entropy(body) < 3.0
+    )
+
+
+def _classify(name: str, value: str, in_tests: bool) -> str | None:
+    """Confidence of `name = value` being a hard-coded secret, or None."""
+    key = _snake(name)
+    password = bool(_PASSWORD_NAME.search(key))
+    if not (password or _SECRET_NAME.search(key)):
+        return None
+    if is_placeholder(value) or _ENV_NAME.match(value) or any(c.isspace() for c in value):
+        return None
+    strong = len(value) >= MIN_SECRET_LENGTH and shannon_entropy(value) >= MIN_ENTROPY
+    if in_tests:
+        return LOW if strong else None
+    if password:
+        return HIGH
+    return LOW if strong else None
+
+
+def _snake(name: str) -> str:
+    """`apiToken` / `API-TOKEN` -> `api_token`."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _python_literals(ctx: RepoContext, path: str) -> Iterator[SecretFinding]:
+    module = ctx.module(path)
+    if module is None or module.tree is None:
+        return
+    in_tests = is_test_path(path)
+    for name, node in _named_literals(module.tree):
+        value = node.value
+        if not isinstance(value, str):
+            continue
+        confidence = _classify(name, value, in_tests)
+        if confidence is not None:
+            kind = f"hard-coded literal assigned to {name!r}"
+            yield SecretFinding(path, node.lineno, kind, confidence, mask(value))
+
+
+def _named_literals(tree: ast.Module) -> Iterator[tuple[str, ast.Constant]]:
+    """(name, string literal) pairs: assignments, keywords, dict items, defaults, compares."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                yield from _pair(_target_name(target), node.value)
+        elif isinstance(node, ast.keyword) and node.arg:
+            yield from _pair(node.arg, node.value)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    yield from _pair(key.value, value)
+        elif isinstance(node, ast.arguments):
+            yield from _defaults(node)
+        elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
+            yield from _pair(_target_name(node.left), node.comparators[0])
+
+
+def _defaults(args: ast.arguments) -> Iterator[tuple[str, ast.Constant]]:
+    positional = [*args.posonlyargs, *args.args]
+    for arg, default in zip(
+        positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+    ):
+        yield from _pair(arg.arg, default)
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        if kw_default is not None:
+            yield from _pair(arg.arg, kw_default)
+
+
+def _pair(name: str | None, value: ast.expr | None) -> Iterator[tuple[str, ast.Constant]]:
+    if name and isinstance(value, ast.Constant) and isinstance(value.value, str):
+        yield name, value
+
+
+def _target_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key.value
+    return None
+
+
+def _env_assignments(path: str, text: str) -> Iterator[SecretFinding]:
+    in_tests = is_test_path(path)
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _ENV_LINE.match(line)
+        if match is None or line.lstrip().startswith("#"):
+            continue
+        value = match.group(2).strip().strip("'\"")
+        confidence = _classify(match.group(1), value, in_tests)
+        if confidence is not None:
+            kind = f"hard-coded value for {match.group(1)}"
+            yield SecretFinding(path, number, kind, confidence, mask(value))
