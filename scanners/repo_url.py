@@ -1,0 +1,147 @@
+"""Which repository URLs the workspace may fetch: the policy, validation and redaction.
+
+The URL is untrusted input. Anything git could read as an option (`-...`), a transport
+helper (`ext::`, `fd::`, any `name::`), a scheme or host the policy does not allow, a local
+path or `file://` URL (unless allowed), and whitespace or control characters are refused
+with a `RepositoryError` whose message is safe to show. Credentials in a URL are accepted
+but only ever shown redacted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+GIT_SCHEMES = frozenset({"https", "http", "ssh", "git", "file"})
+SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+UNSAFE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+_TRANSPORT_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>.*)$")
+
+
+class RepositoryError(Exception):
+    """A repository cannot be fetched or checked out; the message is safe to show a user."""
+
+
+def default_cache_dir() -> Path:
+    """`$YARDSTICK_CACHE_DIR`, else `~/.cache/yardstick`."""
+    configured = os.environ.get("YARDSTICK_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "yardstick"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspacePolicy:
+    """What the workspace may clone, and how much time and disk it may spend."""
+
+    allowed_schemes: frozenset[str] = frozenset({"https", "ssh"})
+    allowed_hosts: frozenset[str] = frozenset()  # empty: any host
+    allow_local_paths: bool = False  # file:// URLs and paths: demo data and tests only
+    clone_timeout_s: float = 600.0
+    max_repo_bytes: int = 2 * 1024**3
+    cache_dir: Path = field(default_factory=default_cache_dir)
+
+
+def redact_url(url: str) -> str:
+    """The URL without secrets: passwords and HTTP tokens become `***`."""
+    match = SCHEME.match(url)
+    if not match:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, has_password, _ = userinfo.partition(":")
+    if has_password:
+        userinfo = f"{user}:***"
+    elif match.group(1).lower() in ("http", "https"):
+        userinfo = "***"  # a bare token in the user slot
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{hostport}"))
+
+
+def _check_host(host: str, url: str, policy: WorkspacePolicy) -> str:
+    host = host.lower().strip("[]")
+    if not host or host.startswith("-"):
+        raise RepositoryError(f"invalid host in repository URL {redact_url(url)!r}")
+    if policy.allowed_hosts and host not in {h.lower() for h in policy.allowed_hosts}:
+        allowed = ", ".join(sorted(policy.allowed_hosts))
+        raise RepositoryError(f"host {host!r} is not allowed (allowed hosts: {allowed})")
+    return host
+
+
+def _split(url: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise RepositoryError(f"malformed repository URL {redact_url(url)!r}: {exc}") from exc
+    return parts
+
+
+def _check_scheme(url: str, scheme: str, policy: WorkspacePolicy) -> str:
+    scheme = "ssh" if scheme in ("git+ssh", "ssh+git") else scheme
+    if scheme not in GIT_SCHEMES:
+        raise RepositoryError(f"unsupported URL scheme {scheme!r} in {redact_url(url)!r}")
+    if scheme == "file":
+        if not policy.allow_local_paths:
+            raise RepositoryError("local repositories (file:// URLs) are not allowed here")
+    elif scheme not in policy.allowed_schemes:
+        allowed = ", ".join(sorted(policy.allowed_schemes))
+        raise RepositoryError(f"URL scheme {scheme!r} is not allowed (allowed: {allowed})")
+    return scheme
+
+
+def _validate_scheme_url(url: str, scheme: str, policy: WorkspacePolicy) -> str:
+    scheme = _check_scheme(url, scheme, policy)
+    parts = _split(url)
+    if scheme == "file":
+        return urlunsplit(parts._replace(scheme="file"))
+    if (parts.username or "").startswith("-"):
+        raise RepositoryError(f"invalid user in repository URL {redact_url(url)!r}")
+    host = _check_host(parts.hostname or "", url, policy)
+    if not parts.path.strip("/"):
+        raise RepositoryError(f"repository URL {redact_url(url)!r} names no repository path")
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (f"{userinfo}@" if userinfo else "") + (f"[{host}]" if ":" in host else host)
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
+
+
+def _validate_scp(url: str, match: re.Match[str], policy: WorkspacePolicy) -> str:
+    """`user@host:path`, git's short form of an ssh URL."""
+    if "ssh" not in policy.allowed_schemes:
+        raise RepositoryError("ssh URLs (user@host:path) are not allowed here")
+    user, path = match.group("user") or "", match.group("path")
+    if user.startswith("-") or path.startswith("-"):
+        raise RepositoryError(f"invalid ssh URL {url!r}")
+    host = _check_host(match.group("host"), url, policy)
+    if not path.strip("/"):
+        raise RepositoryError(f"repository URL {url!r} names no repository path")
+    return f"{user}@{host}:{path.rstrip('/')}" if user else f"{host}:{path.rstrip('/')}"
+
+
+def validate_url(url: str, policy: WorkspacePolicy) -> str:
+    """Check a clone URL against the policy; return it normalised or raise RepositoryError."""
+    if not url:
+        raise RepositoryError("empty repository URL")
+    if UNSAFE_CHAR.search(url):
+        raise RepositoryError("repository URL contains whitespace or control characters")
+    if url.startswith("-"):
+        raise RepositoryError("repository URL must not start with '-' (it would be an option)")
+    if _TRANSPORT_HELPER.match(url):
+        helper = url.split("::", 1)[0]
+        raise RepositoryError(f"git transport helpers ('{helper}::') are not allowed")
+    if match := SCHEME.match(url):
+        return _validate_scheme_url(url, match.group(1).lower(), policy)
+    scp = _SCP_LIKE.match(url)
+    # Git's own rule: a colon before any slash makes it an ssh address, not a path.
+    if scp and "/" not in url.split(":", 1)[0]:
+        return _validate_scp(url, scp, policy)
+    if not policy.allow_local_paths:
+        raise RepositoryError(
+            f"{url!r} is not a URL with an allowed scheme, and local paths are not allowed here"
+        )
+    return str(Path(url).expanduser().resolve())

@@ -1,0 +1,355 @@
+"""Hardened git access: a mirror cache per repository and scratch checkouts.
+
+A repository is cloned once (bare, heads and tags, full history: history rules need it) into
+`<cache_dir>/mirrors/<sha256 of the URL>.git`; later scans `git fetch --prune` that mirror.
+Each scan checks the exact commit out into a scratch tree that disappears when the
+`checkout()` context exits, however it exits.
+
+The URL (checked by `scanners.repo_url`) and the repository are untrusted. Every git call
+gets a scrubbed environment (no inherited `GIT_*` variables, no system or global config, no
+prompts) and `-c` options that disable hooks, fsmonitor, submodule recursion and every
+transport the policy does not allow. Each call runs in its own process group and is killed
+with its children at the time limit; the mirror is measured while it grows and refused past
+the size limit.
+
+Git runs through `subprocess` rather than GitPython's command wrapper because the wrapper
+always inherits the caller's environment and cannot time out `clone_from`; the checkouts
+themselves are read through GitPython by `RepoContext`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanners.repo_url import (
+    UNSAFE_CHAR,
+    RepositoryError,
+    WorkspacePolicy,
+    default_cache_dir,
+    redact_url,
+    validate_url,
+)
+
+_HEX_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+# Variables that must never reach git from the caller's environment (credentials and ssh
+# settings stay: operators use them for deploy keys).
+_KEEP_GIT_VARS = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT"})
+
+__all__ = [
+    "Checkout",
+    "RepositoryError",
+    "Workspace",
+    "WorkspacePolicy",
+    "default_cache_dir",
+    "redact_url",
+    "validate_url",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A scratch tree holding one commit; valid inside the `checkout()` block only."""
+
+    path: Path
+    commit_sha: str
+    ref: str
+    url: str  # redacted: safe to log and store
+
+
+# ----- running git -----------------------------------------------------------------------
+def _tree_bytes(path: Path) -> int:
+    """Disk use of a folder (like `du`), never following symlinks."""
+    total = 0
+    for dirpath, _dirnames, filenames in os.walk(path, followlinks=False):
+        for name in filenames:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+            except OSError:
+                continue  # a temporary file git removed meanwhile
+    return total
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:.0f} MiB"
+
+
+class _Git:
+    """Runs hardened git commands; every failure becomes a RepositoryError."""
+
+    def __init__(self, policy: WorkspacePolicy, empty_dir: Path) -> None:
+        self.policy = policy
+        self.empty_dir = empty_dir
+
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_GIT_VARS
+        }
+        env.update(
+            GIT_TERMINAL_PROMPT="0",
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL=os.devnull,
+            GIT_ASKPASS="/bin/true",
+            SSH_ASKPASS_REQUIRE="never",
+            LC_ALL="C",
+        )
+        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+        return env
+
+    def config(self, *, local_transport: bool) -> list[str]:
+        """`-c` options for one call; `local_transport` lets git read a path on disk."""
+        allowed = set(self.policy.allowed_schemes) & {"https", "http", "ssh", "git"}
+        if self.policy.allow_local_paths or local_transport:
+            allowed.add("file")
+        options = [
+            f"core.hooksPath={self.empty_dir}",
+            "core.fsmonitor=false",
+            "core.protectNTFS=true",
+            "core.protectHFS=true",
+            "submodule.recurse=false",
+            "fetch.recurseSubmodules=false",
+            "credential.helper=",
+            "gc.autoDetach=false",  # no background gc outliving the lock
+            "maintenance.autoDetach=false",
+            "protocol.allow=never",
+            "protocol.ext.allow=never",
+            *(f"protocol.{name}.allow=always" for name in sorted(allowed)),
+        ]
+        return [arg for option in options for arg in ("-c", option)]
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        watch: Path | None = None,
+        local_transport: bool = False,
+        secrets: Mapping[str, str] | None = None,
+    ) -> str:
+        """Run `git <args>`; kill it at the time limit or when `watch` outgrows the limit."""
+        argv = ["git", *self.config(local_transport=local_transport), *args]
+        shown = " ".join(args[:1])
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - argv list, no shell, validated inputs
+                argv,
+                cwd=cwd,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RepositoryError(f"cannot run git: {exc.strerror}") from exc
+        deadline = time.monotonic() + self.policy.clone_timeout_s
+        while True:
+            try:
+                out, err = proc.communicate(timeout=0.25)
+                break
+            except subprocess.TimeoutExpired:
+                problem = None
+                if time.monotonic() > deadline:
+                    problem = f"timed out after {self.policy.clone_timeout_s:g}s"
+                elif watch is not None and _tree_bytes(watch) > self.policy.max_repo_bytes:
+                    problem = f"repository is larger than {_mib(self.policy.max_repo_bytes)}"
+                if problem:
+                    _kill_group(proc)
+                    raise RepositoryError(f"git {shown}: {problem}") from None
+        if proc.returncode != 0:
+            message = _last_line(err.decode("utf-8", "replace"), secrets or {})
+            raise RepositoryError(f"git {shown} failed: {message}")
+        return out.decode("utf-8", "replace").strip()
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+
+def _last_line(stderr: str, secrets: Mapping[str, str]) -> str:
+    """The most telling line of git's stderr, with the URL's secrets replaced."""
+    for secret, shown in secrets.items():
+        stderr = stderr.replace(secret, shown)
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (fatal or lines or ["no output"])[-1][:500]
+
+
+# ----- the workspace ---------------------------------------------------------------------
+class Workspace:
+    """Mirror cache and scratch checkouts under `policy.cache_dir` (see module docstring)."""
+
+    def __init__(self, policy: WorkspacePolicy | None = None) -> None:
+        self.policy = policy or WorkspacePolicy()
+        root = self.policy.cache_dir
+        self.mirrors_dir = root / "mirrors"
+        self.checkouts_dir = root / "checkouts"
+        empty = root / "empty"  # hooks path and clone template: nothing to run or copy
+        try:
+            for folder in (self.mirrors_dir, self.checkouts_dir, empty):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RepositoryError(f"cannot create cache folder {root}: {exc.strerror}") from exc
+        if any(empty.iterdir()):
+            raise RepositoryError(f"{empty} must stay empty: it is git's hooks path")
+        self._git = _Git(self.policy, empty)
+        self._empty = empty
+
+    def mirror_path(self, url: str) -> Path:
+        """Where the mirror of a (validated, normalised) URL lives."""
+        key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+        return self.mirrors_dir / f"{key}.git"
+
+    @contextmanager
+    def _locked(self, mirror: Path) -> Iterator[None]:
+        """Hold the repository's lock (flock on `<mirror>.lock`) for mutating operations."""
+        lock_path = mirror.with_suffix(".lock")
+        deadline = time.monotonic() + self.policy.clone_timeout_s + 60
+        with open(lock_path, "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise RepositoryError(
+                            "another scan of this repository holds its lock"
+                        ) from None
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def sync(self, url: str) -> Path:
+        """Validate `url`, clone or fetch its mirror under the lock; return the mirror."""
+        normalised = validate_url(url, self.policy)
+        mirror = self.mirror_path(normalised)
+        with self._locked(mirror):
+            self._sync_locked(normalised, mirror)
+        return mirror
+
+    def _sync_locked(self, url: str, mirror: Path) -> None:
+        secrets = {url: redact_url(url)}
+        if mirror.is_dir() and not (mirror / "HEAD").is_file():
+            shutil.rmtree(mirror, ignore_errors=True)  # a broken leftover, not a mirror
+        if mirror.is_dir():
+            self._git.run(
+                [
+                    "fetch",
+                    "--prune",
+                    "--no-recurse-submodules",
+                    "--no-write-fetch-head",
+                    "--",
+                    url,
+                    "+refs/heads/*:refs/heads/*",
+                    "+refs/tags/*:refs/tags/*",
+                ],
+                cwd=mirror,
+                watch=mirror,
+                secrets=secrets,
+            )
+        else:
+            self._clone(url, mirror, secrets)
+        size = _tree_bytes(mirror)
+        if size > self.policy.max_repo_bytes:
+            shutil.rmtree(mirror, ignore_errors=True)
+            raise RepositoryError(
+                f"repository is {_mib(size)}, over the {_mib(self.policy.max_repo_bytes)} limit"
+            )
+
+    def _clone(self, url: str, mirror: Path, secrets: Mapping[str, str]) -> None:
+        # Clone beside the final place and rename, so a failed clone never looks like a mirror.
+        # Bare rather than --mirror: heads and tags only, not hosting refs such as refs/pull/*.
+        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.mirrors_dir))
+        try:
+            self._git.run(
+                [
+                    "clone",
+                    "--bare",
+                    "--no-local",
+                    f"--template={self._empty}",
+                    "--",
+                    url,
+                    str(partial / "repo.git"),
+                ],
+                watch=partial,
+                secrets=secrets,
+            )
+            self._git.run(
+                ["config", "remote.origin.url", redact_url(url)], cwd=partial / "repo.git"
+            )
+            (partial / "repo.git").rename(mirror)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+
+    def _resolve(self, url: str, mirror: Path, ref: str | None) -> tuple[str, str]:
+        """(commit sha, ref name) of `ref` or of the default branch in the mirror."""
+        if ref is None:
+            head = self._git.run(["symbolic-ref", "--quiet", "HEAD"], cwd=mirror)
+            ref = head.removeprefix("refs/heads/")
+        elif not ref or ref.startswith("-") or UNSAFE_CHAR.search(ref):
+            raise RepositoryError(f"invalid ref {ref!r}")
+        try:
+            sha = self._rev_parse(mirror, ref)
+        except RepositoryError:
+            if not _HEX_SHA.match(ref):
+                raise RepositoryError(f"ref {ref!r} not found in the repository") from None
+            # A commit no branch points at (e.g. a pull request's): ask for it by id.
+            self._git.run(
+                ["fetch", "--no-write-fetch-head", "--", url, ref],
+                cwd=mirror,
+                watch=mirror,
+                secrets={url: redact_url(url)},
+            )
+            sha = self._rev_parse(mirror, ref)
+        return sha, ref
+
+    def _rev_parse(self, mirror: Path, ref: str) -> str:
+        return self._git.run(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+            cwd=mirror,
+        )
+
+    @contextmanager
+    def checkout(self, url: str, ref: str | None = None) -> Iterator[Checkout]:
+        """Fetch `url` and check `ref` (default branch when None) out into a scratch tree."""
+        normalised = validate_url(url, self.policy)
+        mirror = self.mirror_path(normalised)
+        scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=self.checkouts_dir))
+        try:
+            tree = scratch / "tree"
+            with self._locked(mirror):
+                self._sync_locked(normalised, mirror)
+                sha, ref_name = self._resolve(normalised, mirror, ref)
+                # --local hard-links the mirror's objects: cheap, and independent of later
+                # fetches; the scratch clone keeps full history for the history rules.
+                self._git.run(
+                    [
+                        "clone",
+                        "--local",
+                        "--no-checkout",
+                        "--quiet",
+                        f"--template={self._empty}",
+                        "--",
+                        str(mirror),
+                        str(tree),
+                    ],
+                    local_transport=True,
+                )
+            self._git.run(["checkout", "--quiet", "--detach", "--force", sha], cwd=tree)
+            yield Checkout(tree, sha, ref_name, redact_url(normalised))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
