@@ -16,14 +16,21 @@ prepended; None deletes a file); `repo_changes` are repository-relative (files b
 
 from __future__ import annotations
 
+import json
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from scanners.context import RepoContext
 from scanners.engine import evaluate_rule
 from scanners.results import Evidence, RuleResult, Severity, Status
 from scanners.standard import RuleSpec, StandardError, default_standard
-from tests.gitrepo import FileMap, golden_files, make_repo, write_files
+from tests.gitrepo import FileMap, commit_all, git, golden_files, make_repo, write_files
 
 PASS = Status.PASS
 FAIL = Status.FAIL
@@ -48,6 +55,7 @@ class Case:
     files: FileMap | None = None  # build from these files only, not from the golden project
     project_dir: str | None = None  # RepoContext(project_dir=...)
     git: bool = True  # False: a plain folder, no git repository
+    forced: FileMap = field(default_factory=dict)  # repository-relative, `git add -f` (ignored)
 
 
 def case_ids(cases: list[Case]) -> list[str]:
@@ -91,6 +99,10 @@ def build(tmp_path: Path, case: Case, base_changes: FileMap | None = None) -> Pa
     present = {rel: content for rel, content in files.items() if content is not None}
     if case.git:
         make_repo(root, present)
+        if case.forced:
+            write_files(root, case.forced)
+            git(root, "add", "-f", "--", *case.forced)
+            commit_all(root, "chore: track ignored files")
     else:
         root.mkdir(parents=True)
         write_files(root, present)
@@ -134,3 +146,80 @@ def check(
 
 def _matching(evidence: list[Evidence], path: str, line: int | None) -> bool:
     return any(e.path == path and (line is None or e.line == line) for e in evidence)
+
+
+# ----- uv.lock synthesis --------------------------------------------------------------------
+def _lock_entry(raw: str, marker: str | None = None) -> str:
+    req = Requirement(raw)
+    parts = [f'name = "{canonicalize_name(req.name)}"']
+    if req.extras:
+        extras = sorted(canonicalize_name(e) for e in req.extras)
+        parts.append("extras = [" + ", ".join(f'"{e}"' for e in extras) + "]")
+    markers = [m for m in (str(req.marker) if req.marker else None, marker) if m]
+    if markers:
+        parts.append(f"marker = {json.dumps(' and '.join(markers))}")
+    if req.url:
+        parts.append(f'url = "{req.url}"')
+    elif req.specifier:
+        parts.append(f'specifier = "{req.specifier}"')
+    return "    { " + ", ".join(parts) + " },"
+
+
+def _flat_group(groups: dict[str, Any], name: str) -> list[str]:
+    out: list[str] = []
+    for item in groups.get(name, []):
+        if isinstance(item, dict):
+            out.extend(_flat_group(groups, item["include-group"]))
+        else:
+            out.append(item)
+    return out
+
+
+def synth_uv_lock(pyproject_text: str, versions: Mapping[str, str] | None = None) -> str:
+    """A uv.lock (format 1) in step with `pyproject_text`, as `uv lock` would record it.
+
+    Every requirement gets a `[[package]]` entry at `versions[name]` (default "99.0.0");
+    the root package carries `[package.metadata]` requires-dist and requires-dev.
+    """
+    data = tomllib.loads(pyproject_text)
+    project = data.get("project", {})
+    uv = data.get("tool", {}).get("uv", {})
+    runtime = [(r, None) for r in project.get("dependencies", [])]
+    for extra, items in project.get("optional-dependencies", {}).items():
+        runtime += [(r, f"extra == '{extra}'") for r in items]
+    groups_raw = data.get("dependency-groups", {})
+    groups = {g: _flat_group(groups_raw, g) for g in groups_raw}
+    if uv.get("dev-dependencies"):
+        groups["dev"] = [*uv["dev-dependencies"], *groups.get("dev", [])]
+    names = sorted(
+        {canonicalize_name(Requirement(r).name) for r, _ in runtime}
+        | {canonicalize_name(Requirement(r).name) for items in groups.values() for r in items}
+    )
+    source = "virtual" if uv.get("package") is False else "editable"
+    requires_python = project.get("requires-python", ">=3.13")
+    lines = ["version = 1", "revision = 3", f'requires-python = "{requires_python}"', ""]
+    for name in names:
+        version = (versions or {}).get(name, "99.0.0")
+        lines += [
+            "[[package]]",
+            f'name = "{name}"',
+            f'version = "{version}"',
+            'source = { registry = "https://pypi.org/simple" }',
+            "",
+        ]
+    root = canonicalize_name(project.get("name", "app"))
+    version = project.get("version", "0.1.0")
+    lines += [
+        "[[package]]",
+        f'name = "{root}"',
+        f'version = "{version}"',
+        f'source = {{ {source} = "." }}',
+        "",
+        "[package.metadata]",
+        "requires-dist = [",
+    ]
+    lines += [_lock_entry(raw, marker) for raw, marker in runtime]
+    lines += ["]", "", "[package.metadata.requires-dev]"]
+    for group, items in groups.items():
+        lines += [f"{canonicalize_name(group)} = [", *(_lock_entry(r) for r in items), "]"]
+    return "\n".join(lines) + "\n"
