@@ -65,7 +65,9 @@ class AppConfig(BaseSettings):
         if value is not None:
             scheme = urlsplit(value).scheme.split("+")[0]
             if scheme not in DATABASE_SCHEMES:
-                raise ValueError(f"unsupported scheme {scheme or '(none)'!r}: use postgres:// or sqlite://")
+                raise ValueError(
+                    f"unsupported scheme {scheme or '(none)'!r}: use postgres:// or sqlite://"
+                )
         return value
 
     @field_validator("CELERY_BROKER_URL")
@@ -74,7 +76,9 @@ class AppConfig(BaseSettings):
         if value is not None:
             scheme = urlsplit(value).scheme
             if scheme not in BROKER_SCHEMES:
-                raise ValueError(f"unsupported scheme {scheme or '(none)'!r}: use redis:// or filesystem://")
+                raise ValueError(
+                    f"unsupported scheme {scheme or '(none)'!r}: use redis:// or filesystem://"
+                )
         return value
 
     @model_validator(mode="after")

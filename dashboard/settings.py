@@ -151,6 +151,4 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # ----- logging -----------------------------------------------------------------------------
 LOG_DIR = CONFIG.LOG_DIR
 
-LOGGING = build_logging(
-    level=CONFIG.LOG_LEVEL, log_dir=LOG_DIR, fmt=CONFIG.LOG_FORMAT or "text"
-)
+LOGGING = build_logging(level=CONFIG.LOG_LEVEL, log_dir=LOG_DIR, fmt=CONFIG.LOG_FORMAT or "text")

@@ -47,9 +47,24 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Wo
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool=solo",
-             "-Q", queue, "--without-mingle", "--without-gossip", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     handle = WorkerHandle(queue, proc, log)
     deadline = time.monotonic() + 60

@@ -13,7 +13,7 @@ class WorkerHeartbeat(models.Model):
     request_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
-        ordering = ["-seen_at"]
+        ordering = ("-seen_at",)
 
     def __str__(self) -> str:
         return f"{self.worker} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -42,7 +42,7 @@ def queue_depth(queue: str = "celery") -> int | None:
 
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         try:
-            return int(client.llen(queue))  # type: ignore[arg-type]
+            return int(client.llen(queue))
         except redis.RedisError:
             return None
         finally:
@@ -56,14 +56,16 @@ class RuntimeCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Yield gauges; a failing source is skipped, never raised."""
         db = GaugeMetricFamily(
-            "yardstick_db_connections_open", "Database connections open in this process.",
+            "yardstick_db_connections_open",
+            "Database connections open in this process.",
             labels=["alias"],
         )
         for conn in connections.all(initialized_only=True):
             db.add_metric([conn.alias], 1.0 if conn.connection is not None else 0.0)
         yield db
         depth = GaugeMetricFamily(
-            "yardstick_celery_queue_length", "Tasks waiting in the Celery queue.",
+            "yardstick_celery_queue_length",
+            "Tasks waiting in the Celery queue.",
             labels=["queue"],
         )
         try:

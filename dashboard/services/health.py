@@ -13,7 +13,7 @@ from dashboard.services.heartbeat import latest_heartbeat
 
 logger = logging.getLogger(__name__)
 
-BROKER_TIMEOUT_S = 2.0
+BROKER_TIMEOUT_S = 2
 
 
 @dataclass(frozen=True, slots=True)

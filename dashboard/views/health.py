@@ -38,7 +38,9 @@ def ready(request: HttpRequest) -> JsonResponse:
     body = {
         "status": status,
         "failing": failing,
-        "checks": {c.name: {"ok": c.ok, "critical": c.critical, "detail": c.detail} for c in checks},
+        "checks": {
+            c.name: {"ok": c.ok, "critical": c.critical, "detail": c.detail} for c in checks
+        },
     }
     return JsonResponse(body, status=503 if failing else 200)
 

@@ -16,8 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("ENVIRONMENT", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
-                 "CELERY_BROKER_URL", "LOG_LEVEL", "LOG_FORMAT", "ALLOW_LOCAL_REPOSITORIES"):
+    for name in (
+        "ENVIRONMENT",
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "ALLOW_LOCAL_REPOSITORIES",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
 
@@ -35,7 +44,8 @@ def test_development_defaults_need_no_services(tmp_path: Path) -> None:
 def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     first = load_config().SECRET_KEY
     second = load_config().SECRET_KEY
-    assert first and first == second
+    assert first
+    assert first == second
     key_file = tmp_path / "var" / "secret_key"
     assert key_file.read_text() == first
     assert key_file.stat().st_mode & 0o077 == 0
@@ -62,12 +72,18 @@ def test_production_defaults_are_strict(monkeypatch: pytest.MonkeyPatch) -> None
         ({"DEBUG": "maybe"}, "DEBUG: Input should be a valid boolean"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: Input should be"),
         ({"SCAN_TIME_LIMIT_S": "1"}, "SCAN_TIME_LIMIT_S: Input should be greater than"),
-        ({"ENVIRONMENT": "production", "ALLOWED_HOSTS": "x.example"},
-         "SECRET_KEY is required outside development"),
-        ({"ENVIRONMENT": "staging", "SECRET_KEY": "s" * 40},
-         "ALLOWED_HOSTS is required outside development"),
-        ({"ENVIRONMENT": "production", "SECRET_KEY": "short", "ALLOWED_HOSTS": "x.example"},
-         "SECRET_KEY must be at least 32 characters"),
+        (
+            {"ENVIRONMENT": "production", "ALLOWED_HOSTS": "x.example"},
+            "SECRET_KEY is required outside development",
+        ),
+        (
+            {"ENVIRONMENT": "staging", "SECRET_KEY": "s" * 40},
+            "ALLOWED_HOSTS is required outside development",
+        ),
+        (
+            {"ENVIRONMENT": "production", "SECRET_KEY": "short", "ALLOWED_HOSTS": "x.example"},
+            "SECRET_KEY must be at least 32 characters",
+        ),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -84,10 +100,17 @@ def test_invalid_values_name_the_variable(
 def test_startup_with_bad_value_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": "mysql://db/x", "VAR_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=60, check=False,
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines == ["yardstick: invalid configuration: DATABASE_URL: unsupported scheme "
-                     "'mysql': use postgres:// or sqlite://"]
+    assert lines == [
+        "yardstick: invalid configuration: DATABASE_URL: unsupported scheme "
+        "'mysql': use postgres:// or sqlite://"
+    ]

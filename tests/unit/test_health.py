@@ -62,8 +62,13 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path: Path)
         "LOG_DIR": str(tmp_path / "logs"),
     }
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     status, body = result.stdout.strip().split("\n", 1)
     assert status == "503", result.stderr
@@ -83,8 +88,11 @@ def test_ready_reports_worker_heartbeat_as_non_critical(client: Client) -> None:
 
 def _counter(text: str, view: str, status: str) -> float:
     for line in text.splitlines():
-        if (line.startswith("yardstick_http_requests_total{")
-                and f'view="{view}"' in line and f'status="{status}"' in line):
+        if (
+            line.startswith("yardstick_http_requests_total{")
+            and f'view="{view}"' in line
+            and f'status="{status}"' in line
+        ):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 

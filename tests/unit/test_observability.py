@@ -42,7 +42,9 @@ def test_log_lines_of_a_request_carry_its_id(
 
 
 def test_json_formatter_has_time_level_logger_function_line_and_request_id() -> None:
-    record = logging.LogRecord("yardstick.test", logging.ERROR, __file__, 7, "boom %s", ("x",), None)
+    record = logging.LogRecord(
+        "yardstick.test", logging.ERROR, __file__, 7, "boom %s", ("x",), None
+    )
     record.funcName = "do_it"
     RequestIdFilter().filter(record)
     payload = json.loads(JsonFormatter().format(record))
@@ -85,8 +87,11 @@ def test_htmx_requests_pass_csrf_with_the_header_from_the_page() -> None:
     html = client.get("/").content.decode()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', html)
     assert token is not None
-    ok = client.post("/admin/login/", {"username": "x", "password": "y"},
-                     headers={"X-CSRFToken": token.group(1), "HX-Request": "true"})
+    ok = client.post(
+        "/admin/login/",
+        {"username": "x", "password": "y"},
+        headers={"X-CSRFToken": token.group(1), "HX-Request": "true"},
+    )
     refused = Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "x"})
     assert ok.status_code == 200
     assert refused.status_code == 403

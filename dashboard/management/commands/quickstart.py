@@ -32,10 +32,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         """Options for address and for CI smoke runs."""
-        parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"
+        )
         parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
         parser.add_argument(
-            "--exit-when-ready", action="store_true",
+            "--exit-when-ready",
+            action="store_true",
             help="stop everything once the server is ready and a worker ran a task (smoke test)",
         )
 
@@ -45,14 +48,18 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         password = ensure_admin()
         if password:
-            self.stdout.write(self.style.SUCCESS(
-                f"Admin account created — user: admin  password: {password}  (shown once)"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Admin account created — user: admin  password: {password}  (shown once)"
+                )
+            )
         procs = self._start(options["host"], options["port"])
         url = f"http://{options['host']}:{options['port']}/"
         try:
             self._wait_ready(url, procs)
-            self.stdout.write(self.style.SUCCESS(f"Yardstick is running at {url}  (Ctrl-C to stop)"))
+            self.stdout.write(
+                self.style.SUCCESS(f"Yardstick is running at {url}  (Ctrl-C to stop)")
+            )
             if options["exit_when_ready"]:
                 return
             self._supervise(procs)
@@ -68,10 +75,28 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         commands = {
             "web": [python, manage, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"],
-            "worker": [python, "-m", "celery", "-A", "dashboard", "worker", "--loglevel=INFO",
-                       "--pool=solo", "--without-mingle", "--without-gossip"],
-            "beat": [python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel=INFO",
-                     f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--loglevel=INFO",
+                "--pool=solo",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+            ],
         }
         # Own process group per child: Ctrl-C reaches us once, and we stop them in order.
         return {
