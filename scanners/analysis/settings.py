@@ -83,6 +83,16 @@ class SettingsScan:
     classes: list[ClassInfo]
     all_classes: dict[str, ClassInfo]
     named: list[ClassInfo] = field(default_factory=list)  # settings classes named `Settings`
+    aliases: dict[str, ast.expr] = field(default_factory=dict)  # module-level type aliases
+
+    def resolve(self, annotation: ast.expr) -> ast.expr:
+        """An annotation with wrappers stripped and type aliases (`Env = Literal[...]`) followed."""
+        node = unwrap_annotation(annotation)
+        for _ in range(5):
+            if not (isinstance(node, ast.Name) and node.id in self.aliases):
+                break
+            node = unwrap_annotation(self.aliases[node.id])
+        return node
 
     @property
     def main(self) -> ClassInfo | None:
@@ -95,6 +105,7 @@ class SettingsScan:
 def find_settings(ctx: RepoContext) -> SettingsScan:
     """Collect the settings classes of the app code, the expected location first."""
     classes: dict[str, ClassInfo] = {}
+    aliases: dict[str, ast.expr] = {}
     for mod in ctx.app_files:
         if mod.tree is None:
             continue
@@ -103,10 +114,28 @@ def find_settings(ctx: RepoContext) -> SettingsScan:
             if isinstance(stmt, ast.ClassDef):
                 bases = [_dotted(b, imports) for b in stmt.bases]
                 classes.setdefault(stmt.name, ClassInfo(mod, stmt, [b for b in bases if b]))
+            else:
+                aliases.update(_type_alias(stmt))
     _resolve_origins(classes)
     found = [c for c in classes.values() if c.origin is not None]
     found.sort(key=lambda c: (not is_settings_location(ctx, c.path), c.path, c.line))
-    return SettingsScan(found, classes, [c for c in found if c.name == "Settings"])
+    named = [c for c in found if c.name == "Settings"]
+    return SettingsScan(found, classes, named, aliases)
+
+
+def _type_alias(stmt: ast.stmt) -> dict[str, ast.expr]:
+    """`X = Literal[...]`, `X: TypeAlias = ...` and `type X = ...` at module level."""
+    if isinstance(stmt, ast.TypeAlias) and isinstance(stmt.name, ast.Name):
+        return {stmt.name.id: stmt.value}
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target, value = stmt.target, stmt.value
+    else:
+        return {}
+    if isinstance(target, ast.Name) and isinstance(value, ast.Subscript | ast.Name | ast.BinOp):
+        return {target.id: value}
+    return {}
 
 
 def _resolve_origins(classes: dict[str, ClassInfo]) -> None:
