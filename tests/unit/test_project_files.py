@@ -1,0 +1,61 @@
+"""Project files that CI and deployment rely on stay valid."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import yaml
+
+from dashboard.config import AppConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_scanners_never_import_django() -> None:
+    offenders = []
+    for path in (ROOT / "scanners").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path}:{node.lineno}"
+                for n in names
+                if n.split(".")[0] in {"django", "dashboard", "celery"}
+            ]
+    assert offenders == []
+
+
+def test_env_example_documents_every_setting() -> None:
+    text = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z_]+)=", text, re.MULTILINE))
+    assert documented == set(AppConfig.model_fields)
+
+
+def test_docker_compose_defines_the_production_stack() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgresql://")
+        assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
+        assert set(services[name]["depends_on"]) <= set(services)
+    assert "celery -A dashboard worker" in services["worker"]["command"]
+    assert "celery -A dashboard beat" in services["beat"]["command"]
+    assert set(compose["volumes"]) >= {"postgres-data", "redis-data"}
+
+
+def test_readme_states_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "uv run manage.py quickstart" in readme
+    assert "uv run pytest" in readme
+
+
+def test_python_version_is_pinned_to_313() -> None:
+    assert (ROOT / ".python-version").read_text().strip() == "3.13"
