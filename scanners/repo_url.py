@@ -127,13 +127,13 @@ def validate_url(url: str, policy: WorkspacePolicy) -> str:
     """Check a clone URL against the policy; return it normalised or raise RepositoryError."""
     if not url:
         raise RepositoryError("empty repository URL")
-    if UNSAFE_CHAR.search(url):
-        raise RepositoryError("repository URL contains whitespace or control characters")
     if url.startswith("-"):
         raise RepositoryError("repository URL must not start with '-' (it would be an option)")
     if _TRANSPORT_HELPER.match(url):
         helper = url.split("::", 1)[0]
         raise RepositoryError(f"git transport helpers ('{helper}::') are not allowed")
+    if UNSAFE_CHAR.search(url):
+        raise RepositoryError("repository URL contains whitespace or control characters")
     if match := SCHEME.match(url):
         return _validate_scheme_url(url, match.group(1).lower(), policy)
     scp = _SCP_LIKE.match(url)

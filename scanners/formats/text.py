@@ -60,8 +60,9 @@ class _Painter:
 
 
 def _score_text(score: Score) -> str:
-    value = "n/a" if score.value is None else f"{score.value:g}"
-    return f"{value}/100, level {score.level.value}"
+    if score.value is None:
+        return f"no scorable result, level {score.level.value}"
+    return f"{score.value:g}/100, level {score.level.value}"
 
 
 def _outcome_lines(outcome: RuleOutcome, paint: _Painter) -> list[str]:

@@ -1,0 +1,344 @@
+"""`yardstick`: scan a repository against the standard, list rules, explain one rule.
+
+Works without Django, a database or a broker, so teams can run it in CI and pre-commit.
+Exit codes: 0 success (score at or above --fail-under), 1 score below it, 2 usage, clone
+or standard errors (one `yardstick: error: ...` line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import inspect
+import json
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+from scanners import ENGINE_VERSION
+from scanners.engine import scan
+from scanners.formats import FORMATS, default_anchor, render_json, render_sarif, render_text
+from scanners.formats.text import use_colour
+from scanners.report import Report
+from scanners.rules import registry
+from scanners.standard import RuleSpec, Standard, StandardError, load_standard
+from scanners.workspace import RepositoryError, Workspace, WorkspacePolicy, default_cache_dir
+
+EXAMPLES = """\
+examples:
+  yardstick scan .                                  scan the current checkout in place
+  yardstick scan . --format sarif -o yardstick.sarif
+  yardstick scan https://github.com/org/api.git --ref v1.4.0 --fail-under 80
+  yardstick scan ../service --project-dir backend --only DEP-001,FW-001
+  yardstick rules --format markdown > docs/rules.md
+  yardstick explain DEP-001
+
+exit status: 0 ok, 1 score below --fail-under, 2 usage, clone or standard error.
+"""
+_URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(://|::)")
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in its inputs: exit 2 with one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors, as every other failure of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"yardstick: error: {message} (see '{self.prog} --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="yardstick",
+        description="Score how far a Python/FastAPI repository follows the standard.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"yardstick {ENGINE_VERSION}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan_cmd = commands.add_parser(
+        "scan",
+        help="scan a checkout or a clone URL",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan_cmd.add_argument("target", metavar="PATH_OR_URL", help="local folder or clone URL")
+    scan_cmd.add_argument("--ref", help="branch, tag or commit to scan (default branch)")
+    scan_cmd.add_argument("--project-dir", metavar="DIR", help="project root in the repository")
+    scan_cmd.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    scan_cmd.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    scan_cmd.add_argument(
+        "--fail-under",
+        type=_percent,
+        default=0.0,
+        metavar="N",
+        help="exit 1 when the score is below N (0-100, default 0)",
+    )
+    scan_cmd.add_argument("--only", metavar="RULE,RULE", help="run only these rule ids")
+    _standard_option(scan_cmd)
+    scan_cmd.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="allow file:// URLs (local folders given as paths are always allowed)",
+    )
+
+    rules_cmd = commands.add_parser("rules", help="list every rule of the standard")
+    rules_cmd.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    _standard_option(rules_cmd)
+
+    explain_cmd = commands.add_parser("explain", help="explain one rule and how it decides")
+    explain_cmd.add_argument("rule", metavar="RULE", help="rule id, e.g. DEP-001")
+    _standard_option(explain_cmd)
+    return parser
+
+
+def _standard_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--standard", metavar="FILE", help="standard file (YAML); default: the bundled one"
+    )
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 100")
+    return value
+
+
+# ----- scan ------------------------------------------------------------------------------
+def _is_url(target: str) -> bool:
+    """A clone URL (scheme, transport helper or git's `user@host:path` form), not a path."""
+    if _URL_LIKE.match(target):
+        return True
+    head, colon, _ = target.partition(":")
+    return bool(colon) and "/" not in head and not Path(target).exists()
+
+
+def _rule_ids(text: str | None, standard: Standard) -> set[str] | None:
+    if text is None:
+        return None
+    ids = {part.strip().upper() for part in text.split(",") if part.strip()}
+    if not ids:
+        raise UsageError("--only needs at least one rule id")
+    for rule_id in sorted(ids):
+        if rule_id not in standard.rules:
+            raise UsageError(_unknown_rule(rule_id, standard))
+    return ids
+
+
+def _unknown_rule(rule_id: str, standard: Standard) -> str:
+    close = difflib.get_close_matches(rule_id.upper(), list(standard.rules), n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f"unknown rule {rule_id!r}{hint}"
+
+
+@contextmanager
+def _checkout(args: argparse.Namespace) -> Iterator[tuple[Path, str]]:
+    """(folder to scan, repository label): in place, or a scratch tree from the workspace."""
+    target: str = args.target
+    if not _is_url(target):
+        folder = Path(target).expanduser()
+        if not folder.is_dir():
+            raise UsageError(f"no such folder: {target}")
+        bare = (folder / "HEAD").is_file() and (folder / "objects").is_dir()
+        if args.ref is None and not bare:
+            yield folder.resolve(), str(folder.resolve())
+            return
+        local = True  # the user named a folder of their own: cloning it is safe
+    elif target.lower().startswith("file:") and not args.allow_local:
+        raise UsageError("file:// URLs are refused unless you pass --allow-local")
+    else:
+        local = bool(args.allow_local)
+    policy = WorkspacePolicy(allow_local_paths=local, cache_dir=default_cache_dir())
+    with Workspace(policy).checkout(target, args.ref) as checkout:
+        yield checkout.path, checkout.url
+
+
+def _render(report: Report, fmt: str, root: Path, colour: bool) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "sarif":
+        return render_sarif(report, anchor=default_anchor(report.project_dir, root))
+    return render_text(report, colour=colour)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    standard = _load_standard(args.standard)
+    only = _rule_ids(args.only, standard)
+    with _checkout(args) as (root, label):
+        report = scan(
+            root, standard=standard, project_dir=args.project_dir, only=only, repository=label
+        )
+        colour = args.output is None and use_colour(sys.stdout)
+        text = _render(report, args.format, root, colour)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+    score = report.score
+    shown = "n/a" if score.value is None else f"{score.value:g}"
+    below = args.fail_under > 0 and (score.value is None or score.value < args.fail_under)
+    if args.output is not None or below:
+        verdict = f", below --fail-under {args.fail_under:g}" if below else ""
+        _say(f"yardstick: score {shown}, level {score.level.value}{verdict}")
+    return 1 if below else 0
+
+
+# ----- rules and explain -----------------------------------------------------------------
+def _load_standard(path: str | None) -> Standard:
+    try:
+        return load_standard(path)
+    except (StandardError, OSError) as exc:
+        raise UsageError(f"invalid standard: {exc}") from exc
+
+
+def _rule_row(spec: RuleSpec) -> dict[str, object]:
+    return {
+        "id": spec.id,
+        "section": spec.section,
+        "severity": spec.severity.value,
+        "evaluation": spec.evaluation,
+        "weight": spec.weight,
+        "title": spec.title,
+        "rationale": spec.rationale,
+        "remediation": spec.remediation,
+        "implemented": spec.id in registry(),
+    }
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def rules_markdown(standard: Standard) -> str:
+    """The rules reference (docs/rules.md): one table per section of the standard."""
+    out = [
+        f"# Rules reference: {standard.name} ({standard.version})",
+        "",
+        "Generated by `yardstick rules --format markdown`; do not edit by hand.",
+        "Run `yardstick explain RULE` for a rule's rationale, remediation and heuristic.",
+        "",
+    ]
+    for code, section in standard.sections.items():
+        specs = [s for s in standard.rules.values() if s.section == code]
+        if not specs:
+            continue
+        out += [f"## {code}: {section.title}", ""]
+        out += ["| ID | Severity | Evaluation | Title |", "|---|---|---|---|"]
+        out += [
+            f"| {s.id} | {s.severity.value} | {s.evaluation} | {_markdown_cell(s.title)} |"
+            for s in specs
+        ]
+        out.append("")
+    if standard.retired:
+        out += ["## Retired ids", "", ", ".join(sorted(standard.retired)), ""]
+    return "\n".join(out)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    standard = _load_standard(args.standard)
+    specs = list(standard.rules.values())
+    if args.format == "json":
+        document = {
+            "standard": {"key": standard.key, "name": standard.name, "version": standard.version},
+            "rules": [_rule_row(spec) for spec in specs],
+        }
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(rules_markdown(standard))
+    else:
+        for spec in specs:
+            sys.stdout.write(
+                f"{spec.id:<9} {spec.severity.value:<8} {spec.evaluation:<8} {spec.title}\n"
+            )
+    return 0
+
+
+def _indented(text: str) -> str:
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        textwrap.fill(p, width=88, initial_indent="  ", subsequent_indent="  ") for p in paragraphs
+    )
+
+
+def explain_text(spec: RuleSpec, standard: Standard) -> str:
+    """What `yardstick explain` prints for one rule."""
+    rule_cls = registry().get(spec.id)
+    section = standard.sections[spec.section]
+    lines = [
+        f"{spec.id}: {spec.title}",
+        f"section:     {spec.section} ({section.title})",
+        f"severity:    {spec.severity.value} (weight {spec.weight})",
+        f"evaluation:  {spec.evaluation}",
+        "",
+        "Rationale",
+        _indented(spec.rationale),
+        "",
+        "Remediation",
+        _indented(spec.remediation),
+        "",
+        "How the engine decides",
+    ]
+    if rule_cls is None:
+        lines.append("  Not implemented by this engine: the rule reports `error`.")
+    else:
+        lines.append(_indented(rule_cls.__doc__ or ""))
+        if rule_cls.heuristic:
+            lines.append(_indented(rule_cls.heuristic))
+    text = standard.section_text(spec.heading)
+    if text:
+        lines += ["", f"The standard: {spec.heading}", "", text]
+    return "\n".join(lines) + "\n"
+
+
+def _explain(args: argparse.Namespace) -> int:
+    standard = _load_standard(args.standard)
+    spec = standard.rules.get(args.rule.strip().upper())
+    if spec is None:
+        raise UsageError(_unknown_rule(args.rule, standard))
+    sys.stdout.write(explain_text(spec, standard))
+    return 0
+
+
+def _say(line: str) -> None:
+    """One line on stderr."""
+    sys.stderr.write(line + "\n")
+
+
+_COMMANDS = {"scan": _scan, "rules": _rules, "explain": _explain}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `yardstick` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (UsageError, RepositoryError) as exc:
+        _say(f"yardstick: error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("yardstick: interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) left; stop quietly instead of a traceback at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
