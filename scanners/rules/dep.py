@@ -208,16 +208,27 @@ def _names(reqs: list[Requirement]) -> str:
     return ", ".join(sorted({r.name for r in reqs}))
 
 
+def _lock_line(text: str | None, root: str, req: LockedRequirement) -> int | None:
+    """Line of `req` in the root package's metadata of uv.lock."""
+    start = line_of(text, f'name = "{root}"') or 1
+    table = "[package.metadata.requires-dev]" if req.group else "[package.metadata]"
+    start = line_of(text, table, start) or start
+    if req.group:
+        start = line_of(text, f"{req.group} = [", start) or start
+    return line_of(text, f'name = "{req.name}"', start)
+
+
 def _stale_evidence(
-    ctx: RepoContext, wanted: set[LockedRequirement], locked: set[LockedRequirement]
+    ctx: RepoContext, root: str, wanted: set[LockedRequirement], locked: set[LockedRequirement]
 ) -> list[Evidence]:
+    """One item per requirement added, changed or removed since uv.lock was written."""
     pyproject, lock = ctx.path("pyproject.toml"), ctx.path("uv.lock")
     lock_text = ctx.read_text(lock)
-    by_key = {(r.group, r.name, r.extras): r for r in locked}
-    wanted_keys = {(r.group, r.name, r.extras) for r in wanted}
+    locked_by_name = {(r.group, r.name): r for r in sorted(locked - wanted)}
+    wanted_names = {(r.group, r.name) for r in wanted}
     out = []
     for req in sorted(wanted - locked):
-        old = by_key.get((req.group, req.name, req.extras))
+        old = locked_by_name.get((req.group, req.name))
         line = requirement_line(ctx, req.raw, "dependency-groups" if req.group else "project")
         if old is not None:
             message = f"{req.label()} is locked as {old.label()}: run `uv lock`"
@@ -225,8 +236,8 @@ def _stale_evidence(
             message = f"{req.label()} is missing from uv.lock: run `uv lock`"
         out.append(Evidence(pyproject, line, message))
     for req in sorted(locked - wanted):
-        if (req.group, req.name, req.extras) not in wanted_keys:
-            line = line_of(lock_text, f'name = "{req.name}"')
+        if (req.group, req.name) not in wanted_names:
+            line = _lock_line(lock_text, root, req)
             out.append(Evidence(lock, line, f"{req.label()} is locked but no longer declared"))
     return out
 
@@ -247,8 +258,10 @@ class LockNotStale(Rule):
         if (problem := pyproject_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
         lock_rel = ctx.path("uv.lock")
+        if not ctx.exists(lock_rel):
+            return self.failed("no uv.lock to compare", [Evidence(lock_rel, None, "run `uv lock`")])
         if ctx.uv_lock is None:
-            reason = ctx.parse_error(lock_rel) or "missing, binary or unreadable"
+            reason = ctx.parse_error(lock_rel) or "binary, unreadable or too large"
             return self.failed(f"uv.lock is {reason}", [Evidence(lock_rel, None, reason)])
         name = project_table(ctx).get("name")
         root = root_package(ctx.uv_lock, name if isinstance(name, str) else None)
@@ -263,7 +276,8 @@ class LockNotStale(Rule):
                 "uv.lock records no requirements metadata: relock with uv",
                 [Evidence(lock_rel, None, "no [package.metadata] for the project")],
             )
-        evidence = _stale_evidence(ctx, declared(ctx.pyproject or {}), locked)
+        root_name = str(root.get("name", ""))
+        evidence = _stale_evidence(ctx, root_name, declared(ctx.pyproject or {}), locked)
         if evidence:
             return self.failed(
                 f"uv.lock is stale: {len(evidence)} requirement(s) differ", evidence[:MAX_EVIDENCE]

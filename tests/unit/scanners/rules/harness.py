@@ -30,7 +30,7 @@ from scanners.context import RepoContext
 from scanners.engine import evaluate_rule
 from scanners.results import Evidence, RuleResult, Severity, Status
 from scanners.standard import RuleSpec, StandardError, default_standard
-from tests.gitrepo import FileMap, commit_all, git, golden_files, make_repo, write_files
+from tests.gitrepo import GOLDEN_DIR, FileMap, commit_all, git, make_repo, write_files
 
 PASS = Status.PASS
 FAIL = Status.FAIL
@@ -56,6 +56,22 @@ class Case:
     project_dir: str | None = None  # RepoContext(project_dir=...)
     git: bool = True  # False: a plain folder, no git repository
     forced: FileMap = field(default_factory=dict)  # repository-relative, `git add -f` (ignored)
+
+
+#: Tool caches that may sit in the fixture folder on a developer's machine; never fixture data.
+_CACHE_DIRS = frozenset({".ruff_cache", ".mypy_cache", ".pytest_cache", "__pycache__"})
+
+
+def golden_files() -> dict[str, str | bytes | None]:
+    """`tests.gitrepo.golden_files()`, minus tool caches left in the fixture folder."""
+    out: dict[str, str | bytes | None] = {}
+    for path in sorted(GOLDEN_DIR.rglob("*")):
+        rel_path = path.relative_to(GOLDEN_DIR)
+        if not path.is_file() or _CACHE_DIRS.intersection(rel_path.parts):
+            continue
+        rel = rel_path.as_posix().removesuffix(".fixture")
+        out[rel] = path.read_bytes() if path.suffix == ".bin" else path.read_text("utf-8")
+    return out
 
 
 def case_ids(cases: list[Case]) -> list[str]:
