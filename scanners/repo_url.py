@@ -41,6 +41,7 @@ class WorkspacePolicy:
     allow_local_paths: bool = False  # file:// URLs and paths: demo data and tests only
     clone_timeout_s: float = 600.0
     max_repo_bytes: int = 2 * 1024**3
+    lock_timeout_s: float = 900.0  # wait this long for another scan of the same repository
     cache_dir: Path = field(default_factory=default_cache_dir)
 
 

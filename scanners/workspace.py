@@ -216,7 +216,7 @@ class Workspace:
     def _locked(self, mirror: Path) -> Iterator[None]:
         """Hold the repository's lock (flock on `<mirror>.lock`) for mutating operations."""
         lock_path = mirror.with_suffix(".lock")
-        deadline = time.monotonic() + self.policy.clone_timeout_s + 60
+        deadline = time.monotonic() + self.policy.lock_timeout_s
         with open(lock_path, "a+b") as handle:
             while True:
                 try:
