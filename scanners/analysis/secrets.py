@@ -7,8 +7,9 @@ Two detectors:
 - in Python, the ruff S105-S107 idea on the AST: string literals assigned, passed as keyword,
   used as dict value, default or compared against a secret-like *name*. A password-like
   name with any real literal is `high`; token/key/secret names need a high-entropy literal
-  (>= 3.5 bits/char, >= 12 chars) and are `low` (entropy is a guess). In tests, low-entropy
-  passwords are fixtures and ignored. `.env` files are read as `NAME=value` the same way.
+  (>= 3.5 bits/char, >= 12 chars) and are `low` (entropy is a guess). In tests, passwords
+  are fixtures and ignored; high-entropy tokens and keys there are still `low`. `.env`
+  files are read as `NAME=value` the same way.
 Placeholders ("changeme", "<...>", "${...}", "xxx", "example", ...) are never findings, and
 `*.example`/`*.sample`/`*.template` files are documentation: only known formats count there.
 """
@@ -228,11 +229,9 @@ def _classify(name: str, value: str, in_tests: bool) -> str | None:
         return None
     if is_placeholder(value) or _ENV_NAME.match(value) or any(c.isspace() for c in value):
         return None
-    strong = len(value) >= MIN_SECRET_LENGTH and shannon_entropy(value) >= MIN_ENTROPY
-    if in_tests:
-        return LOW if strong else None
     if password:
-        return HIGH
+        return None if in_tests else HIGH
+    strong = len(value) >= MIN_SECRET_LENGTH and shannon_entropy(value) >= MIN_ENTROPY
     return LOW if strong else None
 
 

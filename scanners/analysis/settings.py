@@ -104,7 +104,7 @@ class SettingsScan:
 
 def find_settings(ctx: RepoContext) -> SettingsScan:
     """Collect the settings classes of the app code, the expected location first."""
-    classes: dict[str, ClassInfo] = {}
+    infos: list[ClassInfo] = []
     aliases: dict[str, ast.expr] = {}
     for mod in ctx.app_files:
         if mod.tree is None:
@@ -113,11 +113,14 @@ def find_settings(ctx: RepoContext) -> SettingsScan:
         for stmt in mod.tree.body:
             if isinstance(stmt, ast.ClassDef):
                 bases = [_dotted(b, imports) for b in stmt.bases]
-                classes.setdefault(stmt.name, ClassInfo(mod, stmt, [b for b in bases if b]))
+                infos.append(ClassInfo(mod, stmt, [b for b in bases if b]))
             else:
                 aliases.update(_type_alias(stmt))
-    _resolve_origins(classes)
-    found = [c for c in classes.values() if c.origin is not None]
+    classes: dict[str, ClassInfo] = {}
+    for info in infos:
+        classes.setdefault(info.name, info)
+    _resolve_origins(infos, classes)
+    found = [c for c in infos if c.origin is not None]
     found.sort(key=lambda c: (not is_settings_location(ctx, c.path), c.path, c.line))
     named = [c for c in found if c.name == "Settings"]
     return SettingsScan(found, classes, named, aliases)
@@ -138,12 +141,12 @@ def _type_alias(stmt: ast.stmt) -> dict[str, ast.expr]:
     return {}
 
 
-def _resolve_origins(classes: dict[str, ClassInfo]) -> None:
+def _resolve_origins(infos: list[ClassInfo], classes: dict[str, ClassInfo]) -> None:
     """Mark classes deriving from BaseSettings, directly or through app classes (fixpoint)."""
     changed = True
     while changed:
         changed = False
-        for info in classes.values():
+        for info in infos:
             if info.origin is not None:
                 continue
             for base in info.bases:

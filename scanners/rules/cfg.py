@@ -225,7 +225,7 @@ class NoHardCodedSecrets(Rule):
         "and AWS/GitHub/Slack/Google/Stripe/JWT token formats fail (private keys and JWTs under "
         "tests/ only warn). Python (AST) and .env files: literals for password-like names fail; "
         "token/secret/key names warn when the literal has >= 3.5 bits/char over >= 12 chars. "
-        "Placeholders and *.example files are ignored; low-entropy test passwords are fixtures. "
+        "Placeholders and *.example files are ignored; passwords in tests are fixtures. "
         "Values are masked in evidence."
     )
 
