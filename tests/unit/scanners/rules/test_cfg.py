@@ -102,7 +102,7 @@ def line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def small(**changes: str | None) -> dict[str, str | bytes | None]:
+def small(**changes: str | bytes | None) -> dict[str, str | bytes | None]:
     """The golden project with the small Settings and its .env.example, plus `changes`."""
     return {CONFIG: SETTINGS, ".env.example": SMALL_EXAMPLE, **changes}
 
