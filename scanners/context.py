@@ -24,9 +24,27 @@ from scanners.deps import Requirement, parse_requirements
 
 # Folders that never hold app code.
 EXCLUDED_DIRS = frozenset(
-    {".venv", "venv", "env", ".env", "node_modules", "vendor", "vendored", "third_party",
-     "site-packages", "__pycache__", ".git", ".tox", ".nox", "build", "dist", "migrations",
-     "alembic", "tests", "test"}
+    {
+        ".venv",
+        "venv",
+        "env",
+        ".env",
+        "node_modules",
+        "vendor",
+        "vendored",
+        "third_party",
+        "site-packages",
+        "__pycache__",
+        ".git",
+        ".tox",
+        ".nox",
+        "build",
+        "dist",
+        "migrations",
+        "alembic",
+        "tests",
+        "test",
+    }
 )
 LAYER_ALIASES: dict[str, tuple[str, ...]] = {
     "routes": ("api/routes", "routes", "routers", "endpoints"),
@@ -109,7 +127,7 @@ class RepoContext:
         if not (self.root / ".git").exists():
             return None
         try:
-            out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            out = subprocess.run(
                 ["git", "-c", "core.fsmonitor=false", "ls-files", "-z"],  # noqa: S607
                 cwd=self.root,
                 capture_output=True,
@@ -120,7 +138,8 @@ class RepoContext:
         except (OSError, subprocess.SubprocessError):
             return None
         return [
-            name for name in out.decode("utf-8", "surrogateescape").split("\0")
+            name
+            for name in out.decode("utf-8", "surrogateescape").split("\0")
             if name and self._is_regular(name)
         ]
 
@@ -198,8 +217,11 @@ class RepoContext:
         if self.project_dir is not None:
             return self.project_dir.strip("/").removeprefix("./")
         candidates = sorted(
-            (str(PurePosixPath(name).parent) for name in self.files
-             if PurePosixPath(name).name == "pyproject.toml"),
+            (
+                str(PurePosixPath(name).parent)
+                for name in self.files
+                if PurePosixPath(name).name == "pyproject.toml"
+            ),
             key=lambda p: (p.count("/") if p != "." else -1, p),
         )
         candidates = ["" if c == "." else c for c in candidates]
@@ -213,7 +235,11 @@ class RepoContext:
     def _holds_fastapi_app(self, project: str) -> bool:
         prefix = f"{project}/" if project else ""
         for name in self.files:
-            if name.startswith(prefix) and name.endswith(".py") and not _excluded(name[len(prefix):]):
+            if (
+                name.startswith(prefix)
+                and name.endswith(".py")
+                and not _excluded(name[len(prefix) :])
+            ):
                 text = self.read_text(name)
                 if text and "FastAPI(" in text:
                     return True
@@ -228,7 +254,7 @@ class RepoContext:
     def project_files(self) -> list[str]:
         """Tracked files below the project root, relative to the project root."""
         prefix = f"{self.project_rel}/" if self.project_rel else ""
-        return [name[len(prefix):] for name in self.files if name.startswith(prefix)]
+        return [name[len(prefix) :] for name in self.files if name.startswith(prefix)]
 
     # ----- parsed configuration ---------------------------------------------------------
     @cached_property
@@ -316,8 +342,11 @@ class RepoContext:
     def python_files(self) -> list[PyModule]:
         """Every tracked `.py` file under the project root, parsed once."""
         prefix = f"{self.project_rel}/" if self.project_rel else ""
-        return [self._parse(name) for name in self.files
-                if name.endswith(".py") and name.startswith(prefix)]
+        return [
+            self._parse(name)
+            for name in self.files
+            if name.endswith(".py") and name.startswith(prefix)
+        ]
 
     @cached_property
     def app_files(self) -> list[PyModule]:

@@ -30,7 +30,7 @@ def evaluate_rule(spec: RuleSpec, ctx: RepoContext) -> RuleOutcome:
     else:
         try:
             result = rule_cls().evaluate(ctx)
-        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the scan
+        except Exception as exc:
             logger.exception("rule %s crashed", spec.id)
             result = RuleResult(Status.ERROR, f"rule crashed: {type(exc).__name__}: {exc}", [])
     elapsed = time.perf_counter() - started

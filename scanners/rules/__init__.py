@@ -8,7 +8,7 @@ from functools import cache
 
 from scanners.rules.base import AttestRule, Rule
 
-__all__ = ["AttestRule", "Rule", "RegistryError", "registry", "register"]
+__all__ = ["AttestRule", "RegistryError", "Rule", "register", "registry"]
 
 
 class RegistryError(RuntimeError):
@@ -27,7 +27,9 @@ def register[R: type[Rule]](cls: R) -> R:
         raise RegistryError(f"{rule_id}: a rule class needs a one-line docstring")
     existing = _REGISTRY.get(rule_id)
     if existing is not None and existing is not cls:
-        raise RegistryError(f"{rule_id} is registered twice: {existing.__qualname__}, {cls.__qualname__}")
+        raise RegistryError(
+            f"{rule_id} is registered twice: {existing.__qualname__}, {cls.__qualname__}"
+        )
     _REGISTRY[rule_id] = cls
     return cls
 
