@@ -74,6 +74,12 @@ def golden_files() -> dict[str, str | bytes | None]:
     return out
 
 
+def golden_gaps(defaults: Mapping[str, str | bytes]) -> dict[str, str | bytes | None]:
+    """The `defaults` the golden project still lacks: base changes for a self-contained pass."""
+    present = golden_files()
+    return {rel: content for rel, content in defaults.items() if rel not in present}
+
+
 def case_ids(cases: list[Case]) -> list[str]:
     """Readable pytest ids for a list of cases."""
     return [c.name.replace(" ", "-") for c in cases]
@@ -200,7 +206,7 @@ def synth_uv_lock(pyproject_text: str, versions: Mapping[str, str] | None = None
     data = tomllib.loads(pyproject_text)
     project = data.get("project", {})
     uv = data.get("tool", {}).get("uv", {})
-    runtime = [(r, None) for r in project.get("dependencies", [])]
+    runtime: list[tuple[str, str | None]] = [(r, None) for r in project.get("dependencies", [])]
     for extra, items in project.get("optional-dependencies", {}).items():
         runtime += [(r, f"extra == '{extra}'") for r in items]
     groups_raw = data.get("dependency-groups", {})
