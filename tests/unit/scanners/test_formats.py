@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
+from jsonschema import (  # type: ignore[import-untyped]  # no stubs in the dev group yet
+    Draft4Validator,
+    Draft202012Validator,
+    ValidationError,
+)
 
 from scanners.formats import (
     ReportFormatError,
