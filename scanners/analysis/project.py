@@ -118,3 +118,17 @@ def admitted_below(spec: SpecifierSet, bound: Version) -> Version | None:
     """The highest final release below `bound` that `spec` admits, or None."""
     admitted = [v for v in _probe_versions(spec, bound) if spec.contains(v, prereleases=False)]
     return admitted[-1] if admitted else None
+
+
+def dependencies_line(ctx: RepoContext) -> int | None:
+    """Line of `dependencies` in the `[project]` table (or of the table), for evidence."""
+    text = ctx.read_text(ctx.path("pyproject.toml"))
+    start = table_line(text, "project")
+    if start is None:
+        return None
+    return line_of(text, "dependencies", start) or start
+
+
+def requirement_evidence(ctx: RepoContext, req: Requirement, message: str) -> Evidence:
+    """Evidence pointing at a runtime requirement's line in pyproject.toml."""
+    return Evidence(ctx.path("pyproject.toml"), requirement_line(ctx, req.raw), message)
