@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from scanners.deps import Requirement, parse_requirements
+
+if TYPE_CHECKING:
+    from scanners.analysis.imports import ImportGraph
 
 # Folders that never hold app code.
 EXCLUDED_DIRS = frozenset(
@@ -427,6 +430,14 @@ class RepoContext:
             return str(repo.head.commit.hexsha)
         except (ValueError, TypeError, OSError):
             return None  # unborn branch: no commit yet
+
+    # ----- shared code analyses (computed once, see scanners/analysis/) ----------------
+    @cached_property
+    def import_graph(self) -> ImportGraph:
+        """Imports of every project Python file (`scanners.analysis.imports`)."""
+        from scanners.analysis.imports import build_import_graph
+
+        return build_import_graph(self)
 
 
 def _excluded(rel_to_project: str) -> bool:

@@ -1,0 +1,195 @@
+"""Small AST helpers shared by the code rules: statements, names, calls, functions, literals.
+
+Names are resolved through a module's import aliases (see `ImportGraph.aliases`): with
+`import sqlalchemy as sa`, `sa.select(...)` is `sqlalchemy.select`; with
+`from sqlalchemy import select as s`, `s(...)` is `sqlalchemy.select` too. A name that no
+import binds stays as written (`session.execute`), so rules can still match local objects.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+
+# Statement fields that hold nested statement lists.
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def iter_statements(tree: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement below `tree` in source order, without descending into expressions."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+        # Except handlers and match cases are not statements but hold statements.
+        stack.extend(reversed(list(_child_statements(node))))
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """`a.b.c` for a chain of attributes on a name; None for anything else (calls, subscripts)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def qualified_name(node: ast.AST, aliases: Mapping[str, str]) -> str | None:
+    """`dotted_name` with its first part replaced by what the module's imports bind it to."""
+    dotted = dotted_name(node)
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    target = aliases.get(head)
+    if target is None:
+        return dotted
+    return f"{target}.{rest}" if rest else target
+
+
+def call_name(call: ast.Call, aliases: Mapping[str, str]) -> str | None:
+    """Qualified name of what a call calls (`sqlalchemy.select`), None for computed callees."""
+    return qualified_name(call.func, aliases)
+
+
+def iter_calls(tree: ast.AST) -> Iterator[ast.Call]:
+    """Every call expression below `tree`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            yield node
+
+
+def calls_to(
+    tree: ast.AST, aliases: Mapping[str, str], names: frozenset[str] | set[str]
+) -> Iterator[tuple[ast.Call, str]]:
+    """Calls whose qualified name is one of `names`, with that name."""
+    for call in iter_calls(tree):
+        qualified = call_name(call, aliases)
+        if qualified is not None and qualified in names:
+            yield call, qualified
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    """The value of keyword argument `name` of a call, if given."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    """An argument given by position or keyword (`path` of `router.get("/x")`)."""
+    if len(call.args) > position and not isinstance(call.args[position], ast.Starred):
+        return call.args[position]
+    return keyword(call, name)
+
+
+def const_str(node: ast.AST | None) -> str | None:
+    """The value of a string literal (implicit concatenation included), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def status_code_value(node: ast.AST | None) -> int | None:
+    """An HTTP status from `201`, `status.HTTP_201_CREATED` or `HTTPStatus.CREATED`."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    name = node.attr if isinstance(node, ast.Attribute) else None
+    if isinstance(node, ast.Name):
+        name = node.id
+    if name is None:
+        return None
+    if name.startswith("HTTP_") and name[5:8].isdigit():
+        return int(name[5:8])
+    member = HTTPStatus.__members__.get(name)
+    return int(member) if member is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    """A function definition with where it sits."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    qualname: str  # `Class.method`, `outer.<locals>.inner`
+    class_name: str | None  # the enclosing class of a method
+    nested: bool  # defined inside another function
+
+    @property
+    def name(self) -> str:
+        """The function's own name."""
+        return self.node.name
+
+    @property
+    def is_async(self) -> bool:
+        """Whether it is `async def`."""
+        return isinstance(self.node, ast.AsyncFunctionDef)
+
+    @property
+    def decorators(self) -> list[ast.expr]:
+        """Decorator expressions, outermost first."""
+        return list(self.node.decorator_list)
+
+    @property
+    def line(self) -> int:
+        """Line of the `def` (decorators excluded)."""
+        return self.node.lineno
+
+    @property
+    def length(self) -> int:
+        """Lines from the `def` to the last line of its body."""
+        return (self.node.end_lineno or self.node.lineno) - self.node.lineno + 1
+
+
+def iter_functions(tree: ast.AST) -> Iterator[FunctionInfo]:
+    """Every function and method below `tree`, with qualified names, outer ones first."""
+    stack: list[tuple[ast.AST, str, str | None, bool]] = [(tree, "", None, False)]
+    while stack:
+        node, prefix, class_name, nested = stack.pop()
+        pending: list[tuple[ast.AST, str, str | None, bool]] = []
+        for child in _child_statements(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                qualname = f"{prefix}{child.name}"
+                yield FunctionInfo(child, qualname, class_name, nested)
+                pending.append((child, f"{qualname}.<locals>.", None, True))
+            elif isinstance(child, ast.ClassDef):
+                pending.append((child, f"{prefix}{child.name}.", child.name, nested))
+            else:
+                pending.append((child, prefix, class_name, nested))
+        stack.extend(reversed(pending))
+
+
+def _child_statements(node: ast.AST) -> Iterator[ast.AST]:
+    for name in _BODY_FIELDS:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            yield from value
+
+
+def decorator_call(decorator: ast.expr) -> tuple[ast.expr, ast.Call | None]:
+    """(callee, call) of `@x.y(...)`, or (expression, None) for a bare `@x.y`."""
+    if isinstance(decorator, ast.Call):
+        return decorator.func, decorator
+    return decorator, None
+
+
+def module_constants(tree: ast.Module) -> dict[str, ast.expr]:
+    """Module-level `NAME = value` / `NAME: T = value` assignments (the last one wins)."""
+    out: dict[str, ast.expr] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and stmt.value is not None:
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = stmt.value
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and stmt.value is not None
+        ):
+            out[stmt.target.id] = stmt.value
+    return out

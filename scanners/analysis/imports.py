@@ -1,0 +1,429 @@
+"""The project's module import graph, computed once per scan from the cached ASTs.
+
+Every tracked Python file under the project root gets a dotted module name relative to an
+import root. Candidate roots are the project root, its `src/` folder, the app package folder
+and the repository root; an absolute import resolves against the first root that holds it, so
+`src.api.x` (code run from the project root) and `api.x` (code run from `src/`) both resolve.
+A file's own module name uses the root its project's imports use most.
+
+Each import statement becomes `ImportEdge`s: `from pkg import a, b` gives one edge per
+imported submodule and one edge to `pkg` for the imported attributes. Imports inside
+`if TYPE_CHECKING:` (also `typing.TYPE_CHECKING`, aliased `typing`, and `if False:`) are
+flagged `is_type_checking_only`: they are not runtime dependencies, and the layering rules
+ignore them. Imports inside functions are runtime dependencies (`in_function`, and
+`is_conditional` like those under `if`/`try`/`with`/loops).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from scanners.analysis.astutil import dotted_name
+from scanners.context import LAYER_ALIASES, PyModule, RepoContext
+
+_STDLIB = frozenset(sys.stdlib_module_names)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportEdge:
+    """One module imported by one file.
+
+    `resolved_path` is the repository-relative file the import loads (a package's
+    `__init__.py`), the folder of a namespace package, or None for third-party, standard
+    library and unresolvable imports.
+    """
+
+    src_path: str
+    line: int
+    target_module: str  # absolute dotted name (relative imports resolved)
+    resolved_path: str | None
+    names: tuple[str, ...] = ()  # names taken by `from ... import`; empty for `import x`
+    is_type_checking_only: bool = False
+    is_conditional: bool = False
+    in_function: bool = False
+    level: int = 0  # dots of a relative import
+
+    @property
+    def top(self) -> str:
+        """The first part of the target (`sqlalchemy` for `sqlalchemy.ext.asyncio`)."""
+        return self.target_module.split(".", 1)[0]
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the import resolves to the project's own code."""
+        return self.resolved_path is not None
+
+    @property
+    def is_runtime(self) -> bool:
+        """Whether the import happens when the program runs (not only for type checkers)."""
+        return not self.is_type_checking_only
+
+
+@dataclass(slots=True)
+class _Raw:
+    line: int
+    module: str | None
+    level: int
+    names: list[tuple[str, str | None]]
+    is_from: bool
+    tc_only: bool
+    conditional: bool
+    in_function: bool
+
+
+@dataclass(slots=True)
+class _Index:
+    """Dotted names of the files (and package folders) below one import root."""
+
+    root: str
+    modules: dict[str, str] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=dict)  # dotted -> folder
+
+    def find(self, dotted: str) -> str | None:
+        return self.modules.get(dotted) or self.packages.get(dotted)
+
+
+class ImportGraph:
+    """Imports of every project Python file, indexed both ways (see the module docstring)."""
+
+    def __init__(
+        self,
+        modules: Sequence[PyModule],
+        roots: Sequence[str],
+        project_rel: str = "",
+        app_paths: Collection[str] = (),
+    ) -> None:
+        """Index `modules` under the candidate `roots` and resolve every import."""
+        self._project = f"{project_rel}/" if project_rel else ""
+        self._app_paths = frozenset(app_paths)
+        self._app_dirs = frozenset(str(PurePosixPath(p).parent) for p in self._app_paths)
+        self._indexes = [_build_index(root, [m.path for m in modules]) for root in roots]
+        self._files = frozenset(m.path for m in modules)
+        self._hits: Counter[str] = Counter()
+        self._layer_cache: dict[str, str | None] = {}
+        self._aliases: dict[str, dict[str, str]] = {}
+        raw = {m.path: _collect(m.tree) for m in modules if m.tree is not None}
+        for items in raw.values():  # first pass: which roots do absolute imports use?
+            for item in items:
+                if item.level == 0 and item.module:
+                    self._resolve_absolute(item.module, count=True)
+        self.edges: list[ImportEdge] = []
+        self._from: dict[str, list[ImportEdge]] = {}
+        self._to: dict[str, list[ImportEdge]] = {}
+        for path, items in raw.items():
+            aliases: dict[str, str] = {}
+            for item in items:
+                for edge in self._edges(path, item, aliases):
+                    self.edges.append(edge)
+                    self._from.setdefault(path, []).append(edge)
+                    if edge.resolved_path is not None:
+                        self._to.setdefault(edge.resolved_path, []).append(edge)
+            self._aliases[path] = aliases
+
+    # ----- queries ----------------------------------------------------------------------
+    def edges_from(self, path: str, *, runtime_only: bool = False) -> list[ImportEdge]:
+        """Imports made by the file at `path` (repository-relative), in source order."""
+        edges = self._from.get(path, [])
+        return [e for e in edges if e.is_runtime] if runtime_only else list(edges)
+
+    def importers_of(self, path: str, *, runtime_only: bool = False) -> list[ImportEdge]:
+        """Imports, anywhere in the project, that load the file or folder at `path`."""
+        edges = self._to.get(path, [])
+        return [e for e in edges if e.is_runtime] if runtime_only else list(edges)
+
+    def aliases(self, path: str) -> dict[str, str]:
+        """Local name -> absolute qualified name bound by the imports of the file at `path`."""
+        return self._aliases.get(path, {})
+
+    def imports_external(
+        self, path: str, top_names: Iterable[str], *, runtime_only: bool = True
+    ) -> list[ImportEdge]:
+        """Runtime imports of third-party packages whose top-level name is in `top_names`."""
+        wanted = {name.lower().replace("-", "_") for name in top_names}
+        return [
+            e
+            for e in self.edges_from(path, runtime_only=runtime_only)
+            if not e.is_local and e.level == 0 and e.top.lower() in wanted
+        ]
+
+    def layer_edges(
+        self, path: str, layers: Iterable[str], *, runtime_only: bool = True
+    ) -> list[ImportEdge]:
+        """Imports from `path` that load a module of one of `layers`."""
+        wanted = set(layers)
+        return [
+            e
+            for e in self.edges_from(path, runtime_only=runtime_only)
+            if e.resolved_path is not None and self.layer_of(e.resolved_path) in wanted
+        ]
+
+    def layer_of(self, path: str) -> str | None:
+        """The layer (routes, services, ...) of an app file or folder, innermost folder wins."""
+        if path in self._layer_cache:
+            return self._layer_cache[path]
+        layer = None
+        is_file = path.endswith(".py")
+        if (path in self._app_paths) if is_file else self._holds_app_code(path):
+            rel = path[len(self._project) :] if path.startswith(self._project) else path
+            parts = PurePosixPath(rel).parts
+            layer = _innermost_layer(parts[:-1] if is_file else parts)
+        self._layer_cache[path] = layer
+        return layer
+
+    def module_name(self, path: str) -> str | None:
+        """Dotted module name of a project file under the import root its project uses most."""
+        best: tuple[int, int, str] | None = None
+        for order, index in enumerate(self._indexes):
+            name = _dotted_under(index.root, path)
+            if name is not None and (index.find(name) == path):
+                key = (-self._hits[index.root], order, name)
+                best = key if best is None or key < best else best
+        return best[2] if best else None
+
+    def path_of(self, module: str) -> str | None:
+        """The file (or namespace folder) an absolute dotted module name loads, if local."""
+        found = self._resolve_absolute(module)
+        return found[1] if found else None
+
+    # ----- building ---------------------------------------------------------------------
+    def _holds_app_code(self, folder: str) -> bool:
+        prefix = folder.rstrip("/") + "/"
+        return folder in self._app_dirs or any(d.startswith(prefix) for d in self._app_dirs)
+
+    def _resolve_absolute(self, module: str, *, count: bool = False) -> tuple[str, str] | None:
+        """(root, path) of the first candidate root holding `module`."""
+        if module.split(".", 1)[0] in _STDLIB:
+            return None
+        for index in self._indexes:
+            found = index.find(module)
+            if found is not None:
+                if count:
+                    self._hits[index.root] += 1
+                return index.root, found
+        return None
+
+    def _edges(self, path: str, item: _Raw, aliases: dict[str, str]) -> list[ImportEdge]:
+        if not item.is_from:
+            out = []
+            for name, asname in item.names:
+                head = name.split(".", 1)[0]
+                aliases[asname or head] = name if asname else head
+                out.append(_edge(path, item, name, self.path_of(name)))
+            return out
+        base, base_path = self._from_base(path, item)
+        edges: list[ImportEdge] = []
+        attributes: list[str] = []
+        for name, asname in item.names:
+            full = f"{base}.{name}" if base else name
+            aliases[asname or name] = full
+            sub_path = self._submodule(base, base_path, name, item.level) if name != "*" else None
+            if sub_path is not None:
+                edges.append(_edge(path, item, full, sub_path, (name,)))
+            else:
+                attributes.append(name)
+        if attributes:
+            edges.insert(0, _edge(path, item, base, base_path, tuple(attributes)))
+        return edges
+
+    def _from_base(self, path: str, item: _Raw) -> tuple[str, str | None]:
+        """(absolute dotted name, local file or folder) of the `from X` part."""
+        if item.level == 0:
+            module = item.module or ""
+            return module, self.path_of(module)
+        folder = PurePosixPath(path).parent
+        for _ in range(item.level - 1):
+            if folder == PurePosixPath("."):
+                dots = "." * item.level
+                return f"{dots}{item.module or ''}", None
+            folder = folder.parent
+        parts = item.module.split(".") if item.module else []
+        target = folder.joinpath(*parts).as_posix() if parts else folder.as_posix()
+        target = "" if target == "." else target
+        local = _file_or_package(target, self._files, self._app_dirs)
+        dotted = self._folder_name(target) if local else None
+        if dotted is None:
+            package = self._folder_name(folder.as_posix())
+            suffix = item.module or ""
+            dotted = ".".join(p for p in (package or "", suffix) if p) or "." * item.level
+        return dotted, local
+
+    def _submodule(self, base: str, base_path: str | None, name: str, level: int) -> str | None:
+        """The file of `base.name` when it is a submodule rather than an attribute."""
+        if level == 0:
+            return self.path_of(f"{base}.{name}") if base else self.path_of(name)
+        if base_path is None:
+            return None
+        folder = (
+            base_path[: -len("/__init__.py")] if base_path.endswith("__init__.py") else base_path
+        )
+        if base_path.endswith(".py") and not base_path.endswith("__init__.py"):
+            return None  # `from .module import name`: name is an attribute of a plain module
+        return _file_or_package(f"{folder}/{name}" if folder else name, self._files, self._app_dirs)
+
+    def _folder_name(self, target: str) -> str | None:
+        """Dotted name of a repository-relative module path without `.py` (or a folder)."""
+        for candidate in (f"{target}.py", f"{target}/__init__.py"):
+            if candidate in self._files:
+                return self.module_name(candidate)
+        best: tuple[int, int, str] | None = None
+        for order, index in enumerate(self._indexes):
+            name = _dotted_under(index.root, f"{target}/__init__.py")
+            if name is not None and index.find(name) is not None:
+                key = (-self._hits[index.root], order, name)
+                best = key if best is None or key < best else best
+        return best[2] if best else None
+
+
+def build_import_graph(ctx: RepoContext) -> ImportGraph:
+    """The import graph of the project's Python files (see the module docstring)."""
+    roots: list[str] = []
+    for root in (ctx.project_rel, ctx.path("src"), ctx.app_package_rel, ""):
+        if root is None or root in roots:
+            continue
+        if root in ("", ctx.project_rel) or ctx.dir_exists(root):
+            roots.append(root)
+    return ImportGraph(
+        ctx.python_files, roots, ctx.project_rel, frozenset(m.path for m in ctx.app_files)
+    )
+
+
+def _edge(
+    path: str, item: _Raw, target: str, resolved: str | None, names: tuple[str, ...] = ()
+) -> ImportEdge:
+    return ImportEdge(
+        path,
+        item.line,
+        target,
+        resolved,
+        names,
+        is_type_checking_only=item.tc_only,
+        is_conditional=item.conditional,
+        in_function=item.in_function,
+        level=item.level,
+    )
+
+
+def _build_index(root: str, paths: Iterable[str]) -> _Index:
+    index = _Index(root)
+    for path in paths:
+        name = _dotted_under(root, path)
+        if name is None:
+            continue
+        index.modules[name] = path
+        parts = name.split(".")
+        folder = PurePosixPath(path).parent
+        if PurePosixPath(path).name != "__init__.py":
+            parts = parts[:-1]
+        for depth in range(len(parts), 0, -1):
+            index.packages.setdefault(".".join(parts[:depth]), folder.as_posix())
+            folder = folder.parent
+    return index
+
+
+def _dotted_under(root: str, path: str) -> str | None:
+    """`a.b` for `<root>/a/b.py` or `<root>/a/b/__init__.py`; None outside root or invalid."""
+    prefix = f"{root}/" if root else ""
+    if not path.startswith(prefix) or not path.endswith(".py"):
+        return None
+    parts = path[len(prefix) : -3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def _file_or_package(target: str, files: frozenset[str], dirs: frozenset[str]) -> str | None:
+    for candidate in (f"{target}.py", f"{target}/__init__.py"):
+        if candidate in files:
+            return candidate
+    prefix = f"{target}/"
+    if target in dirs or any(d.startswith(prefix) for d in dirs):
+        return target  # a namespace package
+    return None
+
+
+def _innermost_layer(parts: Sequence[str]) -> str | None:
+    best: tuple[int, str] | None = None
+    for layer, aliases in LAYER_ALIASES.items():
+        for alias in aliases:
+            seg = tuple(alias.split("/"))
+            for end in range(len(seg), len(parts) + 1):
+                if tuple(parts[end - len(seg) : end]) == seg and (best is None or end > best[0]):
+                    best = (end, layer)
+    return best[1] if best else None
+
+
+# ----- collecting import statements ------------------------------------------------------
+def _collect(tree: ast.Module) -> list[_Raw]:
+    out: list[_Raw] = []
+    _walk(tree.body, out, tc_only=False, conditional=False, in_function=False)
+    return out
+
+
+def _walk(
+    body: Iterable[ast.AST], out: list[_Raw], *, tc_only: bool, conditional: bool, in_function: bool
+) -> None:
+    for node in body:
+        if isinstance(node, ast.Import):
+            names = [(a.name, a.asname) for a in node.names]
+            out.append(_Raw(node.lineno, None, 0, names, False, tc_only, conditional, in_function))
+        elif isinstance(node, ast.ImportFrom):
+            names = [(a.name, a.asname) for a in node.names]
+            out.append(
+                _Raw(
+                    node.lineno,
+                    node.module,
+                    node.level or 0,
+                    names,
+                    True,
+                    tc_only,
+                    conditional,
+                    in_function,
+                )
+            )
+        elif isinstance(node, ast.If):
+            guard = _type_checking_guard(node.test)
+            _walk(
+                node.body,
+                out,
+                tc_only=tc_only or guard is True,
+                conditional=True,
+                in_function=in_function,
+            )
+            _walk(
+                node.orelse,
+                out,
+                tc_only=tc_only or guard is False,
+                conditional=True,
+                in_function=in_function,
+            )
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            _walk(node.body, out, tc_only=tc_only, conditional=True, in_function=True)
+        elif isinstance(node, ast.ClassDef):
+            _walk(node.body, out, tc_only=tc_only, conditional=conditional, in_function=in_function)
+        else:
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    _walk(value, out, tc_only=tc_only, conditional=True, in_function=in_function)
+
+
+def _type_checking_guard(test: ast.expr) -> bool | None:
+    """True when the `if` body runs only for type checkers, False when its `else` does."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _type_checking_guard(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return True if any(_type_checking_guard(v) is True for v in test.values) else None
+    if isinstance(test, ast.Constant) and test.value is False:
+        return True
+    name = dotted_name(test)
+    if name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING":
+        return True
+    return None
