@@ -67,8 +67,10 @@ class FastApiApp(Rule):
         if not calls:
             where = ctx.app_package_rel or ctx.path("src")
             evidence.append(Evidence(where, None, "no FastAPI(...) app in app code"))
+            unparsed = [m for m in ctx.app_files if m.error][:5]
+            evidence += [Evidence(m.path, m.error_line, f"not parsed: {m.error}") for m in unparsed]
         if evidence:
-            return self.failed("; ".join(e.message for e in evidence), evidence)
+            return self.failed("; ".join(e.message for e in evidence[:2]), evidence)
         first = calls[0]
         return self.passed(f"FastAPI app in {first.module.path}:{first.call.lineno}")
 

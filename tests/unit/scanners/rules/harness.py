@@ -245,3 +245,14 @@ def synth_uv_lock(pyproject_text: str, versions: Mapping[str, str] | None = None
     for group, items in groups.items():
         lines += [f"{canonicalize_name(group)} = [", *(_lock_entry(r) for r in items), "]"]
     return "\n".join(lines) + "\n"
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """`text` with its first `old` replaced; fails loudly when `old` is absent."""
+    assert old in text, f"{old!r} not found"
+    return text.replace(old, new, 1)
+
+
+def line_number(text: str, needle: str) -> int:
+    """1-based line of the first occurrence of `needle` in `text`."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
