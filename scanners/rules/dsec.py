@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from scanners.analysis.ci import candidate_paths, load_ci, load_pre_commit
+from scanners.analysis.ci import load_ci, load_pre_commit
 from scanners.context import RepoContext
 from scanners.results import Evidence, RuleResult
 from scanners.rules import register
@@ -44,18 +44,16 @@ def _dependabot(ctx: RepoContext, path: str) -> RuleResult:
     )
 
 
-def _renovate_in_package_json(ctx: RepoContext) -> str | None:
-    for path in candidate_paths(ctx, "package.json"):
-        text = ctx.read_text(path)
-        if text is None or '"renovate"' not in text:
-            continue
-        try:
-            data: Any = json.loads(text)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("renovate"), dict):
-            return path
-    return None
+def _renovate_in_package_json(ctx: RepoContext) -> bool:
+    """Whether the root `package.json` holds a `renovate` configuration object."""
+    text = ctx.read_text("package.json")
+    if text is None or '"renovate"' not in text:
+        return False
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("renovate"), dict)
 
 
 @register
@@ -64,20 +62,19 @@ class AutomatedDependencyUpdates(Rule):
 
     id = "DSEC-001"
     heuristic = (
-        "Dependabot (.github/dependabot.yml|yaml with `updates:`; warns when no Python "
-        "ecosystem is listed) or a Renovate config (renovate.json(5), .renovaterc(.json), "
-        ".github/.gitlab renovate.json, or a `renovate` key in package.json)."
+        "At the repository root, where the bots read them: Dependabot (.github/dependabot.yml|"
+        "yaml with `updates:`; warns when no Python ecosystem is listed) or a Renovate config "
+        "(renovate.json(5), .renovaterc(.json), .github/.gitlab renovate.json, or a `renovate` "
+        "key in package.json)."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Find a Dependabot or Renovate configuration."""
-        for name in RENOVATE:
-            for path in candidate_paths(ctx, name):
-                if ctx.exists(path):
-                    return self.passed(f"Renovate configured in {path}.")
-        package_json = _renovate_in_package_json(ctx)
-        if package_json is not None:
-            return self.passed(f"Renovate configured in {package_json}.")
+        for path in RENOVATE:
+            if ctx.exists(path):
+                return self.passed(f"Renovate configured in {path}.")
+        if _renovate_in_package_json(ctx):
+            return self.passed("Renovate configured in package.json.")
         for path in DEPENDABOT:
             if ctx.exists(path):
                 return _dependabot(ctx, path)
