@@ -9,3 +9,15 @@ class DashboardConfig(AppConfig):
     name = "dashboard"
     verbose_name = "Yardstick"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Sync the standard after every migrate, so new rules appear with no manual step."""
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_sync_after_migrate, sender=self)
+
+
+def _sync_after_migrate(**kwargs: object) -> None:
+    from dashboard.services.standards import sync_standard
+
+    sync_standard()

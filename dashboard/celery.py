@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
@@ -28,6 +29,12 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
 )
+app.conf.beat_schedule = {
+    "sweep-scans": {"task": "dashboard.sweep_scans", "schedule": 120.0},
+    "worker-heartbeat": {"task": "dashboard.heartbeat", "schedule": 300.0},
+    "close-day": {"task": "dashboard.close_day", "schedule": crontab(minute=5, hour=0)},
+    "nightly-rescan": {"task": "dashboard.nightly_rescan", "schedule": crontab(minute=0, hour=2)},
+}
 app.autodiscover_tasks()
 
 _REQUEST_ID_HEADER = "request_id"

@@ -5,10 +5,14 @@ from __future__ import annotations
 import sys
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.csp import CSP
 
 from dashboard.config import BASE_DIR, ConfigError, load_config
 from dashboard.observability.logging_setup import build_logging
+
+# Lets `ModelAdmin[Model]` and friends be subscripted at run time, as the type stubs allow.
+django_stubs_ext.monkeypatch()
 
 try:
     CONFIG = load_config()

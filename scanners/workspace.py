@@ -241,6 +241,18 @@ class Workspace:
             self._sync_locked(normalised, mirror)
         return mirror
 
+    def resolve(self, url: str, ref: str | None = None) -> tuple[str, str]:
+        """Fetch `url` and return (commit sha, ref name) of `ref` or the default branch.
+
+        Cheap on a warm mirror (one fetch), so callers can skip work for a commit they have
+        already judged before paying for a checkout.
+        """
+        normalised = validate_url(url, self.policy)
+        mirror = self.mirror_path(normalised)
+        with self._locked(mirror):
+            self._sync_locked(normalised, mirror)
+            return self._resolve(normalised, mirror, ref)
+
     def _sync_locked(self, url: str, mirror: Path) -> None:
         secrets = {url: redact_url(url)}
         if mirror.is_dir() and not (mirror / "HEAD").is_file():
@@ -324,15 +336,21 @@ class Workspace:
         )
 
     @contextmanager
-    def checkout(self, url: str, ref: str | None = None) -> Iterator[Checkout]:
-        """Fetch `url` and check `ref` (default branch when None) out into a scratch tree."""
+    def checkout(
+        self, url: str, ref: str | None = None, *, fetch: bool = True
+    ) -> Iterator[Checkout]:
+        """Fetch `url` and check `ref` (default branch when None) out into a scratch tree.
+
+        `fetch=False` uses the mirror as it is (right after `resolve`, which fetched).
+        """
         normalised = validate_url(url, self.policy)
         mirror = self.mirror_path(normalised)
         scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=self.checkouts_dir))
         try:
             tree = scratch / "tree"
             with self._locked(mirror):
-                self._sync_locked(normalised, mirror)
+                if fetch or not (mirror / "HEAD").is_file():
+                    self._sync_locked(normalised, mirror)
                 sha, ref_name = self._resolve(normalised, mirror, ref)
                 # --local hard-links the mirror's objects: cheap, and independent of later
                 # fetches; the scratch clone keeps full history for the history rules.

@@ -1,5 +1,27 @@
 """Data: one module per area, re-exported here."""
 
+from dashboard.models.coverage import CoverageReport
+from dashboard.models.governance import Attestation, Waiver
 from dashboard.models.ops import WorkerHeartbeat
+from dashboard.models.org import Membership, Team
+from dashboard.models.repos import Repository
+from dashboard.models.rollups import RepositoryDailyScore, RuleDailyStats, TeamDailyScore
+from dashboard.models.scans import CheckResult, Scan
+from dashboard.models.standards import Rule, Standard
 
-__all__ = ["WorkerHeartbeat"]
+__all__ = [
+    "Attestation",
+    "CheckResult",
+    "CoverageReport",
+    "Membership",
+    "Repository",
+    "RepositoryDailyScore",
+    "Rule",
+    "RuleDailyStats",
+    "Scan",
+    "Standard",
+    "Team",
+    "TeamDailyScore",
+    "Waiver",
+    "WorkerHeartbeat",
+]

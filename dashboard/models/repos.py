@@ -1,0 +1,37 @@
+"""Registered repositories."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from dashboard.models.org import Team
+
+
+class Repository(models.Model):
+    """A git repository a team registered for scanning."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="repositories")
+    name = models.CharField(max_length=200)
+    clone_url = models.CharField(max_length=500)
+    # host/path lower-cased without scheme, credentials or `.git`: https, ssh and scp-like
+    # spellings of one repository share it (webhooks match on it; duplicates are refused).
+    url_key = models.CharField(max_length=500, unique=True)
+    default_branch = models.CharField(max_length=200, default="main")
+    project_dir = models.CharField(max_length=300, blank=True)
+    webhook_secret_encrypted = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Denormalised from the latest finished scan, so list pages need no per-row query.
+    latest_scan = models.ForeignKey(
+        "dashboard.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.FloatField(null=True, blank=True)
+    level = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name_plural = "repositories"
+        indexes = (models.Index(fields=("team", "active"), name="repo_team_active"),)
+
+    def __str__(self) -> str:
+        return self.name

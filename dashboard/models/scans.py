@@ -1,0 +1,119 @@
+"""Scans and the result of every rule in them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from dashboard.models.repos import Repository
+from dashboard.models.standards import Rule, Standard
+
+
+class Scan(models.Model):
+    """One run of the engine over one commit of a repository."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual"
+        WEBHOOK = "webhook"
+        SCHEDULE = "schedule"
+        UPLOAD = "upload"
+        CLI = "cli"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="scans")
+    standard = models.ForeignKey(Standard, null=True, on_delete=models.PROTECT, related_name="+")
+    ref = models.CharField(max_length=200, blank=True)
+    commit_sha = models.CharField(max_length=40, blank=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    score = models.FloatField(null=True, blank=True)
+    level = models.CharField(max_length=8, blank=True)
+    engine_version = models.CharField(max_length=32, blank=True)
+    standard_version = models.CharField(max_length=32, blank=True)
+    tool_versions = models.JSONField(default=dict, blank=True)
+    section_scores = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    skipped_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("-queued_at", "-id")
+        indexes = (
+            models.Index(fields=("repository", "-queued_at"), name="scan_repo_recent"),
+            models.Index(fields=("status", "queued_at"), name="scan_status_queued"),
+            models.Index(fields=("repository", "commit_sha", "engine_version"), name="scan_commit"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=("queued", "running", "succeeded", "failed", "skipped")
+                ),
+                name="scan_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(trigger__in=("manual", "webhook", "schedule", "upload", "cli")),
+                name="scan_trigger_valid",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"scan {self.pk} of {self.repository_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the scan reached a final state."""
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.SKIPPED}
+
+
+class CheckResult(models.Model):
+    """The engine's verdict of one rule in one scan (before waivers and attestations)."""
+
+    class Status(models.TextChoices):
+        PASS = "pass"  # noqa: S105 - a status, not a password
+        FAIL = "fail"
+        WARN = "warn"
+        NOT_APPLICABLE = "not_applicable"
+        ERROR = "error"
+        WAIVED = "waived"
+        MANUAL = "manual"
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="results")
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="results")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    message = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True)
+    duration_ms = models.FloatField(default=0)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("scan", "rule"), name="result_unique_scan_rule"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=(
+                        "pass",
+                        "fail",
+                        "warn",
+                        "not_applicable",
+                        "error",
+                        "waived",
+                        "manual",
+                    )
+                ),
+                name="result_status_valid",
+            ),
+        )
+        indexes = (models.Index(fields=("rule", "status"), name="result_rule_status"),)
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.status}"

@@ -1,0 +1,54 @@
+"""The standard and its rules, synced from the engine's standard file."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Standard(models.Model):
+    """A standard the engine judges against (key from the file, e.g. `python-backend`)."""
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=32)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+class Rule(models.Model):
+    """One rule of a standard. Ids are never reused; removed rules are retired, not deleted."""
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical"
+        MAJOR = "major"
+        MINOR = "minor"
+        INFO = "info"
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="rules")
+    rule_id = models.CharField(max_length=16)
+    section = models.CharField(max_length=8)
+    section_title = models.CharField(max_length=120)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    weight = models.PositiveSmallIntegerField()
+    evaluation = models.CharField(max_length=8)
+    title = models.CharField(max_length=200)
+    rationale = models.TextField()
+    remediation = models.TextField()
+    heading = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("position",)
+        constraints = (
+            models.UniqueConstraint(fields=("standard", "rule_id"), name="rule_unique_id"),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=("critical", "major", "minor", "info")),
+                name="rule_severity_valid",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.title}"

@@ -1,0 +1,239 @@
+"""Daily roll-ups, kept incrementally; trend pages read these, never raw results.
+
+A day's rows describe the state at the end of that day (UTC), with the waivers and
+attestations in force then. Three writers keep them:
+
+- `record_scan_day`: after each finished scan, the repository's row for that day, then its
+  team's rows (score and per-rule counts).
+- `close_day`: once a day (beat), finalises the previous day for repositories whose governance
+  changed during it, then carries every row forward to the new day.
+- `recompute_range`: from scratch, from raw scans — for backfills and to check the others.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import fmean
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dashboard.models import (
+    Attestation,
+    CheckResult,
+    Repository,
+    RepositoryDailyScore,
+    RuleDailyStats,
+    Scan,
+    Team,
+    TeamDailyScore,
+    Waiver,
+)
+from dashboard.services.scoring import (
+    active_attestation_rule_ids,
+    active_waiver_rule_ids,
+    effective_status,
+    score_results,
+)
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` (UTC)."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _as_of(day: date, now: datetime | None) -> datetime:
+    """Governance instant for a day's row: its end, or now while the day is still running."""
+    now = now or timezone.now()
+    return min(end_of_day(day), now)
+
+
+def latest_scan_on(repository_id: int, day: date) -> Scan | None:
+    """The repository's latest succeeded scan finished before the end of `day`."""
+    return (
+        Scan.objects.filter(
+            repository_id=repository_id,
+            status=Scan.Status.SUCCEEDED,
+            finished_at__lt=end_of_day(day),
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def _repository_row(repository_id: int, day: date, now: datetime | None) -> None:
+    scan = latest_scan_on(repository_id, day)
+    if scan is None:
+        RepositoryDailyScore.objects.filter(repository_id=repository_id, date=day).delete()
+        return
+    at = _as_of(day, now)
+    results = CheckResult.objects.filter(scan=scan).select_related("rule")
+    effective = score_results(
+        ((r.rule, r.status) for r in results),
+        active_waiver_rule_ids(repository_id, at),
+        active_attestation_rule_ids(repository_id, at),
+    )
+    RepositoryDailyScore.objects.update_or_create(
+        repository_id=repository_id,
+        date=day,
+        defaults={
+            "score": effective.score,
+            "level": effective.level,
+            "scan": scan,
+            "section_scores": effective.sections,
+        },
+    )
+
+
+def _team_rows(team_id: int, day: date, now: datetime | None) -> None:
+    rows = list(
+        RepositoryDailyScore.objects.filter(
+            repository__team_id=team_id, repository__active=True, date=day
+        ).select_related("repository")
+    )
+    scores = [row.score for row in rows if row.score is not None]
+    sections: dict[str, list[float]] = {}
+    for row in rows:
+        for code, value in row.section_scores.items():
+            if value is not None:
+                sections.setdefault(code, []).append(value)
+    TeamDailyScore.objects.update_or_create(
+        team_id=team_id,
+        date=day,
+        defaults={
+            "score": round(fmean(scores), 2) if scores else None,
+            "repositories": len(rows),
+            "section_scores": {code: round(fmean(v), 2) for code, v in sorted(sections.items())},
+        },
+    )
+    _rule_stats(team_id, day, rows, now)
+
+
+def _rule_stats(
+    team_id: int, day: date, rows: list[RepositoryDailyScore], now: datetime | None
+) -> None:
+    at = _as_of(day, now)
+    counts: dict[int, Counter[str]] = {}
+    for row in rows:
+        if row.scan_id is None:
+            continue
+        waived = active_waiver_rule_ids(row.repository_id, at)
+        attested = active_attestation_rule_ids(row.repository_id, at)
+        for rule_id, status in CheckResult.objects.filter(scan_id=row.scan_id).values_list(
+            "rule_id", "status"
+        ):
+            counts.setdefault(rule_id, Counter())[
+                effective_status(status, rule_id, waived, attested).value
+            ] += 1
+    RuleDailyStats.objects.filter(team_id=team_id, date=day).delete()
+    RuleDailyStats.objects.bulk_create(
+        RuleDailyStats(
+            rule_id=rule_id,
+            team_id=team_id,
+            date=day,
+            passed=c["pass"],
+            failed=c["fail"],
+            warned=c["warn"],
+            other=sum(c.values()) - c["pass"] - c["fail"] - c["warn"],
+        )
+        for rule_id, c in counts.items()
+    )
+
+
+@transaction.atomic
+def record_scan_day(repository: Repository, day: date, now: datetime | None = None) -> None:
+    """Update `day`'s roll-ups after a scan of `repository` finished (or governance changed)."""
+    _repository_row(repository.pk, day, now)
+    _team_rows(repository.team_id, day, now)
+
+
+def governance_changed_on(day: date) -> set[int]:
+    start, end = end_of_day(day - timedelta(days=1)), end_of_day(day)
+    window = (
+        Q(created_at__gte=start, created_at__lt=end)
+        | Q(expires_at__gte=start, expires_at__lt=end)
+        | Q(revoked_at__gte=start, revoked_at__lt=end)
+    )
+    return set(Waiver.objects.filter(window).values_list("repository_id", flat=True)) | set(
+        Attestation.objects.filter(window).values_list("repository_id", flat=True)
+    )
+
+
+@transaction.atomic
+def close_day(day: date, now: datetime | None = None) -> None:
+    """Finalise `day` where governance changed during it, then carry every row to `day + 1`."""
+    changed = governance_changed_on(day)
+    repositories = Repository.objects.filter(pk__in=changed)
+    for repository in repositories:
+        _repository_row(repository.pk, day, now)
+    for team_id in {r.team_id for r in repositories}:
+        _team_rows(team_id, day, now)
+    _carry_forward(day, day + timedelta(days=1))
+
+
+def _carry_forward(day: date, next_day: date) -> None:
+    have = set(
+        RepositoryDailyScore.objects.filter(date=next_day).values_list("repository_id", flat=True)
+    )
+    RepositoryDailyScore.objects.bulk_create(
+        RepositoryDailyScore(
+            repository_id=row.repository_id,
+            date=next_day,
+            score=row.score,
+            level=row.level,
+            scan_id=row.scan_id,
+            section_scores=row.section_scores,
+        )
+        for row in RepositoryDailyScore.objects.filter(date=day).exclude(repository_id__in=have)
+    )
+    teams_have = set(TeamDailyScore.objects.filter(date=next_day).values_list("team_id", flat=True))
+    TeamDailyScore.objects.bulk_create(
+        TeamDailyScore(
+            team_id=row.team_id,
+            date=next_day,
+            score=row.score,
+            repositories=row.repositories,
+            section_scores=row.section_scores,
+        )
+        for row in TeamDailyScore.objects.filter(date=day).exclude(team_id__in=teams_have)
+    )
+    RuleDailyStats.objects.bulk_create(
+        RuleDailyStats(
+            rule_id=row.rule_id,
+            team_id=row.team_id,
+            date=next_day,
+            passed=row.passed,
+            failed=row.failed,
+            warned=row.warned,
+            other=row.other,
+        )
+        for row in RuleDailyStats.objects.filter(date=day).exclude(team_id__in=teams_have)
+    )
+
+
+@transaction.atomic
+def recompute_range(start: date, end: date, now: datetime | None = None) -> None:
+    """Rebuild every roll-up row from `start` to `end` (inclusive) from raw scans."""
+    RepositoryDailyScore.objects.filter(date__gte=start, date__lte=end).delete()
+    TeamDailyScore.objects.filter(date__gte=start, date__lte=end).delete()
+    RuleDailyStats.objects.filter(date__gte=start, date__lte=end).delete()
+    repositories = list(Repository.objects.all())
+    teams = list(Team.objects.filter(repositories__isnull=False).distinct())
+    for day in _days(start, end):
+        for repository in repositories:
+            _repository_row(repository.pk, day, now)
+        for team in teams:
+            if RepositoryDailyScore.objects.filter(
+                repository__team=team, repository__active=True, date=day
+            ).exists():
+                _team_rows(team.pk, day, now)
+
+
+def _days(start: date, end: date) -> Iterable[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)

@@ -1,0 +1,246 @@
+"""The scanning pipeline: request a scan, run it once per repository at a time, store it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dashboard.models import CheckResult, Repository, Scan
+from dashboard.services.locks import repository_lock
+from dashboard.services.rollups import record_scan_day
+from dashboard.services.scoring import score_scan
+from dashboard.services.standards import current_standard
+from dashboard.services.urls import workspace_policy
+from scanners import ENGINE_VERSION
+from scanners.engine import scan as run_engine
+from scanners.repo_url import RepositoryError
+from scanners.report import Report
+from scanners.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+class ScanDeferred(Exception):
+    """Another worker holds the repository's lock; try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a task returns: small and JSON-ready."""
+
+    scan_id: int
+    status: str
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form for Celery."""
+        return {"scan_id": self.scan_id, "status": self.status, "detail": self.detail}
+
+
+def enqueue(scan_id: int) -> None:
+    """Send the scan to the workers (call only after the row is committed)."""
+    from dashboard.tasks import scan_repository
+
+    scan_repository.delay(scan_id)
+
+
+def request_scan(repository: Repository, trigger: str, ref: str = "") -> Scan:
+    """Queue a scan; a request while one is already queued merges into it (newest ref wins)."""
+    with transaction.atomic():
+        queued = (
+            Scan.objects.select_for_update()
+            .filter(repository=repository, status=Scan.Status.QUEUED)
+            .order_by("-queued_at")
+            .first()
+        )
+        if queued is not None:
+            if ref and queued.ref != ref:
+                queued.ref = ref
+                queued.save(update_fields=["ref"])
+            return queued
+        scan = Scan.objects.create(
+            repository=repository, trigger=trigger, ref=ref, standard=current_standard()
+        )
+        transaction.on_commit(lambda: enqueue(scan.pk))
+    return scan
+
+
+def run_scan(scan_id: int, worker: str) -> Outcome:
+    """Run one scan: claim it under the repository lock, fetch, judge, store.
+
+    Safe to call twice for the same scan (redelivery): a finished scan is left alone, and a
+    scan left `running` by a dead worker is taken over (its lock died with it).
+    """
+    scan = Scan.objects.select_related("repository").filter(pk=scan_id).first()
+    if scan is None:
+        return Outcome(scan_id, "gone")
+    if scan.is_finished:
+        return Outcome(scan_id, scan.status, "already finished")
+    repository = scan.repository
+    with repository_lock(repository.pk) as acquired:
+        if not acquired:
+            raise ScanDeferred(f"repository {repository.pk} is being scanned")
+        claimed = Scan.objects.filter(
+            pk=scan.pk, status__in=(Scan.Status.QUEUED, Scan.Status.RUNNING)
+        ).update(
+            status=Scan.Status.RUNNING,
+            started_at=timezone.now(),
+            worker=worker[:200],
+            attempts=F("attempts") + 1,
+        )
+        if claimed != 1:
+            return Outcome(scan_id, "lost", "another worker finished it first")
+        scan.refresh_from_db()
+        try:
+            return _execute(scan, repository)
+        except RepositoryError as exc:
+            return _fail(scan, str(exc))
+
+
+def _execute(scan: Scan, repository: Repository) -> Outcome:
+    standard = current_standard()
+    workspace = Workspace(workspace_policy())
+    sha, ref = workspace.resolve(repository.clone_url, scan.ref or repository.default_branch)
+    Scan.objects.filter(pk=scan.pk).update(commit_sha=sha, ref=ref)
+    prior = (
+        Scan.objects.filter(
+            repository=repository,
+            commit_sha=sha,
+            engine_version=ENGINE_VERSION,
+            standard_version=standard.version,
+            status=Scan.Status.SUCCEEDED,
+        )
+        .exclude(pk=scan.pk)
+        .order_by("-finished_at")
+        .first()
+    )
+    if prior is not None:
+        return _skip(scan, f"commit {sha[:12]} already scanned (scan {prior.pk})", prior)
+    started = time.perf_counter()
+    with workspace.checkout(repository.clone_url, sha, fetch=False) as checkout:
+        report = run_engine(
+            checkout.path, project_dir=repository.project_dir or None, repository=checkout.url
+        )
+    store_report(scan, report, duration_ms=int((time.perf_counter() - started) * 1000))
+    return Outcome(scan.pk, Scan.Status.SUCCEEDED)
+
+
+@transaction.atomic
+def store_report(scan: Scan, report: Report, duration_ms: int) -> Scan:
+    """Write a report's results and scores in one transaction (idempotent per scan)."""
+    standard = current_standard()
+    rules = {rule.rule_id: rule for rule in standard.rules.all()}
+    CheckResult.objects.filter(scan=scan).delete()
+    CheckResult.objects.bulk_create(
+        CheckResult(
+            scan=scan,
+            rule=rules[outcome.spec.id],
+            status=outcome.status.value,
+            message=outcome.result.message[:2000],
+            evidence=[e.to_dict() for e in outcome.result.evidence[:200]],
+            duration_ms=outcome.duration_ms,
+        )
+        for outcome in report.outcomes
+        if outcome.spec.id in rules
+    )
+    scan.status = Scan.Status.SUCCEEDED
+    scan.finished_at = timezone.now()
+    scan.commit_sha = report.commit or scan.commit_sha
+    scan.engine_version = report.engine_version
+    scan.standard = standard
+    scan.standard_version = standard.version
+    scan.tool_versions = report.tool_versions
+    scan.counts = report.counts()
+    scan.duration_ms = duration_ms
+    scan.error = ""
+    effective = score_scan(scan)
+    scan.score, scan.level, scan.section_scores = (
+        effective.score,
+        effective.level,
+        effective.sections,
+    )
+    scan.save()
+    repository = scan.repository
+    repository.latest_scan = scan
+    repository.score, repository.level = effective.score, effective.level
+    repository.save(update_fields=["latest_scan", "score", "level"])
+    record_scan_day(repository, scan.finished_at.date())
+    return scan
+
+
+def _skip(scan: Scan, reason: str, prior: Scan) -> Outcome:
+    Scan.objects.filter(pk=scan.pk).update(
+        status=Scan.Status.SKIPPED,
+        finished_at=timezone.now(),
+        skipped_reason=reason[:200],
+        score=prior.score,
+        level=prior.level,
+        engine_version=ENGINE_VERSION,
+        standard_version=prior.standard_version,
+    )
+    return Outcome(scan.pk, Scan.Status.SKIPPED, reason)
+
+
+def _fail(scan: Scan, message: str) -> Outcome:
+    logger.warning("scan %s failed: %s", scan.pk, message)
+    Scan.objects.filter(pk=scan.pk).update(
+        status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
+    )
+    return Outcome(scan.pk, Scan.Status.FAILED, message)
+
+
+def fail_scan(scan_id: int, message: str) -> None:
+    """Record a failure decided outside the pipeline (time limit, retries exhausted)."""
+    Scan.objects.filter(pk=scan_id, status__in=(Scan.Status.QUEUED, Scan.Status.RUNNING)).update(
+        status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
+    )
+
+
+def sweep() -> dict[str, int]:
+    """Recover scans nobody is working on.
+
+    - `running` but its repository lock is free: the worker died. Re-queue it (up to
+      MAX_ATTEMPTS), else fail it. A live worker holds the lock, so it is never disturbed.
+    - `queued` for longer than the grace period: its message was lost (e.g. a broker restart
+      without persistence). Send it again; claiming is conditional, so a duplicate is harmless.
+    """
+    grace = timedelta(seconds=60)
+    cutoff = timezone.now() - grace
+    requeued = failed = resent = 0
+    for scan in Scan.objects.filter(status=Scan.Status.RUNNING, started_at__lt=cutoff):
+        with repository_lock(scan.repository_id) as acquired:
+            if not acquired:
+                continue
+            if scan.attempts >= MAX_ATTEMPTS:
+                fail_scan(scan.pk, f"the worker stopped {scan.attempts} times during this scan")
+                failed += 1
+                continue
+            if Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING).update(
+                status=Scan.Status.QUEUED
+            ):
+                transaction.on_commit(partial(enqueue, scan.pk))
+                requeued += 1
+    stale = timezone.now() - timedelta(seconds=max(300, settings.SCAN_TIME_LIMIT_S))
+    for pk in Scan.objects.filter(status=Scan.Status.QUEUED, queued_at__lt=stale).values_list(
+        "pk", flat=True
+    ):
+        enqueue(pk)
+        resent += 1
+    return {"requeued": requeued, "failed": failed, "resent": resent}
+
+
+def queue_position(scan: Scan) -> int | None:
+    """1-based position among queued scans (oldest first), or None when not queued."""
+    if scan.status != Scan.Status.QUEUED:
+        return None
+    return Scan.objects.filter(status=Scan.Status.QUEUED, queued_at__lt=scan.queued_at).count() + 1

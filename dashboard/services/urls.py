@@ -1,0 +1,54 @@
+"""Clone URL policy and identity, shared by registration, webhooks and the workspace."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from scanners.repo_url import RepositoryError, WorkspacePolicy, validate_url
+
+_SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$")
+
+
+def workspace_policy() -> WorkspacePolicy:
+    """The workspace policy from settings (local paths only where settings allow)."""
+    schemes = frozenset(
+        {"https", "ssh"} | ({"file"} if settings.ALLOW_LOCAL_REPOSITORIES else set())
+    )
+    return WorkspacePolicy(
+        allowed_schemes=schemes,
+        allow_local_paths=bool(settings.ALLOW_LOCAL_REPOSITORIES),
+        clone_timeout_s=float(settings.SCAN_TIME_LIMIT_S),
+        cache_dir=settings.VAR_DIR / "mirrors",
+    )
+
+
+def clean_clone_url(url: str) -> str:
+    """Validate a clone URL against the policy; raise RepositoryError with a clear message."""
+    return validate_url(url.strip(), workspace_policy())
+
+
+def url_key(url: str) -> str:
+    """host/path, lower-case, without scheme, credentials, port or `.git`.
+
+    `https://github.com/Org/Repo.git`, `git@github.com:org/repo` and
+    `ssh://git@github.com/org/repo` all give `github.com/org/repo`.
+    """
+    url = url.strip()
+    if "://" in url:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        path = parts.path
+        if parts.scheme == "file" or not host:
+            return f"file:{path.rstrip('/').removesuffix('.git').lower()}"
+    elif match := _SCP.match(url):
+        host, path = match.group("host").lower(), match.group("path")
+    else:
+        return f"file:{url.rstrip('/').removesuffix('.git').lower()}"
+    path = path.strip("/").removesuffix(".git").lower()
+    return f"{host}/{path}"
+
+
+__all__ = ["RepositoryError", "clean_clone_url", "url_key", "workspace_policy"]
