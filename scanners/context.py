@@ -24,6 +24,7 @@ from scanners.deps import Requirement, parse_requirements
 
 if TYPE_CHECKING:
     from scanners.analysis.imports import ImportGraph
+    from scanners.analysis.routes import Route
 
 # Folders that never hold app code.
 EXCLUDED_DIRS = frozenset(
@@ -438,6 +439,13 @@ class RepoContext:
         from scanners.analysis.imports import build_import_graph
 
         return build_import_graph(self)
+
+    @cached_property
+    def routes(self) -> list[Route]:
+        """FastAPI route handlers of the app code (`scanners.analysis.routes`)."""
+        from scanners.analysis.routes import find_routes
+
+        return find_routes(self)
 
 
 def _excluded(rel_to_project: str) -> bool:

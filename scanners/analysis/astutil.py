@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 # Statement fields that hold nested statement lists.
-_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_BODY_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 def iter_statements(tree: ast.AST) -> Iterator[ast.stmt]:
