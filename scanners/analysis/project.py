@@ -115,9 +115,9 @@ def _probe_versions(spec: SpecifierSet, bound: Version) -> list[Version]:
 
 
 def admitted_below(spec: SpecifierSet, bound: Version) -> Version | None:
-    """The highest final release below `bound` that `spec` admits, or None."""
-    admitted = [v for v in _probe_versions(spec, bound) if spec.contains(v, prereleases=False)]
-    return admitted[-1] if admitted else None
+    """The lowest final release below `bound` that `spec` admits, or None."""
+    probes = _probe_versions(spec, bound)
+    return next((v for v in probes if spec.contains(v, prereleases=False)), None)
 
 
 def dependencies_line(ctx: RepoContext) -> int | None:

@@ -197,10 +197,20 @@ def _flat_group(groups: dict[str, Any], name: str) -> list[str]:
     return out
 
 
+def _lowest(req: Requirement) -> str:
+    """The version a fresh lock would plausibly resolve: the specifier's lower bound."""
+    for spec in req.specifier:
+        if spec.operator in (">=", "==", "~=", "==="):
+            return spec.version.removesuffix(".*")
+    return "0.1.0"
+
+
 def synth_uv_lock(pyproject_text: str, versions: Mapping[str, str] | None = None) -> str:
     """A uv.lock (format 1) in step with `pyproject_text`, as `uv lock` would record it.
 
-    Every requirement gets a `[[package]]` entry at `versions[name]` (default "99.0.0");
+    Every requirement gets a `[[package]]` entry at the lowest version its specifier names
+    (`>=2.7` locks 2.7; no bound locks 0.1.0), unless `versions` says otherwise; `versions`
+    may also add packages nobody declares (transitive ones);
     the root package carries `[package.metadata]` requires-dist and requires-dev.
     """
     data = tomllib.loads(pyproject_text)
@@ -213,15 +223,15 @@ def synth_uv_lock(pyproject_text: str, versions: Mapping[str, str] | None = None
     groups = {g: _flat_group(groups_raw, g) for g in groups_raw}
     if uv.get("dev-dependencies"):
         groups["dev"] = [*uv["dev-dependencies"], *groups.get("dev", [])]
-    names = sorted(
-        {canonicalize_name(Requirement(r).name) for r, _ in runtime}
-        | {canonicalize_name(Requirement(r).name) for items in groups.values() for r in items}
-    )
+    resolved: dict[str, str] = {}
+    for raw in [r for r, _ in runtime] + [r for items in groups.values() for r in items]:
+        req = Requirement(raw)
+        resolved.setdefault(canonicalize_name(req.name), _lowest(req))
+    resolved.update({canonicalize_name(k): v for k, v in (versions or {}).items()})
     source = "virtual" if uv.get("package") is False else "editable"
     requires_python = project.get("requires-python", ">=3.13")
     lines = ["version = 1", "revision = 3", f'requires-python = "{requires_python}"', ""]
-    for name in names:
-        version = (versions or {}).get(name, "99.0.0")
+    for name, version in sorted(resolved.items()):
         lines += [
             "[[package]]",
             f'name = "{name}"',
