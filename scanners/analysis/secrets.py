@@ -10,8 +10,10 @@ Two detectors:
   (>= 3.5 bits/char, >= 12 chars) and are `low` (entropy is a guess). In tests, passwords
   are fixtures and ignored; high-entropy tokens and keys there are still `low`. `.env`
   files are read as `NAME=value` the same way.
-Placeholders ("changeme", "<...>", "${...}", "xxx", "example", ...) are never findings, and
-`*.example`/`*.sample`/`*.template` files are documentation: only known formats count there.
+Placeholders ("changeme", "<...>", "${...}", "xxx", "example", ...) and values that repeat
+the name (`PASS = "pass"`) are never findings; `*.example`/`*.sample`/`*.template` files are
+documentation: only known formats count there. A line marked `# pragma: allowlist secret`
+(detect-secrets) or, in Python, `# noqa: S105`/`S106`/`S107`/`# nosec` is skipped.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ HIGH = "high"
 LOW = "low"
 MIN_ENTROPY = 3.5
 MIN_SECRET_LENGTH = 12
+_MAX_MATCHES = 20  # per pattern and file: enough to act on, bounded on generated files
 
 # Generated or binary files that cannot hold a secret a person typed.
 _SKIP_SUFFIXES = frozenset(
@@ -123,6 +126,7 @@ _PLACEHOLDER_MARKERS = (
 )
 _TEMPLATE = re.compile(r"^(?:<.*>|\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|%\(.*\)s|\{.*\})$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")  # the *name* of a variable, not its value
+_PY_SUPPRESSION = re.compile(r"#\s*(?:noqa(?!:)|noqa:[^#]*\bS10[567]\b|nosec\b)")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
@@ -189,20 +193,34 @@ def scan_secrets(ctx: RepoContext) -> list[SecretFinding]:
         text = ctx.read_text(path)
         if text is None:
             continue
-        findings.extend(_known_formats(path, text))
-        if pure.name.endswith(_DOC_SUFFIXES):
-            continue
-        if pure.suffix == ".py":
-            findings.extend(_python_literals(ctx, path))
-        elif pure.name == ".env" or pure.name.startswith(".env."):
-            findings.extend(_env_assignments(path, text))
+        found = list(_known_formats(path, text))
+        if pure.suffix == ".py" and not pure.name.endswith(_DOC_SUFFIXES):
+            found.extend(_python_literals(ctx, path))
+        elif pure.name == ".env" or (
+            pure.name.startswith(".env.") and not pure.name.endswith(_DOC_SUFFIXES)
+        ):
+            found.extend(_env_assignments(path, text))
+        if found:
+            lines = text.splitlines()
+            python = pure.suffix == ".py"
+            findings.extend(f for f in found if not _suppressed(lines, f.line, python))
     return sorted(set(findings), key=lambda f: (f.path, f.line, f.kind))
+
+
+def _suppressed(lines: list[str], line: int, python: bool) -> bool:
+    """An allowlist comment on the line: detect-secrets' pragma, or noqa/nosec in Python."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "pragma: allowlist secret" in text:
+        return True
+    return python and bool(_PY_SUPPRESSION.search(text))
 
 
 def _known_formats(path: str, text: str) -> Iterator[SecretFinding]:
     in_tests = is_test_path(path)
     for kind, pattern in _PATTERNS.items():
-        for match in pattern.finditer(text):
+        for count, match in enumerate(pattern.finditer(text)):
+            if count >= _MAX_MATCHES:
+                break
             value = match.group(0)
             if kind != "private key block" and _fake_token(value):
                 continue
@@ -229,6 +247,8 @@ def _classify(name: str, value: str, in_tests: bool) -> str | None:
         return None
     if is_placeholder(value) or _ENV_NAME.match(value) or any(c.isspace() for c in value):
         return None
+    if _snake(value) in {key, key.rsplit("_", 1)[-1]}:
+        return None  # an enum-like constant: `PASS = "pass"`, `TOKEN = "token"`
     if password:
         return None if in_tests else HIGH
     strong = len(value) >= MIN_SECRET_LENGTH and shannon_entropy(value) >= MIN_ENTROPY

@@ -27,6 +27,7 @@ class ClassInfo:
     node: ast.ClassDef
     bases: list[str]
     origin: str | None = None  # module BaseSettings comes from, when a settings class
+    parents: list[ClassInfo] = field(default_factory=list)  # bases defined in app code
 
     @property
     def name(self) -> str:
@@ -119,7 +120,14 @@ def find_settings(ctx: RepoContext) -> SettingsScan:
     classes: dict[str, ClassInfo] = {}
     for info in infos:
         classes.setdefault(info.name, info)
-    _resolve_origins(infos, classes)
+    roots = _app_roots(ctx)
+    for info in infos:
+        info.parents = [
+            parent
+            for base in info.bases
+            if (parent := _app_class(base, classes, roots)) is not None and parent is not info
+        ]
+    _resolve_origins(infos)
     found = [c for c in infos if c.origin is not None]
     found.sort(key=lambda c: (not is_settings_location(ctx, c.path), c.path, c.line))
     named = [c for c in found if c.name == "Settings"]
@@ -141,7 +149,26 @@ def _type_alias(stmt: ast.stmt) -> dict[str, ast.expr]:
     return {}
 
 
-def _resolve_origins(infos: list[ClassInfo], classes: dict[str, ClassInfo]) -> None:
+def _app_roots(ctx: RepoContext) -> set[str]:
+    """Top-level package names of the app code (`src`, `app`, and packages under `src/`)."""
+    prefix_len = len(ctx.project_rel) + 1 if ctx.project_rel else 0
+    roots: set[str] = set()
+    for mod in ctx.app_files:
+        parts = PurePosixPath(mod.path[prefix_len:]).parts
+        roots.add(parts[0].removesuffix(".py"))
+        if parts[0] == "src" and len(parts) > 1:
+            roots.add(parts[1].removesuffix(".py"))
+    return roots
+
+
+def _app_class(base: str, classes: dict[str, ClassInfo], roots: set[str]) -> ClassInfo | None:
+    """The app-code class a base names: a local name, a relative or an app-package import."""
+    if "." in base and not base.startswith(".") and base.split(".", 1)[0] not in roots:
+        return None  # imported from a third-party package (`django.apps.AppConfig`)
+    return classes.get(base.rsplit(".", 1)[-1])
+
+
+def _resolve_origins(infos: list[ClassInfo]) -> None:
     """Mark classes deriving from BaseSettings, directly or through app classes (fixpoint)."""
     changed = True
     while changed:
@@ -149,19 +176,16 @@ def _resolve_origins(infos: list[ClassInfo], classes: dict[str, ClassInfo]) -> N
         for info in infos:
             if info.origin is not None:
                 continue
-            for base in info.bases:
-                origin = _base_settings_origin(base)
-                parent = classes.get(base.rsplit(".", 1)[-1])
-                if origin is None and parent is not None and parent is not info:
-                    origin = parent.origin
-                if origin is not None:
-                    info.origin = origin
-                    changed = True
-                    break
+            origins = [_base_settings_origin(base) for base in info.bases]
+            origins += [parent.origin for parent in info.parents]
+            origin = next((o for o in origins if o is not None), None)
+            if origin is not None:
+                info.origin = origin
+                changed = True
 
 
 def _base_settings_origin(dotted: str) -> str | None:
-    if dotted.rsplit(".", 1)[-1] != "BaseSettings" or "." not in dotted:
+    if dotted.rsplit(".", 1)[-1] != "BaseSettings" or "." not in dotted or dotted[0] == ".":
         return None
     return dotted.rsplit(".", 1)[0]
 
@@ -170,9 +194,10 @@ def _imports(tree: ast.Module) -> dict[str, str]:
     """Local name -> dotted origin for the module's top-level imports."""
     names: dict[str, str] = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+        if isinstance(stmt, ast.ImportFrom):
+            module = "." * stmt.level + (stmt.module or "")
             for alias in stmt.names:
-                names[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
+                names[alias.asname or alias.name] = f"{module}.{alias.name}"
         elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
@@ -229,18 +254,14 @@ class SettingsField:
     aliases: tuple[str, ...] = ()
 
 
-def class_fields(
-    info: ClassInfo, classes: dict[str, ClassInfo], _seen: frozenset[str] = frozenset()
-) -> list[SettingsField]:
+def class_fields(info: ClassInfo, _seen: frozenset[str] = frozenset()) -> list[SettingsField]:
     """Fields of a model class, inherited fields of app-code bases first."""
     if info.name in _seen:
         return []
     seen = _seen | {info.name}
     out: dict[str, SettingsField] = {}
-    for base in info.bases:
-        parent = classes.get(base.rsplit(".", 1)[-1])
-        if parent is not None:
-            out.update((f.name, f) for f in class_fields(parent, classes, seen))
+    for parent in info.parents:
+        out.update((f.name, f) for f in class_fields(parent, seen))
     for stmt in info.node.body:
         if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
             continue
@@ -318,7 +339,7 @@ def env_vars(scan: SettingsScan, info: ClassInfo) -> list[EnvVar]:
     prefix = (config_string(info, "env_prefix") or "").upper()
     delimiter = config_string(info, "env_nested_delimiter")
     out = []
-    for fld in class_fields(info, scan.all_classes):
+    for fld in class_fields(info):
         if fld.aliases:
             out.append(EnvVar(fld.aliases[0].upper(), fld.line))
             continue
@@ -341,7 +362,7 @@ def _nested(
             fld.line,
             _nested(scan, child, f"{name}{delimiter}{child.name.upper()}", delimiter, depth + 1),
         )
-        for child in class_fields(model, scan.all_classes)
+        for child in class_fields(model)
     )
 
 
@@ -352,7 +373,7 @@ def _model_of(annotation: ast.expr, classes: dict[str, ClassInfo]) -> ClassInfo 
     if isinstance(node, ast.Attribute):
         name = node.attr
     info = classes.get(name) if name else None
-    return info if info is not None and class_fields(info, classes) else None
+    return info if info is not None and class_fields(info) else None
 
 
 def unwrap_annotation(annotation: ast.expr) -> ast.expr:

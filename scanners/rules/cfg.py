@@ -186,7 +186,7 @@ class NoDirectEnvironAccess(Rule):
             Evidence(mod.path, line, f"{what}: read it through Settings instead")
             for mod in ctx.app_files
             if mod.tree is not None and not st.is_settings_location(ctx, mod.path)
-            for line, what in _environ_uses(mod.tree)
+            for line, what in sorted(set(_environ_uses(mod.tree)))
         ]
         if evidence:
             return self.failed(
@@ -225,7 +225,8 @@ class NoHardCodedSecrets(Rule):
         "and AWS/GitHub/Slack/Google/Stripe/JWT token formats fail (private keys and JWTs under "
         "tests/ only warn). Python (AST) and .env files: literals for password-like names fail; "
         "token/secret/key names warn when the literal has >= 3.5 bits/char over >= 12 chars. "
-        "Placeholders and *.example files are ignored; passwords in tests are fixtures. "
+        "Placeholders and *.example files are ignored; passwords in tests are fixtures; "
+        "`pragma: allowlist secret` and Python `noqa: S105-S107`/`nosec` lines are skipped. "
         "Values are masked in evidence."
     )
 
@@ -264,7 +265,7 @@ class EnvironmentAndDebugFields(Rule):
         main = scan.main
         if main is None:
             return _no_settings(ctx, "No Settings class to hold ENVIRONMENT and DEBUG.")
-        fields = {f.name.lower(): f for f in st.class_fields(main, scan.all_classes)}
+        fields = {f.name.lower(): f for f in st.class_fields(main)}
         problems = []
         env = next((fields[n] for n in sorted(st.ENVIRONMENT_FIELD_NAMES) if n in fields), None)
         if env is None:

@@ -38,11 +38,7 @@ class EnvironmentSeparation(Rule):
         env_field = None
         if main is not None:
             env_field = next(
-                (
-                    f
-                    for f in st.class_fields(main, scan.all_classes)
-                    if f.name.lower() in st.ENVIRONMENT_FIELD_NAMES
-                ),
+                (f for f in st.class_fields(main) if f.name.lower() in st.ENVIRONMENT_FIELD_NAMES),
                 None,
             )
         handling = stage_file or (f"{main.path}:{env_field.line}" if main and env_field else None)

@@ -127,6 +127,23 @@ CFG001 = [
     Case("src package layout passes", {CONFIG: None, "src/notes/core/config.py": SETTINGS}),
     Case("module import passes", {CONFIG: MODULE_IMPORT}),
     Case("settings through an app base class pass", {CONFIG: INTERMEDIATE}),
+    Case(
+        "a relatively imported app base is followed",
+        {
+            CONFIG: "from .base import Common\n\n\nclass Settings(Common):\n"
+            "    debug: bool = False\n",
+            "src/core/base.py": "from pydantic_settings import BaseSettings\n\n\n"
+            "class Common(BaseSettings):\n    app_name: str = 'x'\n",
+        },
+    ),
+    Case(
+        "a third-party base named like an app class is not followed",
+        {
+            CONFIG: SETTINGS,
+            "src/plugin.py": "from lib import Settings as Base\n\n\nclass Settings(Base):\n"
+            "    pass\n",
+        },
+    ),
     Case("missing settings fails", {CONFIG: "VALUE = 1\n"}, FAIL, path=CONFIG),
     Case("syntax error fails without crashing", {CONFIG: "class Settings(:\n"}, FAIL, path=CONFIG),
     Case(
@@ -473,6 +490,24 @@ CFG005 = [
         },
     ),
     Case("AWS documentation key passes", {README: "AKIA" + "IOSFODNN7EXAMPLE\n"}),
+    Case("constants that repeat their name pass", {"src/x.py": "PASS = 'pass'\nTOKEN = 'Token'\n"}),
+    Case(
+        "noqa S105 and nosec lines are skipped",
+        {
+            "src/x.py": "A_PASSWORD = 'hunter2-prod'  "
+            "# noqa: S105 - a demo\n"
+            "B_PASSWORD = 'hunter3-prod'  # nosec\n"
+        },
+    ),
+    Case(
+        "allowlist pragma is honoured", {README: f"{AWS_KEY}  <!-- pragma: allowlist secret -->\n"}
+    ),
+    Case(
+        "an unrelated noqa does not hide a secret",
+        {"src/x.py": "DB_PASSWORD = 'hunter2-prod'  # noqa: E501\n"},
+        FAIL,
+        path="src/x.py",
+    ),
     Case(
         "test passwords pass",
         {"tests/test_login.py": f"PASSWORD = 'hunter22'\nlogin(password='{HIGH_ENTROPY}')\n"},
