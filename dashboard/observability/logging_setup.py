@@ -83,5 +83,7 @@ def build_logging(level: str, log_dir: Path, fmt: str) -> dict[str, Any]:
         "loggers": {
             "django.db.backends": {"level": "INFO"},
             "git": {"level": "WARNING"},
+            # The file-based broker has no host by design; kombu warns about it on every connect.
+            "kombu.connection": {"level": "ERROR"},
         },
     }

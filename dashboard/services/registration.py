@@ -31,8 +31,9 @@ class Registered:
 
 
 def _clean_project_dir(value: str) -> str:
-    path = PurePosixPath(value.strip().strip("/")) if value.strip() else PurePosixPath()
-    if path.is_absolute() or ".." in path.parts or "\\" in value:
+    raw = value.strip()
+    path = PurePosixPath(raw.rstrip("/")) if raw else PurePosixPath()
+    if path.is_absolute() or ".." in path.parts or "\\" in raw:
         raise RegistrationError(
             "project_dir", "project folder must be a relative path inside the repository"
         )

@@ -54,8 +54,13 @@ def enqueue(scan_id: int) -> None:
     scan_repository.delay(scan_id)
 
 
-def request_scan(repository: Repository, trigger: str, ref: str = "") -> Scan:
-    """Queue a scan; a request while one is already queued merges into it (newest ref wins)."""
+def request_scan(
+    repository: Repository, trigger: str, ref: str = "", *, send: bool = True
+) -> Scan:
+    """Queue a scan; a request while one is already queued merges into it (newest ref wins).
+
+    `send=False` leaves the scan for the caller to run (operators' `scan --sync`).
+    """
     with transaction.atomic():
         queued = (
             Scan.objects.select_for_update()
@@ -71,7 +76,8 @@ def request_scan(repository: Repository, trigger: str, ref: str = "") -> Scan:
         scan = Scan.objects.create(
             repository=repository, trigger=trigger, ref=ref, standard=current_standard()
         )
-        transaction.on_commit(lambda: enqueue(scan.pk))
+        if send:
+            transaction.on_commit(partial(enqueue, scan.pk))
     return scan
 
 

@@ -31,7 +31,9 @@ class Command(BaseCommand):
         """Find the repository, then queue or run."""
         repository = _find(options["repo"])
         with transaction.atomic():
-            scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, options["ref"])
+            scan = scanning.request_scan(
+                repository, Scan.Trigger.MANUAL, options["ref"], send=not options["sync"]
+            )
         if not options["sync"]:
             self.stdout.write(f"scan {scan.pk} of {repository.name} queued")
             return
