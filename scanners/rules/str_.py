@@ -302,7 +302,7 @@ def _forbidden(path: str) -> str | None:
     """Why a tracked file must not be committed, or None."""
     pure = PurePosixPath(path)
     name, folders = pure.name, pure.parts[:-1]
-    if name == ".env" or (name.startswith(".env.") and not name.endswith(".example")):
+    if name == ".env" or (name.startswith(".env.") and "example" not in name.split(".")[2:]):
         return "environment file with possible secrets"
     if "__pycache__" in folders or pure.suffix in (".pyc", ".pyo"):
         return "compiled Python bytecode"
@@ -319,7 +319,8 @@ class NothingForbiddenTracked(Rule):
 
     id = "STR-008"
     heuristic = (
-        "Tracked files anywhere in the repository: .env and .env.* except *.example (so "
+        "Tracked files anywhere in the repository: .env and .env.* except templates named "
+        "*.example (also .env.prod.example.fixture: any `example` part of the name; "
         ".env.sample fails: rename it .env.example), anything under __pycache__/ or "
         ".pytest_cache/, *.pyc/*.pyo, and files under a logs/ folder except .gitkeep/.keep/"
         ".gitignore/README.md and Python modules (a logs/ package is code, not logs)."

@@ -439,10 +439,21 @@ STR008 = [
     Case("golden passes"),
     Case(
         "env example and kept logs folder pass",
-        forced={".env.example": ENV, "logs/.gitkeep": "", "src/services/logs/__init__.py": ""},
+        forced={
+            ".env.example": ENV,
+            ".env.prod.example": ENV,
+            "logs/.gitkeep": "",
+            "src/services/logs/__init__.py": "",
+        },
     ),
     Case("tracked env", forced={".env": ENV}, status=FAIL, path=".env", message="1 file"),
     Case("tracked production env", forced={".env.prod": ENV}, status=FAIL, path=".env.prod"),
+    Case(
+        "example as a prefix is no template",
+        forced={".env.example-prod": ENV},
+        status=FAIL,
+        path=".env.example-prod",
+    ),
     Case("env sample is not exempt", forced={".env.sample": ENV}, status=FAIL, path=".env.sample"),
     Case("tracked log", forced={"logs/app.log": "boot\n"}, status=FAIL, path="logs/app.log"),
     Case(
