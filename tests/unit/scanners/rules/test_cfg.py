@@ -227,6 +227,22 @@ NESTED = settings(
 ).replace("    database_url: str", "    database: Database = Database()\n    database_url: str")
 NESTED_DELIMITED = NESTED.replace('env_file=".env"', 'env_file=".env", env_nested_delimiter="__"')
 EX = ".env.example"
+CYCLIC = """\
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class A(B):
+    b: B
+
+
+class B(A):
+    a: A
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_nested_delimiter="__")
+    a: A
+"""
 CFG003 = [
     Case("golden passes"),
     Case("app layout passes", files=APP_LAYOUT),
@@ -298,6 +314,7 @@ CFG003 = [
         path=EX,
         message="does not document",
     ),
+    Case("cyclic models and bases do not loop", small(**{CONFIG: CYCLIC, EX: "# All\nA={}\n"})),
     Case("no settings class warns", {CONFIG: "X = 1\n"}, WARN, path=EX),
     Case("binary .env.example fails", small(**{EX: b"\x00\x01DEBUG=1"}), FAIL, path=EX),
 ]
