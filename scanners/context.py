@@ -24,6 +24,7 @@ from scanners.deps import Requirement, parse_requirements
 
 if TYPE_CHECKING:
     from scanners.analysis.imports import ImportGraph
+    from scanners.analysis.lint import FormatCheck, LintRun
     from scanners.analysis.routes import Route
 
 # Folders that never hold app code.
@@ -446,6 +447,27 @@ class RepoContext:
         from scanners.analysis.routes import find_routes
 
         return find_routes(self)
+
+    @cached_property
+    def lint(self) -> LintRun:
+        """The scan's one `ruff check --isolated` run (`scanners.analysis.lint`)."""
+        from scanners.analysis.lint import run_lint
+
+        return run_lint(self)
+
+    @cached_property
+    def format_check(self) -> FormatCheck:
+        """The scan's one `ruff format --check --isolated` run."""
+        from scanners.analysis.lint import run_format_check
+
+        return run_format_check(self)
+
+    def tool_versions(self) -> dict[str, str]:
+        """Versions of the external tools the scan runs, for the report."""
+        from scanners.analysis.lint import ruff_version
+
+        version = ruff_version()
+        return {"ruff": version} if version else {}
 
 
 def _excluded(rel_to_project: str) -> bool:

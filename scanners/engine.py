@@ -64,7 +64,7 @@ def scan(
         commit=ctx.commit_sha,
         project_dir=ctx.project_rel,
         engine_version=ENGINE_VERSION,
-        tool_versions=ctx.tool_versions() if hasattr(ctx, "tool_versions") else {},
+        tool_versions=ctx.tool_versions(),
         notes=[Evidence(n.path, None, n.reason) for n in ctx.notes],
         timings={"total_ms": round(total * 1000, 3)},
     )

@@ -1,0 +1,317 @@
+"""One `ruff check` (and one `ruff format --check`) per scan, with the scanner's own settings.
+
+Ruff runs `--isolated`: the repository's `pyproject.toml`/`ruff.toml` are never read, since
+they may `extend` files outside the checkout or switch rules off. The rule selection, the
+Google docstring convention, line length 100 and target py313 come from `LintConfig`. Only
+regular tracked Python files of the project are passed (no symlinks, nothing vendored, no
+virtualenv), as paths relative to the checkout, which is the working directory.
+
+The ruff binary is the pinned `ruff` package of the scanner's own environment (never one
+found on `PATH`). A failure (missing binary, time-out, oversized or malformed output, ruff
+exiting with an error) is reported in `LintRun.error`: rules then report error or warn,
+never pass.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanners.context import RepoContext
+
+SYNTAX_ERROR = "E999"  # the code findings for unparsable files get (ruff says `invalid-syntax`)
+DEFAULT_SELECT = (
+    "E", "F", "W", "I", "N", "UP", "B", "S", "ASYNC", "ANN", "D", "T20", "DTZ", "PL", "RUF",
+    "BLE", "TRY", "E722",
+)  # fmt: skip
+# The subset STY-001 scores (TRY and BLE are run for LOG-005 and ERR-003 only).
+STYLE_SELECT = (
+    "E", "F", "W", "I", "N", "UP", "B", "S", "ASYNC", "ANN", "D", "T20", "DTZ", "PL", "RUF",
+)  # fmt: skip
+_SKIPPED_DIRS = frozenset(
+    {".venv", "venv", "env", "node_modules", "vendor", "vendored", "third_party",
+     "site-packages", "__pycache__"}
+)  # fmt: skip
+_TEST_DIRS = frozenset({"tests", "test"})
+_PL_CATEGORIES = frozenset({"PLC", "PLE", "PLR", "PLW"})
+_MAX_ARGV_BYTES = 200_000  # far below ARG_MAX; bigger file lists run in a few batches
+
+
+@dataclass(frozen=True, slots=True)
+class LintConfig:
+    """How the scanner runs ruff; tests shorten the time-out or the output cap."""
+
+    select: tuple[str, ...] = DEFAULT_SELECT
+    line_length: int = 100
+    target_version: str = "py313"
+    docstring_convention: str = "google"
+    timeout_s: float = 60.0
+    max_output_bytes: int = 64 * 1024 * 1024
+    binary: str | None = None  # None: the pinned ruff package's binary
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One ruff diagnostic; `path` is repository-relative, `line`/`col` 1-based."""
+
+    code: str
+    path: str
+    line: int
+    col: int
+    message: str
+    is_test: bool = False  # in a tests folder or a test module
+
+
+@dataclass(slots=True)
+class LintRun:
+    """The findings of the scan's ruff run (or why there are none)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    ruff_version: str | None = None
+    files_checked: int = 0
+    lines_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether ruff ran to completion."""
+        return self.error is None
+
+    def by_code(self, *prefixes: str) -> list[Finding]:
+        """Findings whose code matches any selector (`"S"`, `"PL"`, `"ANN401"`), tests included."""
+        return [f for f in self.findings if any(code_matches(f.code, p) for p in prefixes)]
+
+    def select(self, codes: str | Iterable[str], *, include_tests: bool = False) -> list[Finding]:
+        """Findings matching `codes` (selectors), outside tests unless `include_tests`."""
+        wanted = (codes,) if isinstance(codes, str) else tuple(codes)
+        return [f for f in self.by_code(*wanted) if include_tests or not f.is_test]
+
+    def per_1000_lines(self, findings: Sequence[Finding]) -> float:
+        """Findings per 1,000 checked lines."""
+        return 1000 * len(findings) / self.lines_checked if self.lines_checked else 0.0
+
+
+@dataclass(slots=True)
+class FormatCheck:
+    """Files `ruff format --check` would reformat (one run per scan)."""
+
+    files: list[str] = field(default_factory=list)
+    unparsable: list[str] = field(default_factory=list)
+    error: str | None = None
+    files_checked: int = 0
+
+
+def code_matches(code: str, selector: str) -> bool:
+    """Ruff selector semantics: `E` matches `E501` but not `ERA001`; `PL` matches `PLR0913`."""
+    if not code.startswith(selector):
+        return False
+    linter = _letters(code)
+    wanted = _letters(selector)
+    return wanted == linter or (wanted == "PL" and linter in _PL_CATEGORIES)
+
+
+def _letters(code: str) -> str:
+    end = 0
+    while end < len(code) and code[end].isalpha():
+        end += 1
+    return code[:end]
+
+
+# ----- ruff itself -----------------------------------------------------------------------
+@cache
+def ruff_binary() -> str | None:
+    """The pinned ruff package's binary, else a `ruff` beside the interpreter, else None."""
+    try:
+        finder = importlib.import_module("ruff.__main__").find_ruff_bin
+        return str(finder())
+    except (ImportError, AttributeError, FileNotFoundError):
+        pass
+    sibling = Path(sys.executable).parent / "ruff"
+    return str(sibling) if sibling.is_file() else None
+
+
+@cache
+def ruff_version() -> str | None:
+    """Version of the ruff the scanner runs (package metadata, no subprocess)."""
+    try:
+        return metadata.version("ruff")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def lint_targets(ctx: RepoContext) -> list[str]:
+    """Repository-relative Python files ruff checks: regular, readable, not vendored."""
+    out = []
+    for mod in ctx.python_files:
+        parts = PurePosixPath(mod.path).parts[:-1]
+        if mod.source is None or any(p in _SKIPPED_DIRS or p.startswith(".") for p in parts):
+            continue
+        if os.path.islink(ctx.root / mod.path):
+            continue  # a link's target is checked as itself when it is tracked
+        out.append(mod.path)
+    return out
+
+
+def run_lint(ctx: RepoContext, config: LintConfig | None = None) -> LintRun:
+    """`ruff check --isolated` over the project's Python files, parsed once."""
+    config = config or LintConfig()
+    files = lint_targets(ctx)
+    lines = {m.path: m.lines for m in ctx.python_files}
+    run = LintRun(
+        ruff_version=ruff_version(),
+        files_checked=len(files),
+        lines_checked=sum(lines.get(f, 0) for f in files),
+    )
+    args = [
+        "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
+        "--select", ",".join(config.select),
+        "--line-length", str(config.line_length),
+        "--target-version", config.target_version,
+        "--config", f"lint.pydocstyle.convention='{config.docstring_convention}'",
+    ]  # fmt: skip
+    project = f"{ctx.project_rel}/" if ctx.project_rel else ""
+    for batch in _batches(files):
+        items, error = _run_json(ctx.root, args, batch, config, ok_codes={0})
+        if error is not None:
+            return LintRun(error=error, ruff_version=run.ruff_version)
+        run.findings.extend(_finding(ctx.root, item, project) for item in items)
+    run.findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
+    return run
+
+
+def run_format_check(ctx: RepoContext, config: LintConfig | None = None) -> FormatCheck:
+    """`ruff format --check --isolated` at the configured line length, parsed once."""
+    config = config or LintConfig()
+    files = lint_targets(ctx)
+    result = FormatCheck(files_checked=len(files))
+    args = [
+        "format", "--check", "--isolated", "--no-cache", "--output-format", "json",
+        "--line-length", str(config.line_length), "--target-version", config.target_version,
+    ]  # fmt: skip
+    for batch in _batches(files):
+        # 1: some file would change; 2: also when some file does not parse (still reported).
+        items, error = _run_json(ctx.root, args, batch, config, ok_codes={0, 1, 2})
+        if error is not None:
+            return FormatCheck(error=error)
+        for item in items:
+            path = _relative(ctx.root, str(item.get("filename", "")))
+            target = result.files if item.get("code") == "unformatted" else result.unparsable
+            if path not in target:
+                target.append(path)
+    result.files.sort()
+    result.unparsable.sort()
+    return result
+
+
+def _batches(files: list[str]) -> list[list[str]]:
+    batches: list[list[str]] = [[]]
+    size = 0
+    for name in files:
+        if batches[-1] and size + len(name) + 1 > _MAX_ARGV_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(name)
+        size += len(name) + 1
+    return batches if batches[0] else []
+
+
+def _run_json(
+    cwd: Path, args: list[str], files: list[str], config: LintConfig, ok_codes: set[int]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Run ruff with `files` and parse its JSON list, or say why that failed."""
+    binary = config.binary or ruff_binary()
+    if binary is None:
+        return [], "ruff is not installed in the scanner's environment"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUFF_")}
+    env["NO_COLOR"] = "1"
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.run(  # noqa: S603 - fixed argv, no shell, files after `--`
+                [binary, *args, "--", *files],
+                cwd=cwd,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                timeout=config.timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return [], f"ruff timed out after {config.timeout_s:g}s"
+        except OSError as exc:
+            return [], f"ruff could not start: {exc.strerror or exc}"
+        size = out.seek(0, os.SEEK_END)
+        if size > config.max_output_bytes:
+            return [], f"ruff wrote {size} bytes, over the {config.max_output_bytes} bytes limit"
+        data = _read(out)
+        if proc.returncode not in ok_codes:
+            return [], f"ruff exited with status {proc.returncode}: {_last_line(_read(err))}"
+    try:
+        items = json.loads(data or b"[]")
+    except ValueError:
+        return [], "ruff printed output that is not JSON"
+    if not isinstance(items, list):
+        return [], "ruff printed JSON that is not a list of findings"
+    return [i for i in items if isinstance(i, dict)], None
+
+
+def _read(handle: IO[bytes]) -> bytes:
+    handle.seek(0)
+    return handle.read()
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    cause = next((ln for ln in reversed(lines) if ln.startswith("Cause:")), None)
+    return (cause or (lines[-1] if lines else "no message"))[:300]
+
+
+def _finding(root: Path, item: dict[str, Any], project: str) -> Finding:
+    raw = item.get("location")
+    location: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    code = item.get("code")
+    message = str(item.get("message", ""))
+    if not isinstance(code, str) or code == "invalid-syntax" or not code[:1].isalpha():
+        code, message = SYNTAX_ERROR, f"SyntaxError: {message}"
+    path = _relative(root, str(item.get("filename", "")))
+    return Finding(
+        code=code,
+        path=path,
+        line=_int(location.get("row")),
+        col=_int(location.get("column")),
+        message=message,
+        is_test=_is_test(path[len(project) :] if path.startswith(project) else path),
+    )
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 1
+
+
+def _relative(root: Path, filename: str) -> str:
+    path = Path(filename)
+    if path.is_absolute():
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return path.as_posix()
+    return PurePosixPath(filename).as_posix().removeprefix("./")
+
+
+def _is_test(rel: str) -> bool:
+    pure = PurePosixPath(rel)
+    name = pure.name
+    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return True
+    return any(part in _TEST_DIRS for part in pure.parts[:-1])
