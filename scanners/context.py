@@ -23,6 +23,7 @@ import yaml
 from scanners.deps import Requirement, parse_requirements
 
 if TYPE_CHECKING:
+    from scanners.analysis.history import History
     from scanners.analysis.imports import ImportGraph
     from scanners.analysis.lint import FormatCheck, LintRun
     from scanners.analysis.routes import Route
@@ -461,6 +462,13 @@ class RepoContext:
         from scanners.analysis.lint import run_format_check
 
         return run_format_check(self)
+
+    @cached_property
+    def history(self) -> History:
+        """Git history queries; they raise `HistoryUnavailable` (rules: not applicable)."""
+        from scanners.analysis.history import History
+
+        return History(self.git)
 
     def tool_versions(self) -> dict[str, str]:
         """Versions of the external tools the scan runs, for the report."""
