@@ -167,6 +167,13 @@ class History:
                     entry.modified.append(commit)
         return result
 
+    def commits_touching(self, path: str, n: int = 100) -> list[CommitInfo]:
+        """The last `n` non-merge commits that changed `path`, newest first."""
+        out = self._git(
+            "log", "--no-merges", f"--max-count={n}", _FORMAT, self.head, "--", *_literal([path])
+        )
+        return [commit for commit, _ in _parse_log(out) if commit.sha not in self.boundary]
+
     def last_change(self, path: str) -> CommitInfo | None:
         """The newest commit that touched `path`, or None when none did."""
         out = self._git("log", "--max-count=1", _FORMAT, self.head, "--", *_literal([path]))

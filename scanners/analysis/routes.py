@@ -17,6 +17,7 @@ a router that no analysed code includes in an app.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -38,6 +39,9 @@ HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "opti
 APP_CLASSES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
 ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})
 _MAX_DEPTH = 8
+_ROUTE_TEXT = re.compile(
+    r"\.\s*(?:get|post|put|patch|delete|head|options|trace|api_route|add_api_route)\s*\("
+)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 RouterKey = tuple[str, str]  # (module path, variable name)
 
@@ -85,8 +89,19 @@ class _Finder:
     routers: dict[RouterKey, _Router] = field(default_factory=dict)
     includes: list[_Include] = field(default_factory=list)
     constants: dict[str, dict[str, ast.expr]] = field(default_factory=dict)
-    functions: dict[str, dict[str, FunctionNode]] = field(default_factory=dict)
+    _functions: dict[str, dict[str, FunctionNode]] = field(default_factory=dict)
     _settings: dict[str, ast.expr] | None = None
+
+    def function(self, path: str, name: str) -> FunctionNode | None:
+        """The first function called `name` in the module at `path` (indexed on demand)."""
+        if path not in self._functions:
+            mod = self.ctx.module(path)
+            found: dict[str, FunctionNode] = {}
+            if mod is not None and mod.tree is not None:
+                for info in iter_functions(mod.tree):
+                    found.setdefault(info.name, info.node)
+            self._functions[path] = found
+        return self._functions[path].get(name)
 
     # ----- values -----------------------------------------------------------------------
     def string(self, node: ast.AST | None, path: str, depth: int = 0) -> str | None:
@@ -199,11 +214,12 @@ def find_routes(ctx: RepoContext) -> list[Route]:
 def _index_module(finder: _Finder, mod: PyModule) -> None:
     if mod.tree is None:
         return
-    aliases = finder.graph.aliases(mod.path)
     finder.constants[mod.path] = module_constants(mod.tree)
-    finder.functions[mod.path] = {}
+    source = mod.source or ""
+    if "FastAPI" not in source and "APIRouter" not in source:
+        return  # cheap text test first: most modules create no app or router
+    aliases = finder.graph.aliases(mod.path)
     for info in iter_functions(mod.tree):
-        finder.functions[mod.path].setdefault(info.name, info.node)
         for arg in (*info.node.args.posonlyargs, *info.node.args.args, *info.node.args.kwonlyargs):
             kind = qualified_name(arg.annotation, aliases) if arg.annotation else None
             if kind in APP_CLASSES | ROUTER_CLASSES:
@@ -222,7 +238,7 @@ def _index_module(finder: _Finder, mod: PyModule) -> None:
 
 
 def _collect_includes(finder: _Finder, mod: PyModule) -> None:
-    if mod.tree is None:
+    if mod.tree is None or "include_router" not in (mod.source or ""):
         return
     for call, receiver in _method_calls(mod.tree, "include_router"):
         parent = finder.router_key(receiver, mod.path)
@@ -236,7 +252,7 @@ def _collect_includes(finder: _Finder, mod: PyModule) -> None:
 
 
 def _module_routes(finder: _Finder, mod: PyModule) -> Iterator[Route]:
-    if mod.tree is None:
+    if mod.tree is None or not _ROUTE_TEXT.search(mod.source or ""):
         return
     aliases = finder.graph.aliases(mod.path)
     uses_fastapi = any(v.split(".", 1)[0] == "fastapi" for v in aliases.values())
@@ -313,12 +329,12 @@ def _route(
 
 
 def _endpoint(finder: _Finder, path: str, endpoint: ast.expr | None) -> FunctionNode | None:
-    if isinstance(endpoint, ast.Name) and endpoint.id in finder.functions.get(path, {}):
-        return finder.functions[path][endpoint.id]
+    if isinstance(endpoint, ast.Name) and (local := finder.function(path, endpoint.id)):
+        return local
     found = finder.resolve(
         qualified_name(endpoint, finder.graph.aliases(path)) if endpoint else None
     )
-    return finder.functions.get(found[0], {}).get(found[1]) if found else None
+    return finder.function(*found) if found else None
 
 
 def _methods(call: ast.Call) -> list[str]:

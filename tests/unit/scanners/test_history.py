@@ -148,6 +148,9 @@ def test_last_change_gives_the_newest_commit_touching_a_path(tmp_path: Path) -> 
     assert last is not None
     assert (last.subject, last.committed) == ("chore: relock", old + timedelta(days=40))
     assert history(repo).last_change("missing.lock") is None
+    touching = history(repo).commits_touching("uv.lock")
+    assert [c.subject for c in touching] == ["chore: relock", "chore: lock"]
+    assert history(repo).commits_touching("uv.lock", n=1) == touching[:1]
 
 
 # ----- dependency changes (DEP-005) ----------------------------------------------------------
