@@ -97,9 +97,17 @@ class ImportGraph:
         roots: Sequence[str],
         project_rel: str = "",
         app_paths: Collection[str] = (),
+        external: Collection[str] = (),
     ) -> None:
-        """Index `modules` under the candidate `roots` and resolve every import."""
+        """Index `modules` under the candidate `roots` and resolve every import.
+
+        `external` lists top-level names of declared third-party packages: they never
+        resolve to a local file (an `app/redis.py` does not make `import redis` local).
+        """
         self._project = f"{project_rel}/" if project_rel else ""
+        self._project_root = project_rel
+        self._external = frozenset(_normalise(n) for n in external)
+        self._counting = True
         self._app_paths = frozenset(app_paths)
         self._app_dirs = frozenset(str(PurePosixPath(p).parent) for p in self._app_paths)
         self._indexes = [_build_index(root, [m.path for m in modules]) for root in roots]
@@ -110,8 +118,11 @@ class ImportGraph:
         raw = {m.path: _collect(m.tree) for m in modules if m.tree is not None}
         for items in raw.values():  # first pass: which roots do absolute imports use?
             for item in items:
-                if item.level == 0 and item.module:
-                    self._resolve_absolute(item.module, count=True)
+                targets = [item.module] if item.is_from else [n for n, _ in item.names]
+                for target in targets:
+                    if item.level == 0 and target:
+                        self._resolve_absolute(target, count=True)
+        self._counting = False
         self.edges: list[ImportEdge] = []
         self._from: dict[str, list[ImportEdge]] = {}
         self._to: dict[str, list[ImportEdge]] = {}
@@ -195,11 +206,25 @@ class ImportGraph:
         prefix = folder.rstrip("/") + "/"
         return folder in self._app_dirs or any(d.startswith(prefix) for d in self._app_dirs)
 
+    def _active(self, root: str) -> bool:
+        if root == self._project_root:
+            return True
+        hits = self._hits[root]
+        return hits > 0 and hits >= self._hits[self._project_root]
+
     def _resolve_absolute(self, module: str, *, count: bool = False) -> tuple[str, str] | None:
-        """(root, path) of the first candidate root holding `module`."""
-        if module.split(".", 1)[0] in _STDLIB:
+        """(root, path) of the first candidate root holding `module`.
+
+        Another root takes part when the first pass saw it used at least as often as the
+        project root: a lone `import jwt` next to an `app/jwt.py` in a project that imports
+        `app.*` everywhere stays third-party.
+        """
+        top = module.split(".", 1)[0]
+        if top in _STDLIB or _normalise(top) in self._external:
             return None
         for index in self._indexes:
+            if not (self._counting or self._active(index.root)):
+                continue
             found = index.find(module)
             if found is not None:
                 if count:
@@ -287,9 +312,18 @@ def build_import_graph(ctx: RepoContext) -> ImportGraph:
             continue
         if root in ("", ctx.project_rel) or ctx.dir_exists(root):
             roots.append(root)
+    external = {r.name for r in (*ctx.runtime_requirements, *ctx.dev_requirements)}
     return ImportGraph(
-        ctx.python_files, roots, ctx.project_rel, frozenset(m.path for m in ctx.app_files)
+        ctx.python_files,
+        roots,
+        ctx.project_rel,
+        frozenset(m.path for m in ctx.app_files),
+        external,
     )
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
 
 
 def _edge(

@@ -306,3 +306,46 @@ def test_star_imports_and_tests_importing_app_code(tmp_path: Path) -> None:
     assert (star.names, star.resolved_path) == (("*",), "src/api/dependencies.py")
     importers = {e.src_path for e in graph.importers_of("src/services/user_service.py")}
     assert importers == {"src/api/routes/users.py", "tests/test_users.py"}
+
+
+def test_declared_dependencies_and_rarely_used_roots_stay_third_party(tmp_path: Path) -> None:
+    pyproject = PYPROJECT.replace(
+        'version = "0"', 'version = "0"\ndependencies = ["Redis>=5", "pyjwt"]'
+    )
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "pyproject.toml": pyproject,
+            "app/__init__.py": "",
+            "app/redis.py": "import redis\nfrom app.models import user\n",
+            "app/jwt.py": "import jwt\nfrom app.models import user\nimport app.redis\n",
+            "app/models/__init__.py": "",
+            "app/models/user.py": "",
+        },
+    )
+    graph = RepoContext(repo).import_graph
+    assert edge(graph, "app/redis.py", "redis").resolved_path is None  # declared: third-party
+    # `import jwt` alone would resolve to app/jwt.py from `app/`, but this project imports
+    # `app.*` (from the project root) far more often, so `app/` is no import root here.
+    assert edge(graph, "app/jwt.py", "jwt").resolved_path is None
+    assert edge(graph, "app/jwt.py", "app.redis").resolved_path == "app/redis.py"
+    assert edge(graph, "app/redis.py", "app.models.user").resolved_path == "app/models/user.py"
+    assert graph.module_name("app/jwt.py") == "app.jwt"
+    assert graph.imports_external("app/redis.py", ["redis"]) == [
+        edge(graph, "app/redis.py", "redis")
+    ]
+
+
+def test_plain_imports_count_towards_the_import_root(tmp_path: Path) -> None:
+    graph = graph_of(
+        tmp_path,
+        {
+            "app/main.py": "import models.user\nimport services\n",
+            "app/models/__init__.py": "",
+            "app/models/user.py": "",
+            "app/services.py": "",
+        },
+    )
+    assert edge(graph, "app/main.py", "models.user").resolved_path == "app/models/user.py"
+    assert edge(graph, "app/main.py", "services").resolved_path == "app/services.py"
+    assert graph.module_name("app/models/user.py") == "models.user"
