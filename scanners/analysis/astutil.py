@@ -9,7 +9,7 @@ import binds stays as written (`session.execute`), so rules can still match loca
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -193,3 +193,101 @@ def module_constants(tree: ast.Module) -> dict[str, ast.expr]:
         ):
             out[stmt.target.id] = stmt.value
     return out
+
+
+# ----- import statements ----------------------------------------------------------------
+@dataclass(slots=True)
+class ImportStatement:
+    """One `import`/`from ... import` statement and the blocks around it."""
+
+    line: int
+    module: str | None  # the `from X` part
+    level: int
+    names: list[tuple[str, str | None]]  # (name, asname)
+    is_from: bool
+    tc_only: bool
+    conditional: bool
+    in_function: bool
+
+
+def import_statements(tree: ast.Module) -> list[ImportStatement]:
+    """Every import statement, with `if TYPE_CHECKING:`/conditional/function context."""
+    out: list[ImportStatement] = []
+    _walk_imports(tree.body, out, tc_only=False, conditional=False, in_function=False)
+    return out
+
+
+def _walk_imports(
+    body: Iterable[ast.AST],
+    out: list[ImportStatement],
+    *,
+    tc_only: bool,
+    conditional: bool,
+    in_function: bool,
+) -> None:
+    for node in body:
+        if isinstance(node, ast.Import):
+            names = [(a.name, a.asname) for a in node.names]
+            out.append(
+                ImportStatement(
+                    node.lineno, None, 0, names, False, tc_only, conditional, in_function
+                )
+            )
+        elif isinstance(node, ast.ImportFrom):
+            names = [(a.name, a.asname) for a in node.names]
+            out.append(
+                ImportStatement(
+                    node.lineno,
+                    node.module,
+                    node.level or 0,
+                    names,
+                    True,
+                    tc_only,
+                    conditional,
+                    in_function,
+                )
+            )
+        elif isinstance(node, ast.If):
+            guard = _type_checking_guard(node.test)
+            _walk_imports(
+                node.body,
+                out,
+                tc_only=tc_only or guard is True,
+                conditional=True,
+                in_function=in_function,
+            )
+            _walk_imports(
+                node.orelse,
+                out,
+                tc_only=tc_only or guard is False,
+                conditional=True,
+                in_function=in_function,
+            )
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            _walk_imports(node.body, out, tc_only=tc_only, conditional=True, in_function=True)
+        elif isinstance(node, ast.ClassDef):
+            _walk_imports(
+                node.body, out, tc_only=tc_only, conditional=conditional, in_function=in_function
+            )
+        else:
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    _walk_imports(
+                        value, out, tc_only=tc_only, conditional=True, in_function=in_function
+                    )
+
+
+def _type_checking_guard(test: ast.expr) -> bool | None:
+    """True when the `if` body runs only for type checkers, False when its `else` does."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _type_checking_guard(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return True if any(_type_checking_guard(v) is True for v in test.values) else None
+    if isinstance(test, ast.Constant) and test.value is False:
+        return True
+    name = dotted_name(test)
+    if name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING":
+        return True
+    return None

@@ -16,14 +16,13 @@ ignore them. Imports inside functions are runtime dependencies (`in_function`, a
 
 from __future__ import annotations
 
-import ast
 import sys
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from scanners.analysis.astutil import dotted_name
+from scanners.analysis.astutil import ImportStatement, import_statements
 from scanners.context import LAYER_ALIASES, PyModule, RepoContext
 
 _STDLIB = frozenset(sys.stdlib_module_names)
@@ -65,18 +64,6 @@ class ImportEdge:
 
 
 @dataclass(slots=True)
-class _Raw:
-    line: int
-    module: str | None
-    level: int
-    names: list[tuple[str, str | None]]
-    is_from: bool
-    tc_only: bool
-    conditional: bool
-    in_function: bool
-
-
-@dataclass(slots=True)
 class _Index:
     """Dotted names of the files (and package folders) below one import root."""
 
@@ -115,7 +102,7 @@ class ImportGraph:
         self._hits: Counter[str] = Counter()
         self._layer_cache: dict[str, str | None] = {}
         self._aliases: dict[str, dict[str, str]] = {}
-        raw = {m.path: _collect(m.tree) for m in modules if m.tree is not None}
+        raw = {m.path: import_statements(m.tree) for m in modules if m.tree is not None}
         for items in raw.values():  # first pass: which roots do absolute imports use?
             for item in items:
                 targets = [item.module] if item.is_from else [n for n, _ in item.names]
@@ -232,7 +219,7 @@ class ImportGraph:
                 return index.root, found
         return None
 
-    def _edges(self, path: str, item: _Raw, aliases: dict[str, str]) -> list[ImportEdge]:
+    def _edges(self, path: str, item: ImportStatement, aliases: dict[str, str]) -> list[ImportEdge]:
         if not item.is_from:
             out = []
             for name, asname in item.names:
@@ -255,7 +242,7 @@ class ImportGraph:
             edges.insert(0, _edge(path, item, base, base_path, tuple(attributes)))
         return edges
 
-    def _from_base(self, path: str, item: _Raw) -> tuple[str, str | None]:
+    def _from_base(self, path: str, item: ImportStatement) -> tuple[str, str | None]:
         """(absolute dotted name, local file or folder) of the `from X` part."""
         if item.level == 0:
             module = item.module or ""
@@ -327,7 +314,7 @@ def _normalise(name: str) -> str:
 
 
 def _edge(
-    path: str, item: _Raw, target: str, resolved: str | None, names: tuple[str, ...] = ()
+    path: str, item: ImportStatement, target: str, resolved: str | None, names: tuple[str, ...] = ()
 ) -> ImportEdge:
     return ImportEdge(
         path,
@@ -391,73 +378,3 @@ def _innermost_layer(parts: Sequence[str]) -> str | None:
                 if tuple(parts[end - len(seg) : end]) == seg and (best is None or end > best[0]):
                     best = (end, layer)
     return best[1] if best else None
-
-
-# ----- collecting import statements ------------------------------------------------------
-def _collect(tree: ast.Module) -> list[_Raw]:
-    out: list[_Raw] = []
-    _walk(tree.body, out, tc_only=False, conditional=False, in_function=False)
-    return out
-
-
-def _walk(
-    body: Iterable[ast.AST], out: list[_Raw], *, tc_only: bool, conditional: bool, in_function: bool
-) -> None:
-    for node in body:
-        if isinstance(node, ast.Import):
-            names = [(a.name, a.asname) for a in node.names]
-            out.append(_Raw(node.lineno, None, 0, names, False, tc_only, conditional, in_function))
-        elif isinstance(node, ast.ImportFrom):
-            names = [(a.name, a.asname) for a in node.names]
-            out.append(
-                _Raw(
-                    node.lineno,
-                    node.module,
-                    node.level or 0,
-                    names,
-                    True,
-                    tc_only,
-                    conditional,
-                    in_function,
-                )
-            )
-        elif isinstance(node, ast.If):
-            guard = _type_checking_guard(node.test)
-            _walk(
-                node.body,
-                out,
-                tc_only=tc_only or guard is True,
-                conditional=True,
-                in_function=in_function,
-            )
-            _walk(
-                node.orelse,
-                out,
-                tc_only=tc_only or guard is False,
-                conditional=True,
-                in_function=in_function,
-            )
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            _walk(node.body, out, tc_only=tc_only, conditional=True, in_function=True)
-        elif isinstance(node, ast.ClassDef):
-            _walk(node.body, out, tc_only=tc_only, conditional=conditional, in_function=in_function)
-        else:
-            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-                value = getattr(node, name, None)
-                if isinstance(value, list):
-                    _walk(value, out, tc_only=tc_only, conditional=True, in_function=in_function)
-
-
-def _type_checking_guard(test: ast.expr) -> bool | None:
-    """True when the `if` body runs only for type checkers, False when its `else` does."""
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        inner = _type_checking_guard(test.operand)
-        return None if inner is None else not inner
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        return True if any(_type_checking_guard(v) is True for v in test.values) else None
-    if isinstance(test, ast.Constant) and test.value is False:
-        return True
-    name = dotted_name(test)
-    if name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING":
-        return True
-    return None
