@@ -89,11 +89,22 @@ def _repository_row(repository_id: int, day: date, now: datetime | None) -> None
 
 
 def _team_rows(team_id: int, day: date, now: datetime | None) -> None:
+    # Repositories without a row yet today (the nightly carry-forward may not have run) get
+    # theirs computed now, so the team's figures never miss a member.
+    missing = Repository.objects.filter(team_id=team_id, active=True).exclude(
+        daily_scores__date=day
+    )
+    for repository_id in missing.values_list("pk", flat=True):
+        _repository_row(repository_id, day, now)
     rows = list(
         RepositoryDailyScore.objects.filter(
             repository__team_id=team_id, repository__active=True, date=day
         ).select_related("repository")
     )
+    if not rows:
+        TeamDailyScore.objects.filter(team_id=team_id, date=day).delete()
+        RuleDailyStats.objects.filter(team_id=team_id, date=day).delete()
+        return
     scores = [row.score for row in rows if row.score is not None]
     sections: dict[str, list[float]] = {}
     for row in rows:
@@ -220,16 +231,13 @@ def recompute_range(start: date, end: date, now: datetime | None = None) -> None
     RepositoryDailyScore.objects.filter(date__gte=start, date__lte=end).delete()
     TeamDailyScore.objects.filter(date__gte=start, date__lte=end).delete()
     RuleDailyStats.objects.filter(date__gte=start, date__lte=end).delete()
-    repositories = list(Repository.objects.all())
-    teams = list(Team.objects.filter(repositories__isnull=False).distinct())
+    repository_ids = list(Repository.objects.values_list("pk", flat=True))
+    team_ids = list(Team.objects.values_list("pk", flat=True))
     for day in _days(start, end):
-        for repository in repositories:
-            _repository_row(repository.pk, day, now)
-        for team in teams:
-            if RepositoryDailyScore.objects.filter(
-                repository__team=team, repository__active=True, date=day
-            ).exists():
-                _team_rows(team.pk, day, now)
+        for repository_id in repository_ids:
+            _repository_row(repository_id, day, now)
+        for team_id in team_ids:
+            _team_rows(team_id, day, now)
 
 
 def _days(start: date, end: date) -> Iterable[date]:

@@ -54,9 +54,7 @@ def enqueue(scan_id: int) -> None:
     scan_repository.delay(scan_id)
 
 
-def request_scan(
-    repository: Repository, trigger: str, ref: str = "", *, send: bool = True
-) -> Scan:
+def request_scan(repository: Repository, trigger: str, ref: str = "", *, send: bool = True) -> Scan:
     """Queue a scan; a request while one is already queued merges into it (newest ref wins).
 
     `send=False` leaves the scan for the caller to run (operators' `scan --sync`).
