@@ -66,8 +66,9 @@ def make_repo(root: Path, files: FileMap, message: str = "feat: initial commit")
 def golden_files() -> dict[str, str | bytes | None]:
     """The fully compliant project (tests/fixtures/golden) as a path -> content map."""
     out: dict[str, str | bytes | None] = {}
+    caches = {".ruff_cache", ".mypy_cache", ".pytest_cache", "__pycache__", ".venv"}
     for path in sorted(GOLDEN_DIR.rglob("*")):
-        if path.is_file():
+        if path.is_file() and not caches.intersection(path.relative_to(GOLDEN_DIR).parts):
             rel = path.relative_to(GOLDEN_DIR).as_posix()
             # Fixture files that git would otherwise ignore are stored with a `.fixture` suffix.
             rel = rel.removesuffix(".fixture")
