@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scanners.analysis.history import History
     from scanners.analysis.imports import ImportGraph
     from scanners.analysis.lint import FormatCheck, LintRun
+    from scanners.analysis.pydantic_models import ModelIndex
     from scanners.analysis.routes import Route
 
 # Folders that never hold app code.
@@ -448,6 +449,13 @@ class RepoContext:
         from scanners.analysis.routes import find_routes
 
         return find_routes(self)
+
+    @cached_property
+    def pydantic_models(self) -> ModelIndex:
+        """Pydantic model classes of the app code (`scanners.analysis.pydantic_models`)."""
+        from scanners.analysis.pydantic_models import find_models
+
+        return find_models(self)
 
     @cached_property
     def lint(self) -> LintRun:
