@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 import configparser
 import re
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from scanners.analysis.history import HistoryUnavailable
 from scanners.analysis.lockfile import LockedRequirement, declared, recorded, root_package
 from scanners.analysis.project import (
     line_of,
@@ -283,3 +285,74 @@ class LockNotStale(Rule):
                 f"uv.lock is stale: {len(evidence)} requirement(s) differ", evidence[:MAX_EVIDENCE]
             )
         return self.passed("uv.lock matches pyproject.toml")
+
+
+#: DEP-005 reads this many recent commits; DEP-006 wants uv.lock refreshed this often.
+LOCK_SYNC_WINDOW = 50
+LOCK_MAX_AGE_DAYS = 35
+
+
+@register
+class LockChangedWithDependencies(Rule):
+    """Every recent commit that changed pyproject's dependencies also changed uv.lock."""
+
+    id = "DEP-005"
+    heuristic = (
+        "Reads the last 50 non-merge commits; a commit counts when one of pyproject's "
+        "dependency arrays ([project] dependencies, optional dependencies, dependency groups, "
+        "[tool.uv] dev-dependencies) differs from its parent's, entry order ignored."
+    )
+
+    def evaluate(self, ctx: RepoContext) -> RuleResult:
+        """Fail with one evidence item per commit that left uv.lock behind."""
+        pyproject, lock = ctx.path("pyproject.toml"), ctx.path("uv.lock")
+        try:
+            changes = ctx.history.dependency_changes(pyproject, lock, LOCK_SYNC_WINDOW)
+        except HistoryUnavailable as exc:
+            return self.not_applicable(exc.reason)
+        stale = [c for c in changes if not c.lock_changed]
+        if not stale:
+            return self.passed(
+                f"{len(changes)} dependency change(s) in the last {LOCK_SYNC_WINDOW} commits, "
+                "each with uv.lock"
+            )
+        evidence = [
+            Evidence(
+                pyproject,
+                None,
+                f"{c.commit.short} {c.commit.subject!r} changed {', '.join(c.changed)} "
+                "without uv.lock",
+            )
+            for c in stale[:MAX_EVIDENCE]
+        ]
+        return self.failed(
+            f"{len(stale)} of {len(changes)} dependency change(s) did not update uv.lock", evidence
+        )
+
+
+@register
+class LockRecentlyUpdated(Rule):
+    """uv.lock changed within the last 35 days (monthly dependency updates)."""
+
+    id = "DEP-006"
+    heuristic = "Age of the newest commit touching uv.lock (committer date) at scan time."
+
+    def evaluate(self, ctx: RepoContext) -> RuleResult:
+        """Fail when the last change of uv.lock is older than 35 days."""
+        lock = ctx.path("uv.lock")
+        if not ctx.exists(lock):
+            return self.not_applicable("no uv.lock at the project root (see DEP-001)")
+        try:
+            last = ctx.history.last_change(lock)
+        except HistoryUnavailable as exc:
+            return self.not_applicable(exc.reason)
+        if last is None:
+            return self.not_applicable("uv.lock is not committed yet")
+        age = (datetime.now(UTC) - last.committed).days
+        when = f"{age} day(s) ago in {last.short} ({last.committed:%Y-%m-%d})"
+        if age <= LOCK_MAX_AGE_DAYS:
+            return self.passed(f"uv.lock changed {when}")
+        return self.failed(
+            f"uv.lock last changed {when}: update dependencies monthly",
+            [Evidence(lock, None, f"last changed {when}; run `uv lock --upgrade`")],
+        )

@@ -6,6 +6,7 @@ import re
 from pathlib import PurePosixPath
 
 from scanners.analysis.ci import PRE_COMMIT_CONFIG, load_ci, load_pre_commit
+from scanners.analysis.history import Branch, HistoryUnavailable
 from scanners.context import RepoContext
 from scanners.results import Evidence, RuleResult
 from scanners.rules import register
@@ -150,3 +151,84 @@ class Dockerfile(Rule):
         return self.failed(
             "No Dockerfile.", [Evidence(ctx.path("Dockerfile"), None, "add a Dockerfile")]
         )
+
+
+MAX_EVIDENCE = 50
+COMMIT_WINDOW = 100
+CONVENTIONAL_SHARE = 0.9
+CONVENTIONAL_TYPES = (
+    "feat", "fix", "docs", "style", "refactor", "perf", "test", "tests", "build", "ci", "chore",
+    "revert", "deps", "security", "release",
+)  # fmt: skip
+_CONVENTIONAL = re.compile(
+    rf"^(?:(?:{'|'.join(CONVENTIONAL_TYPES)})(?:\([^()\n]*\))?!?: \S|Revert \")", re.IGNORECASE
+)
+LONG_LIVED_BRANCHES = frozenset({"main", "master", "develop"})
+BRANCH_PREFIXES = ("feature/", "bugfix/", "hotfix/")
+#: Branches that dependency bots and pre-commit.ci create (DSEC-001 asks for the bots).
+BOT_BRANCHES = re.compile(r"^(?:dependabot|renovate)/|^pre-commit-ci-update-config$")
+
+
+def is_conventional(subject: str) -> bool:
+    """Whether a commit subject follows Conventional Commits (`type(scope)!: summary`)."""
+    return bool(_CONVENTIONAL.match(subject))
+
+
+@register
+class ConventionalCommits(Rule):
+    """At least 90% of the last 100 non-merge commits follow Conventional Commits."""
+
+    id = "WF-002"
+    heuristic = (
+        f"Types accepted (any case): {', '.join(CONVENTIONAL_TYPES)}; an optional (scope) and "
+        '`!`, then `: ` and a summary. Git\'s own `Revert "..."` subjects count as conforming.'
+    )
+
+    def evaluate(self, ctx: RepoContext) -> RuleResult:
+        """Share of conforming subjects among the last 100 non-merge commits."""
+        try:
+            commits = ctx.history.commits(COMMIT_WINDOW)
+        except HistoryUnavailable as exc:
+            return self.not_applicable(exc.reason)
+        if not commits:
+            return self.not_applicable("no non-merge commits to judge")
+        off = [c for c in commits if not is_conventional(c.subject)]
+        share = 1 - len(off) / len(commits)
+        summary = f"{share:.0%} of the last {len(commits)} non-merge commits are conventional"
+        if share >= CONVENTIONAL_SHARE:
+            return self.passed(summary)
+        evidence = [Evidence(None, None, f"{c.short} {c.subject!r}") for c in off[:MAX_EVIDENCE]]
+        return self.failed(f"{summary} (need {CONVENTIONAL_SHARE:.0%})", evidence)
+
+
+def _branch_ok(branch: Branch) -> bool:
+    name = branch.name
+    if name in LONG_LIVED_BRANCHES or BOT_BRANCHES.search(name):
+        return True
+    return any(name.startswith(p) and len(name) > len(p) for p in BRANCH_PREFIXES)
+
+
+@register
+class BranchNaming(Rule):
+    """Branches other than main/master/develop are named feature/, bugfix/ or hotfix/."""
+
+    id = "WF-003"
+    heuristic = (
+        "Reads local branches and remote-tracking branches (a scanned clone keeps the "
+        "remote's branches there). Dependabot, Renovate and pre-commit.ci branches are exempt."
+    )
+
+    def evaluate(self, ctx: RepoContext) -> RuleResult:
+        """Fail listing branches with another name."""
+        try:
+            branches = ctx.history.branches()
+        except HistoryUnavailable as exc:
+            return self.not_applicable(exc.reason)
+        bad = sorted({b.name for b in branches if not _branch_ok(b)})
+        if not bad:
+            return self.passed(f"{len(branches)} branch ref(s) follow the naming convention")
+        evidence = [
+            Evidence(None, None, f"branch {name!r}: name it feature/, bugfix/ or hotfix/...")
+            for name in bad[:MAX_EVIDENCE]
+        ]
+        return self.failed(f"{len(bad)} branch(es) outside the naming convention", evidence)
