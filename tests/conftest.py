@@ -8,7 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ class WorkerHandle:
     queue: str
     process: subprocess.Popen[bytes]
     log: Path
+    extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
 def database_url_for_tests() -> str:
@@ -38,14 +39,13 @@ def database_url_for_tests() -> str:
     return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[WorkerHandle]:
-    """Start `celery worker` against the test database and the configured broker."""
-    queue = f"test-{uuid.uuid4().hex[:10]}"
-    log = tmp_path / "worker.log"
+def start_worker(queue: str, log: Path, var_dir: Path | None = None) -> subprocess.Popen[bytes]:
+    """Spawn a solo-pool worker consuming `queue`, sharing the test database and broker."""
     env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "PYTHONUNBUFFERED": "1"}
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-    with log.open("wb") as out:
+    if var_dir is not None:
+        env["VAR_DIR"] = str(var_dir)
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -60,20 +60,52 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Wo
                 "--without-mingle",
                 "--without-gossip",
                 "--loglevel=INFO",
+                "-n",
+                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
             ],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    handle = WorkerHandle(queue, proc, log)
+    return proc
+
+
+def wait_ready(proc: subprocess.Popen[bytes], log: Path, count: int = 1) -> None:
+    """Wait until the worker log says `ready.` (`count` times, for restarted workers)."""
     deadline = time.monotonic() + 60
-    while "ready." not in log.read_text(errors="replace"):
+    while log.read_text(errors="replace").count("ready.") < count:
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.2)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[WorkerHandle]:
+    """Start `celery worker` against the test database and the configured broker.
+
+    Tasks this test process sends go to the worker's private queue.
+    """
+    from dashboard.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    log = tmp_path / "worker.log"
+    proc = start_worker(queue, log)
+    wait_ready(proc, log)
+    handle = WorkerHandle(queue, proc, log)
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
     yield handle
+    app.conf.task_default_queue = previous_queue
+    for running in (handle.process, *handle.extra):
+        stop_worker(running)
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    """Ask a worker to stop; kill it if it does not."""
+    if proc.poll() is not None:
+        return
     proc.terminate()
     try:
         proc.wait(timeout=20)

@@ -60,9 +60,11 @@ def request_scan(repository: Repository, trigger: str, ref: str = "", *, send: b
     `send=False` leaves the scan for the caller to run (operators' `scan --sync`).
     """
     with transaction.atomic():
+        # Serialise requests per repository: a row lock on the repository, since the queued
+        # scan we would merge into may not exist yet (no row to lock).
+        Repository.objects.select_for_update().filter(pk=repository.pk).first()
         queued = (
-            Scan.objects.select_for_update()
-            .filter(repository=repository, status=Scan.Status.QUEUED)
+            Scan.objects.filter(repository=repository, status=Scan.Status.QUEUED)
             .order_by("-queued_at")
             .first()
         )
@@ -210,7 +212,7 @@ def fail_scan(scan_id: int, message: str) -> None:
     )
 
 
-def sweep() -> dict[str, int]:
+def sweep(grace: timedelta = timedelta(seconds=60)) -> dict[str, int]:
     """Recover scans nobody is working on.
 
     - `running` but its repository lock is free: the worker died. Re-queue it (up to
@@ -218,7 +220,6 @@ def sweep() -> dict[str, int]:
     - `queued` for longer than the grace period: its message was lost (e.g. a broker restart
       without persistence). Send it again; claiming is conditional, so a duplicate is harmless.
     """
-    grace = timedelta(seconds=60)
     cutoff = timezone.now() - grace
     requeued = failed = resent = 0
     for scan in Scan.objects.filter(status=Scan.Status.RUNNING, started_at__lt=cutoff):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from dashboard.models import CheckResult, Repository, RepositoryDailyScore, Scan, TeamDailyScore
@@ -22,6 +26,30 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _var_dir(settings: object, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path / "var"  # type: ignore[attr-defined]
+
+
+@contextmanager
+def held_elsewhere(repository_id: int) -> Iterator[None]:
+    """Hold a repository's lock from another thread (another DB session), like a busy worker."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with repository_lock(repository_id) as acquired:
+                assert acquired
+                taken.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def _registered(path: Path) -> Repository:
@@ -104,10 +132,8 @@ def test_missing_ref_fails_with_a_message(tmp_path: Path) -> None:
 def test_scan_is_deferred_while_another_worker_holds_the_repository(tmp_path: Path) -> None:
     repository = _registered(golden_repo(tmp_path / "golden"))
     scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, send=False)
-    with repository_lock(repository.pk) as acquired:
-        assert acquired
-        with pytest.raises(scanning.ScanDeferred):
-            scanning.run_scan(scan.pk, "w")
+    with held_elsewhere(repository.pk), pytest.raises(scanning.ScanDeferred):
+        scanning.run_scan(scan.pk, "w")
     assert Scan.objects.get(pk=scan.pk).status == Scan.Status.QUEUED
 
 
@@ -134,7 +160,7 @@ def test_sweep_requeues_a_running_scan_whose_worker_died(
     alive = Scan.objects.create(
         repository=RepositoryFactory(), status=Scan.Status.RUNNING, started_at=long_ago, attempts=1
     )
-    with repository_lock(alive.repository_id):
+    with held_elsewhere(alive.repository_id):
         result = scanning.sweep()
     assert result["requeued"] == 1
     assert result["failed"] == 1
