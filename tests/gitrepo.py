@@ -49,8 +49,15 @@ def commit_all(repo: Path, message: str, when: datetime | None = None) -> str:
     """Stage everything and commit; return the new sha."""
     git(repo, "add", "-A")
     stamp = (when or datetime.now(UTC)).isoformat()
-    git(repo, "commit", "-q", "--allow-empty", "-m", message,
-        env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
+    git(
+        repo,
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        message,
+        env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp},
+    )
     return git(repo, "rev-parse", "HEAD").strip()
 
 
