@@ -179,6 +179,8 @@ def _is_query_result(node: ast.expr, fetched: set[str]) -> bool:
         return True
     if isinstance(node, ast.Name):
         return node.id in fetched
+    if isinstance(node, ast.Attribute | ast.Subscript):
+        return _is_query_result(node.value, fetched)
     if isinstance(node, ast.Call):
         name = call_name(node, {}) or ""
         if _QUERY_VERB.match(name.rsplit(".", 1)[-1]):
