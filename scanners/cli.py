@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from scanners import ENGINE_VERSION
+from scanners.advisories import ENV_VAR, AdvisoryDatabaseError, update_database
 from scanners.engine import scan
 from scanners.formats import FORMATS, default_anchor, render_json, render_sarif, render_text
 from scanners.formats.text import use_colour
@@ -37,6 +38,7 @@ examples:
   yardstick scan ../service --project-dir backend --only DEP-001,FW-001
   yardstick rules --format markdown > docs/rules.md
   yardstick explain DEP-001
+  yardstick advisories update                       refresh the offline OSV database
 
 exit status: 0 ok, 1 score below --fail-under, 2 usage, clone or standard error.
 """
@@ -97,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
     explain_cmd = commands.add_parser("explain", help="explain one rule and how it decides")
     explain_cmd.add_argument("rule", metavar="RULE", help="rule id, e.g. DEP-001")
     _standard_option(explain_cmd)
+
+    advisories_cmd = commands.add_parser("advisories", help="manage the offline advisory database")
+    advisories_verbs = advisories_cmd.add_subparsers(dest="verb", required=True, metavar="VERB")
+    update_cmd = advisories_verbs.add_parser(
+        "update", help="download the OSV PyPI export (or import a local file) for DSEC-003"
+    )
+    update_cmd.add_argument(
+        "--from", dest="source", metavar="FILE|URL", help="OSV zip, JSON or folder (default: OSV)"
+    )
+    update_cmd.add_argument("--db", metavar="PATH", help=f"database path (default ${ENV_VAR})")
     return parser
 
 
@@ -319,7 +331,20 @@ def _say(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
-_COMMANDS = {"scan": _scan, "rules": _rules, "explain": _explain}
+def _advisories(args: argparse.Namespace) -> int:
+    """`advisories update`: refresh the database DSEC-003 reads (the only networked command)."""
+    try:
+        summary = update_database(args.source, Path(args.db) if args.db else None)
+    except AdvisoryDatabaseError as exc:
+        raise UsageError(str(exc)) from exc
+    _say(
+        f"yardstick: {summary.advisories} advisories for {summary.packages} packages "
+        f"written to {summary.path}"
+    )
+    return 0
+
+
+_COMMANDS = {"scan": _scan, "rules": _rules, "explain": _explain, "advisories": _advisories}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
