@@ -42,7 +42,10 @@ EAGER_LAZY = frozenset({"selectin", "joined", "subquery", "immediate"})
 def _is_mapped(annotation: ast.expr | None, aliases: dict[str, str]) -> bool:
     """Whether an annotation is `Mapped[...]` (also quoted, or `sa_orm.Mapped[...]`)."""
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        return annotation.value.strip().startswith("Mapped[")
+        try:
+            annotation = ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return False
     return (
         isinstance(annotation, ast.Subscript) and sqla_name(annotation.value, aliases) == "Mapped"
     )
