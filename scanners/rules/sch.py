@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from scanners.context import PyModule, RepoContext
 
 V1_DECORATORS = frozenset({"validator", "root_validator"})
+V1_DUMP_OPTIONS = frozenset(
+    {"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none"}
+)
 V1_METHODS = frozenset({"parse_obj", "parse_raw", "from_orm", "parse_file"})
 
 
@@ -210,8 +213,11 @@ def _v1_call(node: ast.Call, aliases: dict[str, str]) -> tuple[str, bool] | None
         return None
     if node.func.attr in V1_METHODS:
         return f".{node.func.attr}() is Pydantic v1: use model_validate*()", True
-    if node.func.attr == "dict" and not node.args and not node.keywords:
-        return f"{dotted_name(node.func) or '.dict'}() is Pydantic v1: use model_dump()", False
+    if node.func.attr == "dict" and not node.args:
+        certain = any(kw.arg in V1_DUMP_OPTIONS for kw in node.keywords)
+        if certain or not node.keywords:
+            name = dotted_name(node.func) or ".dict"
+            return f"{name}() is Pydantic v1: use model_dump()", certain
     return None
 
 
@@ -222,8 +228,8 @@ class NoPydanticV1(Rule):
     id = "SCH-005"
     heuristic = (
         "Decorators and imports are resolved through imports; `class Config:` counts inside "
-        "Pydantic models only. `.dict()` with no arguments cannot be told from other objects' "
-        "methods, so when it is the only finding the rule warns."
+        "Pydantic models only. `.dict(exclude_unset=...)`-style calls fail; a bare `.dict()` "
+        "cannot be told from other objects' methods, so when it is the only finding it warns."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
