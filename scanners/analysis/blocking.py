@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import call_name, const_str, qualified_name
@@ -116,31 +116,42 @@ def _shadowed(name: str, tree: ast.Module) -> bool:
 
 
 # ----- PERF-002 -----------------------------------------------------------------------------
-def per_call_clients(ctx: RepoContext) -> list[CallSite]:
+@dataclass(slots=True)
+class ClientScan:
+    """Every HTTP client construction of the app code, and those made per call."""
+
+    total: int = 0
+    per_call: list[CallSite] = field(default_factory=list)
+
+
+def per_call_clients(ctx: RepoContext) -> ClientScan:
     """HTTP client constructions that run on every call of a function (module docstring)."""
     per_request = _per_request_functions(ctx)
     startup = _startup_names(ctx)
     request_layers = {
         m.path for layer in ("routes", "services", "repositories") for m in ctx.layer_files(layer)
     }
-    out: list[CallSite] = []
+    scan = ClientScan()
     for mod, tree in parsed(ctx.app_files):
         if not any(hint in (mod.source or "") for hint in _CLIENT_HINTS):
             continue
         aliases = ctx.import_graph.aliases(mod.path)
         up = parents(tree)
         for node, scope in scoped_nodes(tree):
-            if not isinstance(node, ast.Call) or scope is None:
+            if not isinstance(node, ast.Call):
                 continue
             name = call_name(node, aliases)
-            if name not in CLIENT_CLASSES or isinstance(scope, ast.Lambda):
+            if name not in CLIENT_CLASSES:
+                continue
+            scan.total += 1
+            if scope is None or isinstance(scope, ast.Lambda):
                 continue
             hot = scope in per_request
             if not hot and _runs_once(scope, node, up, aliases, startup):
                 continue
             certain = hot or _context_managed(node, up) or mod.path in request_layers
-            out.append(CallSite(mod.path, node.lineno, name, scope.name, certain))
-    return out
+            scan.per_call.append(CallSite(mod.path, node.lineno, name, scope.name, certain))
+    return scan
 
 
 def _per_request_functions(ctx: RepoContext) -> set[ast.AST]:
