@@ -8,8 +8,11 @@ from dashboard.models.repos import Repository
 from dashboard.models.rollups import RepositoryDailyScore, RuleDailyStats, TeamDailyScore
 from dashboard.models.scans import CheckResult, Scan
 from dashboard.models.standards import Rule, Standard
+from dashboard.models.tokens import ApiToken
+from dashboard.models.webhooks import WebhookDelivery
 
 __all__ = [
+    "ApiToken",
     "Attestation",
     "CheckResult",
     "CoverageReport",
@@ -23,5 +26,6 @@ __all__ = [
     "Team",
     "TeamDailyScore",
     "Waiver",
+    "WebhookDelivery",
     "WorkerHeartbeat",
 ]
