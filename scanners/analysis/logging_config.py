@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from scanners.analysis.astutil import call_name, const_str, iter_calls, module_constants
+from scanners.analysis.astutil import (
+    call_name,
+    const_str,
+    iter_calls,
+    module_constants,
+    qualified_name,
+)
 from scanners.results import Evidence
 
 if TYPE_CHECKING:
@@ -156,7 +162,7 @@ def _python_facts(ctx: RepoContext, mod: PyModule, facts: LoggingFacts) -> None:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             _string_facts(node, mod, parents, facts)
         elif isinstance(node, ast.Name | ast.Attribute):
-            name = node.id if isinstance(node, ast.Name) else node.attr
+            name = qualified_name(node, aliases) or ""
             if name.endswith("RotatingFileHandler") and "Timed" not in name:
                 facts.rotating.append(where)
         elif isinstance(node, ast.ClassDef) and _is_json_formatter(node, aliases):
