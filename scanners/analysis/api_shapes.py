@@ -252,7 +252,14 @@ def _read_dependency(
     depth: int,
 ) -> None:
     """Pagination fields of a dependency class or function (`Depends()`, `Depends(f)`)."""
+    metadata = _annotated_metadata(annotation)
     target: ast.expr | None = annotation
+    if (
+        metadata
+        and isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.slice, ast.Tuple)
+    ):
+        target = annotation.slice.elts[0]
     for call in calls:
         if _last(call.func) == "Depends" and (given := argument(call, 0, "dependency")):
             target = given
