@@ -15,6 +15,7 @@ from scanners.analysis.astutil import (
     iter_calls,
     iter_functions,
     keyword,
+    module_constants,
     qualified_name,
 )
 
@@ -204,7 +205,7 @@ def correlation_middleware(ctx: RepoContext) -> tuple[list[Site], list[Site]]:
         ]  # fmt: skip
         if headers:
             site = Site(mod.path, headers[0].lineno, f"{headers[0].value!s} header")
-            (wired if _defines_middleware(mod.tree) else hints).append(site)
+            (wired if _middleware_uses_header(mod.tree) else hints).append(site)
     return wired, hints
 
 
@@ -227,20 +228,37 @@ def _is_added(tree: ast.AST, node: ast.AST) -> bool:
     return False
 
 
-def _defines_middleware(tree: ast.AST) -> bool:
-    """A `dispatch` method, an ASGI `__call__(scope, receive, send)` or `@x.middleware(...)`."""
+def _middleware_functions(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """`dispatch` methods, ASGI `__call__(scope, receive, send)`, `@x.middleware(...)`."""
     for info in iter_functions(tree):
         params = [a.arg for a in info.node.args.args]
-        if info.class_name and (
+        is_method = info.class_name is not None and (
             info.name == "dispatch" or params[1:4] == ["scope", "receive", "send"]
-        ):
-            return True
-        for decorator in info.node.decorator_list:
-            if (
-                isinstance(decorator, ast.Call)
-                and isinstance(decorator.func, ast.Attribute)
-                and decorator.func.attr == "middleware"
-            ):
+        )
+        if is_method or any(_is_middleware_decorator(d) for d in info.node.decorator_list):
+            yield info.node
+
+
+def _is_middleware_decorator(decorator: ast.expr) -> bool:
+    return (
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr == "middleware"
+    )
+
+
+def _middleware_uses_header(tree: ast.Module) -> bool:
+    """Whether a middleware of the module names the header (literally or by module constant)."""
+    headers = {
+        name
+        for name, value in module_constants(tree).items()
+        if _HEADER.match(const_str(value) or "")
+    }
+    for func in _middleware_functions(tree):
+        for node in ast.walk(func):
+            if isinstance(node, ast.Name) and node.id in headers:
+                return True
+            if isinstance(node, ast.Constant) and _HEADER.match(str(node.value)):
                 return True
     return False
 

@@ -117,8 +117,9 @@ class NoSwallowedExceptions(Rule):
         """Fail with each finding in app code; warn when ruff could not run."""
         findings = app_findings(ctx, ("E722", "S110", "BLE001"))
         if findings:
-            evidence = finding_evidence(findings)
-            return self.failed(f"{len(findings)} swallowed or blind excepts", evidence)
+            codes = ", ".join(sorted({f.code for f in findings}))
+            message = f"{len(findings)} swallowed or blind excepts ({codes})"
+            return self.failed(message, finding_evidence(findings))
         if (problem := lint_unavailable(ctx)) is not None:
             return self.warned("not checked: ruff did not run", [problem])
         return self.passed("no bare, blind or silent except in app code")
