@@ -153,6 +153,27 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SCAN_TIME_LIMIT_S * 2}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# ----- cache (rate limits): shared through Redis in production, per process otherwise -----
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CELERY_BROKER_URL,
+            "KEY_PREFIX": "yardstick",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "yardstick",
+        }
+    }
+
+# ----- integrations ------------------------------------------------------------------------
+WEBHOOK_RATE_LIMIT = (600, 60)  # deliveries per source IP per window (seconds)
+API_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # CI report and coverage uploads
+
 # ----- logging -----------------------------------------------------------------------------
 LOG_DIR = CONFIG.LOG_DIR
 

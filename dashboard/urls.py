@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path
 
 from dashboard.views import health, home
+from dashboard.views import webhooks as webhook_views
 
 urlpatterns = [
     path("", home.index, name="home"),
@@ -11,4 +12,8 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("webhooks/github/", webhook_views.github, name="webhook-github"),
+    path("webhooks/gitlab/", webhook_views.gitlab, name="webhook-gitlab"),
+    path("webhooks/gitea/", webhook_views.gitea, name="webhook-gitea"),
+    path("webhooks/generic/<int:repository_id>/", webhook_views.generic, name="webhook-generic"),
 ]

@@ -1,0 +1,197 @@
+"""Receiving webhook deliveries: verify, record, deduplicate, then hand the event to a handler.
+
+Every delivery is recorded (`WebhookDelivery`) with its outcome, except rate-limited ones (a
+flood must not fill the table). No git work happens here: a push only enqueues a scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from dashboard.models import Repository, Scan, WebhookDelivery
+from dashboard.services import secrets
+from dashboard.services.scanning import request_scan
+from dashboard.services.urls import url_key
+from dashboard.services.webhook_providers import PROVIDERS, PayloadError, Provider, PushEvent
+
+MAX_BODY_BYTES = 1024 * 1024
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+Outcome = WebhookDelivery.Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """The HTTP facts of one delivery; `body` is None when it was over the size limit."""
+
+    provider: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    content_type: str
+    remote_addr: str | None = None
+    repository_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the endpoint answers, and what the delivery record says."""
+
+    status: int
+    outcome: str
+    detail: str
+    scan_id: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The response body."""
+        return {"outcome": self.outcome, "detail": self.detail, "scan_id": self.scan_id}
+
+
+class Refusal(Exception):
+    """Stop processing a delivery with a 4xx answer."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+# ----- handlers: one per supported event ----------------------------------------------------
+def on_ping(event: PushEvent, repository: Repository) -> Answer:
+    """A provider checking the hook works (GitHub sends one when the hook is created)."""
+    return Answer(200, Outcome.PONG, f"pong: hook verified for {repository.name}")
+
+
+def on_push(event: PushEvent, repository: Repository) -> Answer:
+    """Enqueue a scan of the pushed commit when it lands on the repository's default branch."""
+    if event.deleted:
+        return Answer(202, Outcome.IGNORED, f"{event.ref or 'ref'} was deleted")
+    if event.branch != repository.default_branch:
+        return Answer(
+            202,
+            Outcome.IGNORED,
+            f"push to {event.ref or '(no ref)'}, not the default branch "
+            f"{repository.default_branch!r}",
+        )
+    if not _SHA.match(event.after_sha):
+        raise Refusal(400, "the push names no commit (`after` is not a SHA)")
+    if not repository.active:
+        return Answer(202, Outcome.IGNORED, "repository is inactive")
+    scan = request_scan(repository, Scan.Trigger.WEBHOOK, ref=event.after_sha)
+    return Answer(202, Outcome.SCAN_REQUESTED, f"scan of {event.after_sha[:12]} queued", scan.pk)
+
+
+HANDLERS: dict[str, Callable[[PushEvent, Repository], Answer]] = {
+    "push": on_push,
+    "ping": on_ping,
+}
+
+
+# ----- the pipeline of one delivery -------------------------------------------------------
+def receive(incoming: Incoming) -> Answer:
+    """Process one delivery and record it; never raises for a client's mistake."""
+    provider = PROVIDERS[incoming.provider]
+    facts: dict[str, Any] = {}
+    try:
+        return _receive(provider, incoming, facts)
+    except Refusal as refusal:
+        answer = Answer(refusal.status, Outcome.REJECTED, refusal.detail)
+        _record(incoming, facts, answer, accepted=False)
+        return answer
+
+
+def _receive(provider: Provider, incoming: Incoming, facts: dict[str, Any]) -> Answer:
+    if incoming.body is None:
+        raise Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+    signature = incoming.headers.get(provider.signature_header, "")
+    if not signature:
+        raise Refusal(401, f"missing {provider.signature_header} header")
+    event = _parse(provider, incoming)
+    facts.update(delivery_id=event.delivery_id[:100], event=event.event[:64])
+    facts.update(ref=event.ref[:255], commit_sha=event.after_sha[:64])
+    repository = _repository(incoming, event)
+    facts["repository"] = repository
+    secret = secrets.decrypt(repository.webhook_secret_encrypted)
+    if secret is None:
+        raise Refusal(403, "this repository has no usable webhook secret: generate one")
+    if not provider.verify(incoming.body, signature, secret):
+        raise Refusal(401, f"{provider.signature_header} does not match this repository's secret")
+    return _accept(incoming, facts, event, repository)
+
+
+def _parse(provider: Provider, incoming: Incoming) -> PushEvent:
+    if incoming.content_type != "application/json":
+        raise Refusal(400, "send the payload as application/json")
+    try:
+        payload = json.loads(incoming.body or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Refusal(400, f"malformed JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise Refusal(400, "the payload must be a JSON object")
+    try:
+        return provider.parse(incoming.headers, payload, incoming.body or b"")
+    except PayloadError as exc:
+        raise Refusal(400, str(exc)) from None
+
+
+def _repository(incoming: Incoming, event: PushEvent) -> Repository:
+    if incoming.repository_id is not None:
+        repository = Repository.objects.filter(pk=incoming.repository_id).first()
+    elif not event.clone_urls:
+        raise Refusal(400, "the payload names no repository URL")
+    else:
+        keys = {url_key(url) for url in event.clone_urls}
+        repository = Repository.objects.filter(url_key__in=keys).order_by("pk").first()
+    if repository is None:
+        raise Refusal(404, "no registered repository matches this delivery")
+    return repository
+
+
+def _accept(
+    incoming: Incoming, facts: dict[str, Any], event: PushEvent, repository: Repository
+) -> Answer:
+    """Claim the delivery id, then run the event's handler, in one transaction."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = _record(incoming, facts, Answer(202, Outcome.IGNORED, ""), accepted=True)
+        except IntegrityError:
+            answer = Answer(202, Outcome.DUPLICATE, f"delivery {event.delivery_id} already seen")
+            _record(incoming, facts, answer, accepted=False)
+            return answer
+        handler = HANDLERS.get(event.event)
+        if handler is None:
+            answer = Answer(202, Outcome.IGNORED, f"event {event.event or '(none)'} not handled")
+        else:
+            answer = handler(event, repository)
+        record.outcome, record.status_code, record.detail = (
+            answer.outcome,
+            answer.status,
+            answer.detail[:300],
+        )
+        record.scan_id = answer.scan_id
+        record.save(update_fields=["outcome", "status_code", "detail", "scan"])
+    return answer
+
+
+def _record(
+    incoming: Incoming, facts: Mapping[str, Any], answer: Answer, *, accepted: bool
+) -> WebhookDelivery:
+    return WebhookDelivery.objects.create(
+        provider=incoming.provider,
+        delivery_id=facts.get("delivery_id", ""),
+        event=facts.get("event", ""),
+        repository=facts.get("repository"),
+        accepted=accepted,
+        outcome=answer.outcome,
+        status_code=answer.status,
+        detail=answer.detail[:300],
+        ref=facts.get("ref", ""),
+        commit_sha=facts.get("commit_sha", ""),
+        scan_id=answer.scan_id,
+        remote_addr=incoming.remote_addr or None,
+    )
