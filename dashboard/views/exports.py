@@ -1,0 +1,72 @@
+"""CSV exports: each view names a file and hands rows to the one streaming helper."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dashboard.models import Rule, Team
+from dashboard.services import export_rows
+from dashboard.services.exports import csv_response
+from dashboard.services.standards import current_standard
+
+
+def _stamp() -> str:
+    return timezone.now().strftime("%Y%m%d")
+
+
+@login_required
+@require_GET
+def organisation(request: HttpRequest) -> HttpResponseBase:
+    """Every team's scorecard."""
+    header, rows = export_rows.organisation()
+    return csv_response(f"yardstick-organisation-{_stamp()}.csv", header, rows)
+
+
+@login_required
+@require_GET
+def team(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """One team's repositories."""
+    found = get_object_or_404(Team, slug=slug)
+    header, rows = export_rows.team(found)
+    return csv_response(f"yardstick-team-{found.slug}-{_stamp()}.csv", header, rows)
+
+
+@login_required
+@require_GET
+def results(request: HttpRequest) -> HttpResponseBase:
+    """Latest results, with the results page's filters (team, repository, rule, status, section)."""
+    try:
+        filters = export_rows.ResultFilters.from_query(request.GET)
+    except export_rows.ExportError as exc:
+        return HttpResponseBadRequest(str(exc))
+    header, rows = export_rows.results(filters)
+    return csv_response(f"yardstick-results-{_stamp()}.csv", header, rows)
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponseBase:
+    """Daily scores: `scope=team|repository`, `team=<slug>`, `days=N`."""
+    scope = request.GET.get("scope", "team")
+    days = request.GET.get("days", "90")
+    try:
+        if not days.isdigit():
+            raise export_rows.ExportError("days must be a whole number")
+        header, rows = export_rows.history(scope, request.GET.get("team", ""), int(days))
+    except export_rows.ExportError as exc:
+        return HttpResponseBadRequest(str(exc))
+    return csv_response(f"yardstick-history-{scope}-{_stamp()}.csv", header, rows)
+
+
+@login_required
+@require_GET
+def rule(request: HttpRequest, rule_id: str) -> HttpResponseBase:
+    """Which repositories pass one rule."""
+    found = get_object_or_404(Rule, standard=current_standard(), rule_id=rule_id.upper())
+    header, rows = export_rows.rule_adoption(found)
+    return csv_response(f"yardstick-rule-{found.rule_id}-{_stamp()}.csv", header, rows)
