@@ -6,15 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from scanners.analysis.lint import LintRun
+from scanners.context import RepoContext
+from scanners.engine import evaluate_rule
 from tests.unit.scanners.rules.harness import (
     FAIL,
     WARN,
     Case,
+    build,
     case_ids,
     check,
     golden_files,
     line_number,
     replace_once,
+    spec_for,
 )
 
 GOLDEN = golden_files()
@@ -227,3 +232,13 @@ def test_err003_no_swallowed_exceptions(tmp_path: Path, case: Case) -> None:
     result = check(tmp_path, "ERR-003", case)
     if case.status == FAIL:
         assert all(e.message.split()[0] in ("E722", "S110", "BLE001") for e in result.evidence)
+
+
+@pytest.mark.parametrize("rule_id", ["ERR-003", "LOG-004", "LOG-005", "DB-006"])
+def test_lint_backed_rules_warn_when_ruff_did_not_run(tmp_path: Path, rule_id: str) -> None:
+    """A failed ruff run never passes a rule that needs its findings."""
+    ctx = RepoContext(build(tmp_path, Case("golden")))
+    ctx.__dict__["lint"] = LintRun(error="ruff timed out after 60s")
+    result = evaluate_rule(spec_for(rule_id), ctx).result
+    assert result.status == WARN
+    assert "ruff did not run: ruff timed out" in result.evidence[0].message
