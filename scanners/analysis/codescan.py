@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import dotted_name, qualified_name
@@ -154,16 +153,3 @@ def number(node: ast.AST | None, depth: int = 0) -> float | None:
             return None
         return _BINARY[type(node.op)](left, right)
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Located:
-    """Something found at a place in the app code."""
-
-    path: str
-    line: int
-    message: str
-
-    def evidence(self) -> Evidence:
-        """The evidence item for it."""
-        return Evidence(self.path, self.line, self.message)

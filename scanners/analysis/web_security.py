@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import const_str, keyword, module_constants
-from scanners.analysis.codescan import parsed, references
+from scanners.analysis.codescan import module_references, parsed, references
 from scanners.analysis.security import settings_fields
 
 if TYPE_CHECKING:
@@ -165,3 +165,43 @@ def _cookie(path: str, call: ast.Call) -> CookieCall:
     elif samesite is None and not spread:
         notes.append("samesite not set (the framework's default applies)")
     return CookieCall(path, call.lineno, tuple(problems), tuple(notes))
+
+
+# ----- SEC-006: rate limiting ---------------------------------------------------------------
+SLOWAPI_LIMITER = frozenset({"slowapi.Limiter", "slowapi.extension.Limiter"})
+SLOWAPI_MIDDLEWARE = frozenset(
+    {"slowapi.middleware.SlowAPIMiddleware", "slowapi.middleware.SlowAPIASGIMiddleware"}
+)
+FASTAPI_LIMITER_INIT = frozenset({"fastapi_limiter.FastAPILimiter"})
+FASTAPI_LIMITER_DEPENDENCY = frozenset(
+    {"fastapi_limiter.depends.RateLimiter", "fastapi_limiter.depends.WebSocketRateLimiter"}
+)
+
+
+def _limit_decorators(ctx: RepoContext) -> bool:
+    """`@limiter.limit("5/minute")` (or `shared_limit`) on some function of the app code."""
+    for _, tree in parsed(ctx.app_files, "limit("):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                isinstance(d, ast.Call)
+                and isinstance(d.func, ast.Attribute)
+                and d.func.attr in ("limit", "shared_limit")
+                for d in node.decorator_list
+            ):
+                return True
+    return False
+
+
+def rate_limit_wired(ctx: RepoContext) -> bool:
+    """slowapi's Limiter with middleware or decorators, or FastAPILimiter with RateLimiter."""
+
+    def seen(names: frozenset[str], hint: str) -> bool:
+        return next(module_references(ctx, names, hint), None) is not None
+
+    slowapi = seen(SLOWAPI_LIMITER, "Limiter") and (
+        seen(SLOWAPI_MIDDLEWARE, "SlowAPI") or _limit_decorators(ctx)
+    )
+    limiter = seen(FASTAPI_LIMITER_INIT, "FastAPILimiter") and seen(
+        FASTAPI_LIMITER_DEPENDENCY, "RateLimiter"
+    )
+    return slowapi or limiter

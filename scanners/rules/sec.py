@@ -22,7 +22,12 @@ from scanners.analysis.security import (
     sql_strings,
     weak_password_hashes,
 )
-from scanners.analysis.web_security import cookie_calls, cors_verdicts, security_headers
+from scanners.analysis.web_security import (
+    cookie_calls,
+    cors_verdicts,
+    rate_limit_wired,
+    security_headers,
+)
 from scanners.context import RepoContext
 from scanners.results import Evidence, RuleResult
 from scanners.rules import register
@@ -232,43 +237,6 @@ class ExplicitCorsOrigins(Rule):
         return self.passed(f"CORS origins are explicit ({first.path}:{first.line}).")
 
 
-SLOWAPI_LIMITER = frozenset({"slowapi.Limiter", "slowapi.extension.Limiter"})
-SLOWAPI_MIDDLEWARE = frozenset(
-    {"slowapi.middleware.SlowAPIMiddleware", "slowapi.middleware.SlowAPIASGIMiddleware"}
-)
-FASTAPI_LIMITER_INIT = frozenset({"fastapi_limiter.FastAPILimiter"})
-FASTAPI_LIMITER_DEPENDENCY = frozenset(
-    {"fastapi_limiter.depends.RateLimiter", "fastapi_limiter.depends.WebSocketRateLimiter"}
-)
-
-
-def _limit_decorators(ctx: RepoContext) -> bool:
-    """`@limiter.limit("5/minute")` (or `shared_limit`) on some function of the app code."""
-    for _, tree in parsed(ctx.app_files, "limit("):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
-                isinstance(d, ast.Call)
-                and isinstance(d.func, ast.Attribute)
-                and d.func.attr in ("limit", "shared_limit")
-                for d in node.decorator_list
-            ):
-                return True
-    return False
-
-
-def _rate_limit_wired(ctx: RepoContext) -> bool:
-    def seen(names: frozenset[str], hint: str) -> bool:
-        return next(module_references(ctx, names, hint), None) is not None
-
-    slowapi = seen(SLOWAPI_LIMITER, "Limiter") and (
-        seen(SLOWAPI_MIDDLEWARE, "SlowAPI") or _limit_decorators(ctx)
-    )
-    limiter = seen(FASTAPI_LIMITER_INIT, "FastAPILimiter") and seen(
-        FASTAPI_LIMITER_DEPENDENCY, "RateLimiter"
-    )
-    return slowapi or limiter
-
-
 @register
 class RateLimiting(Rule):
     """slowapi or fastapi-limiter is declared and wired into the app."""
@@ -293,7 +261,7 @@ class RateLimiting(Rule):
         if not any(graph.imports_external(m.path, names) for m in ctx.app_files):
             where = pj.requirement_evidence(ctx, declared[0], "declared, never imported")
             return self.failed("The rate limiter is declared but never used.", [where])
-        if not _rate_limit_wired(ctx):
+        if not rate_limit_wired(ctx):
             where = pj.requirement_evidence(ctx, declared[0], "imported, not wired")
             return self.warned(
                 "The rate limiter is imported but not wired (middleware, decorator or "

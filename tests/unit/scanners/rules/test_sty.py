@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from scanners.results import Status
 from tests.unit.scanners.rules.harness import (
     FAIL,
     NOT_APPLICABLE,
@@ -16,6 +17,7 @@ from tests.unit.scanners.rules.harness import (
     golden_files,
     line_number,
     replace_once,
+    run_rule,
 )
 
 GOLDEN = golden_files()
@@ -274,3 +276,26 @@ STY008 = [
 @pytest.mark.parametrize("case", STY008, ids=case_ids(STY008))
 def test_sty008_no_any(tmp_path: Path, case: Case) -> None:
     check(tmp_path, "STY-008", case)
+
+
+# ----- robustness of every rule of the SEC, PERF, ASY and STY families -------------------------
+CODE_RULES = [
+    *(f"SEC-{n:03d}" for n in range(1, 11)),
+    "PERF-001",
+    "PERF-002",
+    "ASY-001",
+    "ASY-002",
+    "ASY-003",
+    *(f"STY-{n:03d}" for n in range(1, 9)),
+]
+HOSTILE = {
+    "src/core/broken.py": "def broken(:\n    async with httpx.AsyncClient() as c:\n",
+    "src/core/binary.py": b"\x00\x01\x02 binary",
+    "src/core/deep.py": "x = " + "[" * 600 + "]" * 600 + "\n",
+}
+
+
+@pytest.mark.parametrize("rule_id", CODE_RULES)
+def test_code_rules_survive_unparsable_files(tmp_path: Path, rule_id: str) -> None:
+    result = run_rule(tmp_path, rule_id, Case("hostile files", HOSTILE))
+    assert result.status not in (Status.ERROR, Status.NOT_APPLICABLE), result.message
