@@ -146,6 +146,8 @@ def per_call_clients(ctx: RepoContext) -> ClientScan:
             scan.total += 1
             if scope is None or isinstance(scope, ast.Lambda):
                 continue
+            if _memoised(scope, aliases):
+                continue  # built once per process, even when used as a dependency
             hot = scope in per_request
             if not hot and _runs_once(scope, node, up, aliases, startup):
                 continue
@@ -207,13 +209,18 @@ def _runs_once(
     aliases: dict[str, str],
     startup: set[str],
 ) -> bool:
-    """Whether `func` runs once (start-up, memoised) or hands the client beyond the call."""
-    decorators = {name.rsplit(".", 1)[-1] for name in decorator_names(func, aliases)}
-    if func.name in startup or decorators & _MEMOISERS or _is_startup_event(func):
+    """Whether `func` runs once (start-up) or hands the client beyond the call."""
+    if func.name in startup or _is_startup_event(func):
         return True
+    decorators = {name.rsplit(".", 1)[-1] for name in decorator_names(func, aliases)}
     if decorators & _CONTEXT_MANAGERS and _takes_app(func):
         return True
     return _escapes(call, func, up)
+
+
+def _memoised(func: ast.FunctionDef | ast.AsyncFunctionDef, aliases: dict[str, str]) -> bool:
+    """`@lru_cache`/`@cache`/`@cached`/`@alru_cache`: the body runs once per arguments."""
+    return any(name.rsplit(".", 1)[-1] in _MEMOISERS for name in decorator_names(func, aliases))
 
 
 def _is_startup_event(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -112,6 +112,15 @@ PERF002 = [
     Case("golden passes", message="shared"),
     Case("a lifespan client passes", files=project('"httpx"', main=LIFESPAN)),
     Case("a memoised factory passes", files=project('"httpx"', clients=CACHED)),
+    Case(
+        "a memoised dependency passes",
+        files=project(
+            '"httpx"',
+            main=DEPENDENCY.replace("def get_client", "@lru_cache\ndef get_client").replace(
+                "import httpx\n", "from functools import lru_cache\n\nimport httpx\n"
+            ),
+        ),
+    ),
     Case("module and attribute clients pass", files=project('"httpx"', clients=SHARED)),
     Case(
         "a client per call in a service fails",
