@@ -1,14 +1,34 @@
 """URL configuration."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dashboard.views import exports as export_views
-from dashboard.views import health, home
+from dashboard.views import health, overview, repositories, rules, scans, teams
 from dashboard.views import webhooks as webhook_views
 
 urlpatterns = [
-    path("", home.index, name="home"),
+    path("", overview.index, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("teams/<slug:slug>/", teams.detail, name="team"),
+    path("repositories/", repositories.index, name="repositories"),
+    path("repositories/new/", repositories.register, name="register"),
+    path("repositories/<int:pk>/", repositories.detail, name="repository"),
+    path("repositories/<int:pk>/scan/", repositories.scan_now, name="scan-now"),
+    path("repositories/<int:pk>/waivers/", repositories.add_waiver, name="waiver-add"),
+    path(
+        "repositories/<int:pk>/waivers/<int:waiver_pk>/revoke/",
+        repositories.revoke_waiver,
+        name="waiver-revoke",
+    ),
+    path(
+        "repositories/<int:pk>/attestations/", repositories.add_attestation, name="attestation-add"
+    ),
+    path("rules/", rules.index, name="rules"),
+    path("rules/<str:rule_id>/", rules.detail, name="rule"),
+    path("scans/<int:pk>/", scans.detail, name="scan"),
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", health.metrics, name="metrics"),

@@ -122,3 +122,37 @@ def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) ->
             return True
         time.sleep(interval)
     return False
+
+
+@pytest.fixture
+def personas(db: None) -> dict[str, object]:
+    """maintainer and member of one team, an outsider, a manager, an admin."""
+    from django.contrib.auth.models import Group
+
+    from dashboard.models import Membership
+    from dashboard.services.permissions import MANAGERS_GROUP
+    from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+    team = TeamFactory(name="Payments", slug="payments")
+    maintainer = UserFactory(username="maya")
+    member = UserFactory(username="milo")
+    outsider = UserFactory(username="otto")
+    manager = UserFactory(username="manon")
+    manager.groups.add(Group.objects.get_or_create(name=MANAGERS_GROUP)[0])
+    admin = UserFactory(username="ada", is_superuser=True, is_staff=True)
+    MembershipFactory(user=maintainer, team=team, role=Membership.Role.MAINTAINER)
+    MembershipFactory(user=member, team=team, role=Membership.Role.MEMBER)
+    return {
+        "team": team,
+        "maintainer": maintainer,
+        "member": member,
+        "outsider": outsider,
+        "manager": manager,
+        "admin": admin,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """PBKDF2's deliberate slowness buys nothing in tests; MD5 keeps persona set-up fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from dashboard import models
 from dashboard.services import secrets
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -22,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[models.Team]):
     class Meta:
         model = models.Team
 
@@ -30,7 +31,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"team-{n}")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[models.Membership]):
     class Meta:
         model = models.Membership
 
@@ -39,7 +40,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = models.Membership.Role.MEMBER
 
 
-class RepositoryFactory(factory.django.DjangoModelFactory):
+class RepositoryFactory(factory.django.DjangoModelFactory[models.Repository]):
     class Meta:
         model = models.Repository
 
@@ -50,7 +51,7 @@ class RepositoryFactory(factory.django.DjangoModelFactory):
     webhook_secret_encrypted = factory.LazyFunction(lambda: secrets.encrypt("s3cret-webhook"))
 
 
-class ScanFactory(factory.django.DjangoModelFactory):
+class ScanFactory(factory.django.DjangoModelFactory[models.Scan]):
     class Meta:
         model = models.Scan
 
@@ -60,7 +61,7 @@ class ScanFactory(factory.django.DjangoModelFactory):
     finished_at = factory.LazyFunction(timezone.now)
 
 
-class WaiverFactory(factory.django.DjangoModelFactory):
+class WaiverFactory(factory.django.DjangoModelFactory[models.Waiver]):
     class Meta:
         model = models.Waiver
 
@@ -69,7 +70,7 @@ class WaiverFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
 
 
-class AttestationFactory(factory.django.DjangoModelFactory):
+class AttestationFactory(factory.django.DjangoModelFactory[models.Attestation]):
     class Meta:
         model = models.Attestation
 

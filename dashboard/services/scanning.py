@@ -141,32 +141,72 @@ def _execute(scan: Scan, repository: Repository) -> Outcome:
     return Outcome(scan.pk, Scan.Status.SUCCEEDED)
 
 
-@transaction.atomic
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One rule's verdict, ready to store."""
+
+    rule_id: str
+    status: str
+    message: str
+    evidence: list[dict[str, object]]
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What a scan found, whoever ran the engine: a worker here, or CI (an uploaded report)."""
+
+    results: list[ResultRow]
+    commit: str | None
+    engine_version: str
+    tool_versions: dict[str, str]
+    counts: dict[str, int]
+
+
 def store_report(scan: Scan, report: Report, duration_ms: int) -> Scan:
-    """Write a report's results and scores in one transaction (idempotent per scan)."""
+    """Write an engine report's results and scores in one transaction (idempotent per scan)."""
+    results = [
+        ResultRow(
+            outcome.spec.id,
+            outcome.status.value,
+            outcome.result.message,
+            [e.to_dict() for e in outcome.result.evidence[:200]],
+            outcome.duration_ms,
+        )
+        for outcome in report.outcomes
+    ]
+    findings = Findings(
+        results, report.commit, report.engine_version, report.tool_versions, report.counts()
+    )
+    return store_findings(scan, findings, duration_ms)
+
+
+@transaction.atomic
+def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
+    """Write results and scores in one transaction (idempotent per scan); unknown rules drop."""
     standard = current_standard()
     rules = {rule.rule_id: rule for rule in standard.rules.all()}
     CheckResult.objects.filter(scan=scan).delete()
     CheckResult.objects.bulk_create(
         CheckResult(
             scan=scan,
-            rule=rules[outcome.spec.id],
-            status=outcome.status.value,
-            message=outcome.result.message[:2000],
-            evidence=[e.to_dict() for e in outcome.result.evidence[:200]],
-            duration_ms=outcome.duration_ms,
+            rule=rules[row.rule_id],
+            status=row.status,
+            message=row.message[:2000],
+            evidence=row.evidence[:200],
+            duration_ms=row.duration_ms,
         )
-        for outcome in report.outcomes
-        if outcome.spec.id in rules
+        for row in findings.results
+        if row.rule_id in rules
     )
     scan.status = Scan.Status.SUCCEEDED
     scan.finished_at = timezone.now()
-    scan.commit_sha = report.commit or scan.commit_sha
-    scan.engine_version = report.engine_version
+    scan.commit_sha = findings.commit or scan.commit_sha
+    scan.engine_version = findings.engine_version
     scan.standard = standard
     scan.standard_version = standard.version
-    scan.tool_versions = report.tool_versions
-    scan.counts = report.counts()
+    scan.tool_versions = findings.tool_versions
+    scan.counts = findings.counts
     scan.duration_ms = duration_ms
     scan.error = ""
     effective = score_scan(scan)

@@ -1,0 +1,93 @@
+"""One error body for every API failure: {"code", "message", "details"}."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
+
+logger = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """Stop an API call with a status, a stable code, a message and optional details."""
+
+    def __init__(self, status: int, code: str, message: str, details: object = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def body(code: str, message: str, details: object = None) -> dict[str, object]:
+    """The error body."""
+    return {"code": code, "message": message, "details": details}
+
+
+def install(api: NinjaAPI) -> None:
+    """Register the handlers that give every error the same shape."""
+
+    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return api.create_response(
+            request, body(exc.code, exc.message, exc.details), status=exc.status
+        )
+
+    def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        details = [
+            {
+                "field": ".".join(
+                    str(p) for p in error.get("loc", ()) if p not in {"body", "query"}
+                ),
+                "message": error.get("msg", ""),
+            }
+            for error in exc.errors
+        ]
+        return api.create_response(
+            request, body("validation_error", "the request is not valid", details), status=422
+        )
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        status = exc.status_code
+        message = str(exc)
+        if isinstance(exc, AuthenticationError):
+            message = "send `Authorization: Bearer <token>` or sign in"
+        code = _CODES.get(status, "error")
+        return api.create_response(request, body(code, message), status=status)
+
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(request, body("not_found", str(exc) or "not found"), status=404)
+
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("API error on %s %s", request.method, request.path)
+        return api.create_response(
+            request, body("internal_error", "an unexpected error occurred"), status=500
+        )
+
+    handlers: list[tuple[type[Exception], Any]] = [
+        (ApiError, on_api_error),
+        (ValidationError, on_validation),
+        (HttpError, on_http_error),
+        (Http404, on_404),
+        (Exception, on_unexpected),
+    ]
+    for exc_class, handler in handlers:
+        # ninja's hints say a handler may get the class; it always gets the instance.
+        api.add_exception_handler(exc_class, handler)

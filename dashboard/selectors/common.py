@@ -1,0 +1,95 @@
+"""Shared pieces of page queries: tables, series, levels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, F, IntegerField, Model, QuerySet, Value, When
+from django.db.models.expressions import OrderBy
+from django.http import HttpRequest
+from django.utils import timezone
+
+from dashboard.charts import Point
+
+LEVELS = ("none", "bronze", "silver", "gold")
+PER_PAGE = 25
+
+
+def level_rank(field: str = "level") -> Case:
+    """An SQL expression ranking a level column: none 0, bronze 1, silver 2, gold 3."""
+    return Case(
+        *(When(**{field: name}, then=Value(rank)) for rank, name in enumerate(LEVELS)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def ordering(name: str, descending: bool) -> OrderBy:
+    """Order by `name` with empty values last, whichever the direction."""
+    return F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TableState:
+    """Sorting, search, filters and page of a table, read from the query string."""
+
+    sort: str
+    q: str = ""
+    filters: Mapping[str, str] = field(default_factory=dict)
+    page: int = 1
+
+    @property
+    def key(self) -> str:
+        """Sort key without direction."""
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        """Whether the sort is descending."""
+        return self.sort.startswith("-")
+
+
+def table_state(
+    request: HttpRequest, sorts: Iterable[str], default: str, filters: Iterable[str] = ()
+) -> TableState:
+    """Read a table's state; unknown sorts fall back to the default, bad pages to 1."""
+    allowed = set(sorts)
+    sort = request.GET.get("sort", default)
+    if sort.lstrip("-") not in allowed:
+        sort = default
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    values = {name: request.GET.get(name, "").strip()[:100] for name in filters}
+    return TableState(sort, request.GET.get("q", "").strip()[:100], values, page)
+
+
+def paginate[M: Model](queryset: QuerySet[M], page: int, per_page: int = PER_PAGE) -> Page[M]:
+    """A page of results; out-of-range pages give the last page."""
+    return Paginator(queryset, per_page).get_page(page)
+
+
+def day_range(days: int, end: date | None = None) -> list[date]:
+    """The last `days` days up to `end` (today), oldest first."""
+    end = end or timezone.now().date()
+    return [end - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def series(values: Mapping[date, float | None], days: list[date]) -> list[float | None]:
+    """Values aligned to `days` (None where a day has no row)."""
+    return [values.get(day) for day in days]
+
+
+def points(values: Mapping[date, float | None], days: list[date]) -> list[Point]:
+    """Chart points aligned to `days`."""
+    return [Point(day, values.get(day)) for day in days]
+
+
+def change(values: list[float | None]) -> float | None:
+    """Last known value minus first known value."""
+    known = [v for v in values if v is not None]
+    return round(known[-1] - known[0], 1) if len(known) >= 2 else None

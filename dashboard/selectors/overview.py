@@ -1,0 +1,133 @@
+"""Organisation overview: teams ranked, adoption heat map, most failed rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.paginator import Page
+from django.db.models import Avg, Count, Max, Min, Q, Sum
+
+from dashboard.models import Repository, RuleDailyStats, Team, TeamDailyScore
+from dashboard.selectors.common import (
+    LEVELS,
+    TableState,
+    change,
+    day_range,
+    level_rank,
+    ordering,
+    paginate,
+    series,
+)
+
+TEAM_SORTS = ("name", "score", "repositories", "level")
+
+
+@dataclass(slots=True)
+class TeamRow:
+    """A team as the overview lists it."""
+
+    team: Team
+    trend: list[float | None]
+    delta: float | None
+
+    @property
+    def level(self) -> str:
+        """The level every scanned active repository of the team reaches."""
+        rank = getattr(self.team, "level_rank", None)
+        return LEVELS[rank] if rank is not None else "none"
+
+
+def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[TeamRow]]:
+    """Teams with score, level, repository count, 30-day change and sparkline (2-3 queries)."""
+    active = Q(repositories__active=True)
+    queryset = Team.objects.annotate(
+        score=Avg("repositories__score", filter=active),
+        repositories_count=Count("repositories", filter=active),
+        level_rank=Min(
+            level_rank("repositories__level"),
+            filter=active & Q(repositories__latest_scan__isnull=False),
+        ),
+    )
+    if state.q:
+        queryset = queryset.filter(name__icontains=state.q)
+    order = {
+        "name": "name",
+        "score": "score",
+        "repositories": "repositories_count",
+        "level": "level_rank",
+    }[state.key]
+    page = paginate(queryset.order_by(ordering(order, state.descending), "name"), state.page)
+    window = day_range(days)
+    history: dict[int, dict[date, float | None]] = defaultdict(dict)
+    for team_id, day, value in TeamDailyScore.objects.filter(
+        team__in=[t.pk for t in page.object_list], date__gte=window[0]
+    ).values_list("team_id", "date", "score"):
+        history[team_id][day] = value
+    rows = []
+    for team in page.object_list:
+        trend = series(history[team.pk], window)
+        rows.append(TeamRow(team, trend, change(trend)))
+    return page, rows
+
+
+@dataclass(slots=True)
+class HeatMap:
+    """Adoption per standard section (columns) and team (rows), latest day."""
+
+    sections: list[str]
+    rows: list[tuple[Team, list[float | None]]]
+    day: date | None
+
+
+def heat_map(limit: int = 40) -> HeatMap:
+    """Latest section scores of the best-covered teams (2 queries)."""
+    latest = TeamDailyScore.objects.aggregate(day=Max("date"))["day"]
+    if latest is None:
+        return HeatMap([], [], None)
+    rows = list(
+        TeamDailyScore.objects.filter(date=latest)
+        .select_related("team")
+        .order_by("team__name")[:limit]
+    )
+    sections = sorted({code for row in rows for code in row.section_scores}, key=_section_order)
+    return HeatMap(
+        sections,
+        [(row.team, [row.section_scores.get(code) for code in sections]) for row in rows],
+        latest,
+    )
+
+
+def _section_order(code: str) -> int:
+    from scanners.standard import default_standard
+
+    order = list(default_standard().sections)
+    return order.index(code) if code in order else len(order)
+
+
+def most_failed_rules(limit: int = 10) -> list[dict[str, Any]]:
+    """Rules failing in the most repositories on the latest day (2 queries)."""
+    latest = RuleDailyStats.objects.aggregate(day=Max("date"))["day"]
+    if latest is None:
+        return []
+    return [
+        dict(row)
+        for row in RuleDailyStats.objects.filter(date=latest)
+        .values("rule__rule_id", "rule__title", "rule__severity")
+        .annotate(failed=Sum("failed"), warned=Sum("warned"), passed=Sum("passed"))
+        .filter(failed__gt=0)
+        .order_by("-failed", "rule__rule_id")[:limit]
+    ]
+
+
+def summary() -> dict[str, Any]:
+    """Headline figures: repositories, mean score, repositories per level (1 query)."""
+    figures = Repository.objects.filter(active=True).aggregate(
+        repositories=Count("pk"),
+        scanned=Count("pk", filter=Q(latest_scan__isnull=False)),
+        score=Avg("score"),
+        **{level: Count("pk", filter=Q(level=level)) for level in LEVELS[1:]},
+    )
+    return figures

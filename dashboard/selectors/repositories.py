@@ -1,0 +1,136 @@
+"""Repository page: latest results by section with governance, history, scans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from dashboard.charts import Point
+from dashboard.models import (
+    Attestation,
+    CheckResult,
+    Repository,
+    RepositoryDailyScore,
+    Scan,
+    Waiver,
+)
+from dashboard.selectors.common import day_range, points
+from dashboard.services.codehost import file_url
+from dashboard.services.scoring import effective_status
+from scanners.results import Status
+from scanners.standard import default_standard
+
+
+@dataclass(slots=True)
+class ResultView:
+    """One rule's result as the page shows it."""
+
+    result: CheckResult
+    status: str
+    evidence: list[dict[str, object]]
+
+
+@dataclass(slots=True)
+class SectionView:
+    """A section of the standard with its results."""
+
+    code: str
+    title: str
+    score: float | None
+    results: list[ResultView] = field(default_factory=list)
+
+    @property
+    def failing(self) -> int:
+        """Results needing attention."""
+        return sum(1 for r in self.results if r.status in {"fail", "warn", "error"})
+
+
+@dataclass(slots=True)
+class RepositoryPage:
+    """Everything the repository page renders."""
+
+    sections: list[SectionView]
+    waivers: list[Waiver]
+    attestations: list[Attestation]
+    history: list[Point]
+    scans: list[Scan]
+    active_scan: Scan | None
+
+
+def _evidence(
+    repository: Repository, scan: Scan, raw: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    out = []
+    for item in raw[:20]:
+        path, line = item.get("path"), item.get("line")
+        link = file_url(repository.clone_url, scan.commit_sha, str(path), line) if path else None
+        out.append({**item, "url": link})
+    return out
+
+
+def repository_page(repository: Repository, status_filter: str = "") -> RepositoryPage:
+    """The page's data in a fixed number of queries (6)."""
+    now = timezone.now()
+    live = Q(expires_at__gt=now) & (Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
+    waivers = list(
+        Waiver.objects.filter(live, repository=repository).select_related("rule", "approved_by")
+    )
+    attestations = list(
+        Attestation.objects.filter(live, repository=repository).select_related(
+            "rule", "attested_by"
+        )
+    )
+    sections: list[SectionView] = []
+    scan = repository.latest_scan
+    if scan is not None:
+        waived = {w.rule_id for w in waivers}
+        attested = {a.rule_id for a in attestations}
+        by_code: dict[str, SectionView] = {}
+        titles = {code: s.title for code, s in default_standard().sections.items()}
+        for result in (
+            CheckResult.objects.filter(scan=scan).select_related("rule").order_by("rule__position")
+        ):
+            status = effective_status(result.status, result.rule_id, waived, attested).value
+            if status_filter and status != status_filter:
+                continue
+            code = result.rule.section
+            view = by_code.get(code)
+            if view is None:
+                view = by_code[code] = SectionView(
+                    code, titles.get(code, code), (scan.section_scores or {}).get(code)
+                )
+                sections.append(view)
+            view.results.append(
+                ResultView(result, status, _evidence(repository, scan, result.evidence))
+            )
+    window = day_range(365)
+    history = {
+        day: value
+        for day, value in RepositoryDailyScore.objects.filter(
+            repository=repository, date__gte=window[0]
+        ).values_list("date", "score")
+    }
+    scans = list(Scan.objects.filter(repository=repository).order_by("-queued_at", "-id")[:10])
+    active = next((s for s in scans if s.status in {"queued", "running"}), None)
+    return RepositoryPage(sections, waivers, attestations, points(history, window), scans, active)
+
+
+def waivable(page: RepositoryPage) -> list[CheckResult]:
+    """Results a maintainer may waive (failing, not attest rules)."""
+    return [
+        r.result
+        for s in page.sections
+        for r in s.results
+        if r.status in {Status.FAIL, Status.WARN, Status.ERROR}
+        and r.result.rule.evaluation != "attest"
+    ]
+
+
+def attestable(page: RepositoryPage) -> list[CheckResult]:
+    """Attest rules still waiting for an attestation."""
+    return [r.result for s in page.sections for r in s.results if r.status == Status.MANUAL]
+
+
+__all__ = ["RepositoryPage", "attestable", "repository_page", "waivable"]

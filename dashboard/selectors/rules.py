@@ -1,0 +1,67 @@
+"""Rule page: who passes it, who fails it, adoption over time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page
+from django.db.models import Count, F, Sum
+
+from dashboard.charts import Point
+from dashboard.models import CheckResult, Rule, RuleDailyStats
+from dashboard.selectors.common import TableState, day_range, ordering, paginate, points
+
+RESULT_SORTS = ("repository", "team", "status")
+
+
+def latest_results(rule: Rule) -> Any:
+    """Results of `rule` in every repository's latest scan."""
+    return CheckResult.objects.filter(
+        rule=rule, scan_id=F("scan__repository__latest_scan_id"), scan__repository__active=True
+    )
+
+
+def results_table(rule: Rule, state: TableState) -> Page[Any]:
+    """Repositories with their result for the rule (2 queries: count + page)."""
+    queryset = latest_results(rule).select_related("scan__repository__team")
+    if state.filters.get("status"):
+        queryset = queryset.filter(status=state.filters["status"])
+    if state.q:
+        queryset = queryset.filter(scan__repository__name__icontains=state.q)
+    order = {
+        "repository": "scan__repository__name",
+        "team": "scan__repository__team__name",
+        "status": "status",
+    }[state.key]
+    return paginate(
+        queryset.order_by(ordering(order, state.descending), "scan__repository__name"), state.page
+    )
+
+
+def status_counts(rule: Rule) -> dict[str, int]:
+    """How many repositories have each status for the rule (1 query)."""
+    return dict(
+        latest_results(rule).values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+
+
+@dataclass(slots=True)
+class Adoption:
+    """Share of repositories passing the rule, per day."""
+
+    trend: list[Point]
+
+
+def adoption(rule: Rule, days: int = 180) -> Adoption:
+    """Daily pass rate across teams from the roll-ups (1 query)."""
+    window = day_range(days)
+    rates = {}
+    for row in (
+        RuleDailyStats.objects.filter(rule=rule, date__gte=window[0])
+        .values("date")
+        .annotate(passed=Sum("passed"), failed=Sum("failed"), warned=Sum("warned"))
+    ):
+        judged = row["passed"] + row["failed"] + row["warned"]
+        rates[row["date"]] = round(100 * row["passed"] / judged, 1) if judged else None
+    return Adoption(points(rates, window))

@@ -1,0 +1,105 @@
+"""Team scorecard: the team's repositories, trend and section breakdown."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.paginator import Page
+from django.db.models import Avg, Count, Q
+
+from dashboard.charts import Point
+from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
+from dashboard.selectors.common import (
+    TableState,
+    change,
+    day_range,
+    level_rank,
+    ordering,
+    paginate,
+    points,
+    series,
+)
+
+REPOSITORY_SORTS = ("name", "score", "level", "scanned")
+
+
+@dataclass(slots=True)
+class RepositoryRow:
+    """A repository as a team scorecard lists it."""
+
+    repository: Repository
+    trend: list[float | None]
+    delta: float | None
+
+
+def repositories_table(
+    team: Team | None, state: TableState, days: int = 30
+) -> tuple[Page[Any], list[RepositoryRow]]:
+    """Repositories (of one team, or all) with level, last scan and trend (2-3 queries)."""
+    queryset = Repository.objects.select_related("team", "latest_scan").annotate(
+        level_rank=level_rank("level")
+    )
+    if team is not None:
+        queryset = queryset.filter(team=team)
+    if state.q:
+        queryset = queryset.filter(Q(name__icontains=state.q) | Q(clone_url__icontains=state.q))
+    if state.filters.get("level"):
+        level = state.filters["level"]
+        queryset = queryset.filter(level="" if level == "none" else level)
+    if state.filters.get("active") != "all":
+        queryset = queryset.filter(active=True)
+    order = {
+        "name": "name",
+        "score": "score",
+        "level": "level_rank",
+        "scanned": "latest_scan__finished_at",
+    }[state.key]
+    page = paginate(queryset.order_by(ordering(order, state.descending), "name"), state.page)
+    window = day_range(days)
+    history: dict[int, dict[date, float | None]] = defaultdict(dict)
+    for repo_id, day, value in RepositoryDailyScore.objects.filter(
+        repository__in=[r.pk for r in page.object_list], date__gte=window[0]
+    ).values_list("repository_id", "date", "score"):
+        history[repo_id][day] = value
+    rows = []
+    for repository in page.object_list:
+        trend = series(history[repository.pk], window)
+        rows.append(RepositoryRow(repository, trend, change(trend)))
+    return page, rows
+
+
+@dataclass(slots=True)
+class TeamSummary:
+    """Headline figures, trend and section scores of a team."""
+
+    score: float | None
+    repositories: int
+    levels: dict[str, int]
+    trend: list[Point]
+    sections: dict[str, float | None]
+    delta: float | None
+
+
+def team_summary(team: Team, days: int = 90) -> TeamSummary:
+    """Team figures from the denormalised scores and the daily roll-ups (2 queries)."""
+    figures = Repository.objects.filter(team=team, active=True).aggregate(
+        score=Avg("score"),
+        repositories=Count("pk"),
+        bronze=Count("pk", filter=Q(level="bronze")),
+        silver=Count("pk", filter=Q(level="silver")),
+        gold=Count("pk", filter=Q(level="gold")),
+    )
+    window = day_range(days)
+    rows = list(TeamDailyScore.objects.filter(team=team, date__gte=window[0]).order_by("date"))
+    values = {row.date: row.score for row in rows}
+    return TeamSummary(
+        score=figures["score"],
+        repositories=figures["repositories"],
+        levels={k: figures[k] for k in ("bronze", "silver", "gold")},
+        trend=points(values, window),
+        sections=rows[-1].section_scores if rows else {},
+        delta=change(series(values, window)),
+    )

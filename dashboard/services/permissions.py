@@ -1,0 +1,64 @@
+"""Who may do what. Views and services ask here; templates never decide.
+
+Roles: organisation admins (superusers) and managers (the `managers` group) see and export
+everything and may act on every repository; a team's maintainers register and edit its
+repositories, grant waivers and record attestations; members and every other signed-in user
+may browse scorecards.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from dashboard.models import Membership, Repository, Team
+
+MANAGERS_GROUP = "managers"
+
+User = AuthUser | AnonymousUser
+
+
+def is_admin(user: User) -> bool:
+    """Organisation administrators."""
+    return bool(getattr(user, "is_superuser", False) and user.is_active)
+
+
+def is_manager(user: User) -> bool:
+    """Managers see and export everything; admins are managers too."""
+    if not user.is_authenticated:
+        return False
+    return is_admin(user) or user.groups.filter(name=MANAGERS_GROUP).exists()
+
+
+def maintained_teams(user: User) -> QuerySet[Team]:
+    """Teams whose repositories the user may register and manage."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if is_admin(user):
+        return Team.objects.all()
+    return Team.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.MAINTAINER
+    ).distinct()
+
+
+def can_manage_team(user: User, team: Team) -> bool:
+    """May register repositories for `team`, grant waivers, attest."""
+    if not user.is_authenticated:
+        return False
+    return (
+        is_admin(user)
+        or Membership.objects.filter(user=user, team=team, role=Membership.Role.MAINTAINER).exists()
+    )
+
+
+def can_manage_repository(user: User, repository: Repository) -> bool:
+    """Scan now, waivers, attestations, settings of one repository."""
+    return can_manage_team(user, repository.team)
+
+
+def require_team_maintainer(user: User, team: Team) -> None:
+    """Raise PermissionDenied (403) unless the user maintains `team`."""
+    if not can_manage_team(user, team):
+        raise PermissionDenied("only the team's maintainers may do this")

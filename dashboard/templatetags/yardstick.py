@@ -1,0 +1,86 @@
+"""Template helpers: charts, badges, formatting. Decisions stay in views and services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import template
+from django.utils.safestring import SafeString
+
+from dashboard import charts
+
+register = template.Library()
+
+
+@register.simple_tag
+def sparkline(values: Sequence[float | None]) -> SafeString:
+    """`{% sparkline values %}`: a small trend line."""
+    return charts.sparkline(values)
+
+
+@register.simple_tag
+def line_chart(points: Sequence[charts.Point]) -> SafeString:
+    """`{% line_chart points %}`: a 0-100 history chart."""
+    return charts.line_chart(points)
+
+
+@register.filter
+def heat(score: float | None) -> str:
+    """`{{ score|heat }}`: heat-map CSS class."""
+    return charts.heat_class(score)
+
+
+@register.filter
+def score(value: float | None) -> str:
+    """A score for display: one decimal, or an em dash."""
+    return "—" if value is None else f"{value:.1f}"
+
+
+@register.filter
+def signed(value: float | None) -> str:
+    """A change for display: +3.2 / -1.0 (typographic minus) / em dash."""
+    if value is None:
+        return "—"
+    minus = "\u2212"  # typographic minus lines up with the plus sign
+    return f"+{value:.1f}" if value > 0 else f"{minus}{abs(value):.1f}" if value < 0 else "±0"
+
+
+@register.filter
+def get(mapping: dict[str, Any] | None, key: str) -> Any:
+    """`{{ mapping|get:key }}`."""
+    return (mapping or {}).get(key)
+
+
+@register.simple_tag(takes_context=True)
+def query(context: dict[str, Any], **changes: Any) -> str:
+    """The current query string with some parameters changed (None removes one)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    if "page" not in changes:
+        params.pop("page", None)  # a new sort or filter starts at page 1
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.inclusion_tag("partials/_sort.html", takes_context=True)
+def sort_header(
+    context: dict[str, Any], key: str, label: str, target: str, desc_first: bool = False
+) -> dict[str, Any]:
+    """A sortable column header that swaps the table in place and keeps a real link."""
+    state = context["state"]
+    if state.key == key:
+        sort = key if state.descending else f"-{key}"
+    else:
+        sort = f"-{key}" if desc_first else key
+    return {
+        "href": query(context, sort=sort),
+        "label": label,
+        "target": target,
+        "active": state.key == key,
+        "descending": state.descending,
+    }
