@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dashboard.api.app import api
 from dashboard.views import exports as export_views
 from dashboard.views import health, overview, repositories, rules, scans, teams
 from dashboard.views import webhooks as webhook_views
@@ -42,4 +43,5 @@ urlpatterns = [
     path("exports/results.csv", export_views.results, name="export-results"),
     path("exports/history.csv", export_views.history, name="export-history"),
     path("exports/rules/<str:rule_id>.csv", export_views.rule, name="export-rule"),
+    path("api/v1/", api.urls),
 ]

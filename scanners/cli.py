@@ -28,6 +28,8 @@ from scanners.formats.text import use_colour
 from scanners.report import Report
 from scanners.rules import registry
 from scanners.standard import RuleSpec, Standard, StandardError, load_standard
+from scanners.upload import TOKEN_ENV as UPLOAD_TOKEN_ENV
+from scanners.upload import UploadError, upload_report
 from scanners.workspace import RepositoryError, Workspace, WorkspacePolicy, default_cache_dir
 
 EXAMPLES = """\
@@ -36,6 +38,7 @@ examples:
   yardstick scan . --format sarif -o yardstick.sarif
   yardstick scan https://github.com/org/api.git --ref v1.4.0 --fail-under 80
   yardstick scan ../service --project-dir backend --only DEP-001,FW-001
+  yardstick scan . --upload https://yardstick.example.com/api/v1/repositories/42/reports
   yardstick rules --format markdown > docs/rules.md
   yardstick explain DEP-001
   yardstick advisories update                       refresh the offline OSV database
@@ -85,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when the score is below N (0-100, default 0)",
     )
     scan_cmd.add_argument("--only", metavar="RULE,RULE", help="run only these rule ids")
+    scan_cmd.add_argument(
+        "--upload",
+        metavar="URL",
+        help="also POST the JSON report to a Yardstick server "
+        "(https://HOST/api/v1/repositories/ID/reports)",
+    )
+    scan_cmd.add_argument(
+        "--token", metavar="T", help=f"API token for --upload (default ${UPLOAD_TOKEN_ENV})"
+    )
     _standard_option(scan_cmd)
     scan_cmd.add_argument(
         "--allow-local",
@@ -201,6 +213,8 @@ def _scan(args: argparse.Namespace) -> int:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+    if args.upload:
+        _upload(args, report)
     score = report.score
     shown = "n/a" if score.value is None else f"{score.value:g}"
     below = args.fail_under > 0 and (score.value is None or score.value < args.fail_under)
@@ -208,6 +222,16 @@ def _scan(args: argparse.Namespace) -> int:
         verdict = f", below --fail-under {args.fail_under:g}" if below else ""
         _say(f"yardstick: score {shown}, level {score.level.value}{verdict}")
     return 1 if below else 0
+
+
+def _upload(args: argparse.Namespace, report: Report) -> None:
+    """Send the JSON report to the server; a refusal is an error (exit 2)."""
+    token = args.token or os.environ.get(UPLOAD_TOKEN_ENV, "")
+    try:
+        uploaded = upload_report(args.upload, token, render_json(report))
+    except UploadError as exc:
+        raise UsageError(f"upload failed: {exc}") from exc
+    _say(f"yardstick: uploaded as scan {uploaded.scan_id} ({uploaded.level or 'no level'})")
 
 
 # ----- rules and explain -----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -42,6 +43,16 @@ def body(code: str, message: str, details: object = None) -> dict[str, object]:
     return {"code": code, "message": message, "details": details}
 
 
+def _field(loc: Sequence[object]) -> str:
+    """`("body", "payload", "clone_url")` -> `clone_url`; `("query", "page")` -> `page`."""
+    parts = [str(p) for p in loc]
+    if parts[:1] == ["body"]:
+        parts = parts[2:] or parts[1:]
+    elif parts[:1] and parts[0] in {"query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers that give every error the same shape."""
 
@@ -52,12 +63,7 @@ def install(api: NinjaAPI) -> None:
 
     def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         details = [
-            {
-                "field": ".".join(
-                    str(p) for p in error.get("loc", ()) if p not in {"body", "query"}
-                ),
-                "message": error.get("msg", ""),
-            }
+            {"field": _field(error.get("loc", ())), "message": error.get("msg", "")}
             for error in exc.errors
         ]
         return api.create_response(

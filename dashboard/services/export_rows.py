@@ -50,7 +50,8 @@ class ExportError(ValueError):
     """A filter value the export cannot use."""
 
 
-def _level_rank(field: str) -> Case:
+def level_rank(field: str) -> Case:
+    """SQL ranking of a level column: none 0, bronze 1, silver 2, gold 3."""
     return Case(
         *(When(**{field: name}, then=Value(rank)) for rank, name in enumerate(LEVELS)),
         default=Value(0),
@@ -79,7 +80,7 @@ def organisation() -> tuple[list[str], Rows]:
         repository_count=Count("repositories", filter=active),
         scanned_count=Count("repositories", filter=scanned),
         mean_score=Avg("repositories__score", filter=active),
-        level_rank=Min(_level_rank("repositories__level"), filter=scanned),
+        level_rank=Min(level_rank("repositories__level"), filter=scanned),
         sections=Subquery(latest_day.values("section_scores")[:1]),
     ).order_by("name")
     header = ["team", "slug", "repositories", "scanned", "score", "level", *codes]
@@ -173,7 +174,7 @@ RESULT_HEADER = [
 ]
 
 
-def _governance(scope: list[int] | None) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+def live_governance(scope: list[int] | None) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
     """Rule pks with a waiver / an attestation in force now, per repository pk."""
     now = timezone.now()
     live = Q(expires_at__gt=now, created_at__lte=now) & (
@@ -246,7 +247,7 @@ def results(filters: ResultFilters) -> tuple[list[str], Rows]:
 
 
 def _result_rows(values: Any, status: str, scope: list[int] | None) -> Rows:
-    waived, attested = _governance(scope)
+    waived, attested = live_governance(scope)
     for row in values.iterator(chunk_size=CHUNK):
         team_name, repo, rule_id, section, severity, title, engine, message, evidence = row[:9]
         finished, sha, repository_id, rule_pk = row[9:]

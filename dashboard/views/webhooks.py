@@ -8,18 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dashboard.services import ratelimit, webhooks
-
-
-def _read_body(request: HttpRequest, limit: int) -> bytes | None:
-    """The raw body, or None when it is over `limit` (refused before reading when declared)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        return None
-    body = request.read(limit + 1)
-    return None if len(body) > limit else body
+from dashboard.views.bodies import read_limited
 
 
 def _deliver(request: HttpRequest, provider: str, repository_id: int | None = None) -> JsonResponse:
@@ -35,7 +24,7 @@ def _deliver(request: HttpRequest, provider: str, repository_id: int | None = No
     incoming = webhooks.Incoming(
         provider=provider,
         headers=request.headers,
-        body=_read_body(request, webhooks.MAX_BODY_BYTES),
+        body=read_limited(request, webhooks.MAX_BODY_BYTES),
         content_type=request.content_type or "",
         remote_addr=address,
         repository_id=repository_id,

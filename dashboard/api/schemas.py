@@ -1,0 +1,180 @@
+"""Request and response shapes of the API (they are the OpenAPI schema's components)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class ErrorOut(Schema):
+    """Every error: a stable code, a message for people, details for programs."""
+
+    code: str
+    message: str
+    details: object = None
+
+
+class PageQuery(Schema):
+    """Pagination: `page` from 1, `per_page` 1-100 (default 20)."""
+
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+class PageOut(Schema):
+    """The pagination envelope around `data`."""
+
+    total: int
+    page: int
+    per_page: int
+    total_pages: int
+
+
+class TeamOut(Schema):
+    """A team's scorecard line."""
+
+    id: int
+    name: str
+    slug: str
+    repositories: int
+    score: float | None
+    level: str
+
+
+class TeamPage(PageOut):
+    """A page of teams."""
+
+    data: list[TeamOut]
+
+
+class RepositoryOut(Schema):
+    """A registered repository and its latest score."""
+
+    id: int
+    name: str
+    team: str = Field(description="team slug")
+    clone_url: str
+    default_branch: str
+    project_dir: str
+    active: bool
+    score: float | None
+    level: str
+    latest_scan_id: int | None
+    created_at: datetime
+
+
+class RepositoryPage(PageOut):
+    """A page of repositories."""
+
+    data: list[RepositoryOut]
+
+
+class RepositoryIn(Schema):
+    """Register a repository for a team (its first scan is queued)."""
+
+    team: str = Field(description="team slug", min_length=1, max_length=120)
+    clone_url: str = Field(min_length=1, max_length=500)
+    name: str = Field("", max_length=200)
+    default_branch: str = Field("main", max_length=200)
+    project_dir: str = Field("", max_length=300)
+
+
+class RegisteredOut(Schema):
+    """A new repository; `webhook_secret` is shown here once and never again."""
+
+    repository: RepositoryOut
+    webhook_secret: str
+    scan_id: int
+
+
+class ScanIn(Schema):
+    """Request a scan of a branch, tag or commit (default branch when empty)."""
+
+    ref: str = Field("", max_length=200)
+
+
+class ScanOut(Schema):
+    """One scan: its state, and its score once finished."""
+
+    id: int
+    repository_id: int
+    ref: str
+    commit_sha: str
+    trigger: str
+    status: str
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    score: float | None
+    level: str
+    section_scores: dict[str, float | None]
+    engine_version: str
+    error: str
+    skipped_reason: str
+
+
+class ScanPage(PageOut):
+    """A page of scans."""
+
+    data: list[ScanOut]
+
+
+class EvidenceOut(Schema):
+    """Where a result comes from (repository-relative path)."""
+
+    path: str | None = None
+    line: int | None = None
+    message: str = ""
+
+
+class ResultOut(Schema):
+    """One rule's verdict in one scan; `effective_status` applies waivers and attestations."""
+
+    scan_id: int
+    repository_id: int
+    rule_id: str
+    section: str
+    severity: str
+    status: str
+    effective_status: str
+    message: str
+    evidence: list[EvidenceOut]
+
+
+class ResultPage(PageOut):
+    """A page of results."""
+
+    data: list[ResultOut]
+
+
+class RuleOut(Schema):
+    """A rule of the standard."""
+
+    rule_id: str
+    section: str
+    section_title: str
+    severity: str
+    weight: int
+    evaluation: str
+    title: str
+    rationale: str
+    remediation: str
+    retired: bool
+
+
+class RulePage(PageOut):
+    """A page of rules."""
+
+    data: list[RuleOut]
+
+
+class CoverageOut(Schema):
+    """A stored coverage report."""
+
+    repository_id: int
+    commit_sha: str
+    files: int
+    covered_lines: int
+    total_lines: int
+    percent: float | None
