@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dashboard.api.app import api
+from dashboard.views import badges as badge_views
 from dashboard.views import exports as export_views
 from dashboard.views import health, overview, repositories, rules, scans, teams
 from dashboard.views import webhooks as webhook_views
@@ -44,4 +45,6 @@ urlpatterns = [
     path("exports/history.csv", export_views.history, name="export-history"),
     path("exports/rules/<str:rule_id>.csv", export_views.rule, name="export-rule"),
     path("api/v1/", api.urls),
+    path("badges/<int:repository_id>.svg", badge_views.repository, name="badge-repository"),
+    path("badges/teams/<slug:slug>.svg", badge_views.team, name="badge-team"),
 ]
