@@ -195,3 +195,12 @@ def _record(
         scan_id=answer.scan_id,
         remote_addr=incoming.remote_addr or None,
     )
+
+
+def recent_deliveries(repository: Repository, limit: int = 20) -> list[WebhookDelivery]:
+    """The repository's latest deliveries, newest first (for its page)."""
+    return list(
+        WebhookDelivery.objects.filter(repository=repository)
+        .select_related("scan")
+        .order_by("-received_at", "-id")[:limit]
+    )

@@ -358,3 +358,18 @@ def test_verifiers_accept_only_the_exact_signature() -> None:
     assert not verify_gitea(body + b" ", gitea, "k")
     assert verify_token(body, "k", "k")
     assert not verify_token(body, "k ", "k")
+
+
+def test_recent_deliveries_lists_a_repositorys_deliveries_newest_first(client: Client) -> None:
+    from dashboard.services.webhooks import recent_deliveries
+
+    repository = _repository("github")
+    _post(client, "github", payload("github-push"), delivery="first")
+    _post(client, "github", payload("github-push"), delivery="second", secret="forged")
+    _post(client, "github", payload("github-ping"), event="ping", delivery="third")
+    shown = recent_deliveries(repository, limit=2)
+    assert [(d.delivery_id, d.outcome) for d in shown] == [
+        ("third", "pong"),
+        ("second", "rejected"),
+    ]
+    assert len(recent_deliveries(repository)) == 3
