@@ -44,7 +44,7 @@ def _default_expiry() -> str:
 class WaiverForm(forms.Form):
     """Accept a failing rule for a while, with a reason."""
 
-    rule = forms.ModelChoiceField(queryset=Rule.objects.none())
+    rule = forms.ModelChoiceField(queryset=Rule.objects.none(), empty_label=None)
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), min_length=10, max_length=2000
     )
@@ -65,7 +65,7 @@ class WaiverForm(forms.Form):
 class AttestationForm(forms.Form):
     """State that an `attest` rule is met, with a link as evidence."""
 
-    rule = forms.ModelChoiceField(queryset=Rule.objects.none())
+    rule = forms.ModelChoiceField(queryset=Rule.objects.none(), empty_label=None)
     evidence_url = forms.URLField(max_length=500, assume_scheme="https")
     note = forms.CharField(required=False, max_length=2000)
     days = forms.IntegerField(min_value=1, max_value=365, initial=90)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from dashboard.api.app import api
 from dashboard.views import badges as badge_views
@@ -12,6 +13,7 @@ from dashboard.views import webhooks as webhook_views
 
 urlpatterns = [
     path("", overview.index, name="home"),
+    path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/<slug:slug>/", teams.detail, name="team"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import Q
 from django.utils import timezone
@@ -57,6 +58,7 @@ class RepositoryPage:
     history: list[Point]
     scans: list[Scan]
     active_scan: Scan | None
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _evidence(
@@ -106,7 +108,7 @@ def repository_page(repository: Repository, status_filter: str = "") -> Reposito
                 ResultView(result, status, _evidence(repository, scan, result.evidence))
             )
     window = day_range(365)
-    history = {
+    history: dict[date, float | None] = {
         day: value
         for day, value in RepositoryDailyScore.objects.filter(
             repository=repository, date__gte=window[0]
@@ -114,7 +116,20 @@ def repository_page(repository: Repository, status_filter: str = "") -> Reposito
     }
     scans = list(Scan.objects.filter(repository=repository).order_by("-queued_at", "-id")[:10])
     active = next((s for s in scans if s.status in {"queued", "running"}), None)
-    return RepositoryPage(sections, waivers, attestations, points(history, window), scans, active)
+    if history:  # start the chart at the first day with data, showing at least 30 days
+        first = min(history)
+        window = (
+            [day for day in window if day >= first]
+            if len(window) - window.index(first) >= 30
+            else window[-30:]
+        )
+    counts: dict[str, int] = {}
+    for section in sections:
+        for item in section.results:
+            counts[item.status] = counts.get(item.status, 0) + 1
+    return RepositoryPage(
+        sections, waivers, attestations, points(history, window), scans, active, counts
+    )
 
 
 def waivable(page: RepositoryPage) -> list[CheckResult]:

@@ -1,0 +1,109 @@
+"""What people do in Yardstick, in a real browser against a live server and a real worker."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from dashboard.models import Membership, Repository, Scan
+from tests.conftest import WorkerHandle
+from tests.e2e.conftest import SCREENSHOTS, sign_in
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.gitrepo import golden_repo
+from tests.orgdata import build_org
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PASSWORD = "correct horse battery staple"  # the factories' password
+
+
+def _maintainer() -> User:
+    team = TeamFactory(name="Payments", slug="payments")
+    user = UserFactory(username="maya")
+    MembershipFactory(user=user, team=team, role=Membership.Role.MAINTAINER)
+    return user
+
+
+def test_register_a_repository_and_watch_its_scan_finish(
+    page: Any, live_server: Any, celery_worker_process: WorkerHandle, tmp_path: Path
+) -> None:
+    _maintainer()
+    source = golden_repo(tmp_path / "notes-service")
+    sign_in(page, live_server.url, "maya", PASSWORD)
+    page.click("text=Register a repository")
+    page.fill("#id_clone_url", "--upload-pack=touch /tmp/pwned")
+    page.click("main button[type=submit]")
+    assert "must not start with '-'" in page.inner_text(".field-error")
+    page.fill("#id_clone_url", str(source))
+    page.click("main button[type=submit]")
+    secret = page.inner_text("#webhook-secret")
+    assert len(secret) > 30
+    page.click("text=follow its progress")
+    # The progress panel swaps itself in place until the worker is done, then the page reloads.
+    page.wait_for_selector("text=What needs attention", timeout=120_000)
+    assert "succeeded" in page.inner_text("#scan-progress")
+    scan = Scan.objects.get(repository__name="notes-service")
+    assert scan.status == Scan.Status.SUCCEEDED
+
+
+def test_open_evidence_sort_filter_and_waive(page: Any, live_server: Any) -> None:
+    user = _maintainer()
+    build_org(teams=3, repositories=3, days=6)
+    repository = Repository.objects.exclude(latest_scan=None).first()
+    assert repository
+    Repository.objects.filter(pk=repository.pk).update(team=Membership.objects.get(user=user).team)
+    sign_in(page, live_server.url, "maya", PASSWORD)
+
+    # Sort the teams table by name: swapped in place, URL bookmarkable.
+    page.click("#teams-table >> text=Team")
+    page.wait_for_url(re.compile(r"sort=name"))
+    names = page.locator("#teams-table tbody tr td:nth-child(2)").all_inner_texts()
+    assert names == sorted(names)
+    page.fill("input[name=q]", names[-1])
+    page.wait_for_function("() => document.querySelectorAll('#teams-table tbody tr').length === 1")
+
+    # A failed rule's evidence on the repository page, then the rule page.
+    page.goto(f"{live_server.url}/repositories/{repository.pk}/")
+    page.click("nav.tabs >> text=Failing")
+    page.wait_for_selector("#results .result-fail")
+    assert "src/main.py:3" in page.inner_text("#results .result-fail >> nth=0")
+    score_before = page.inner_text(".stat-value >> nth=0")
+
+    # Grant a waiver on the first failing rule: the score rises.
+    page.fill("#id_reason", "Accepted until the platform migration lands")
+    page.click("text=Grant waiver")
+    page.wait_for_selector(".message")
+    assert "success" in (page.get_attribute(".message", "class") or ""), page.inner_text(
+        ".messages"
+    )
+    score_after = page.inner_text(".stat-value >> nth=0")
+    assert float(score_after) > float(score_before)
+
+    page.click("#results .result-fail a >> nth=0")
+    page.wait_for_selector("text=How to fix")
+    assert "The standard" in page.content()
+
+
+def test_screenshots_of_the_main_pages(page: Any, live_server: Any) -> None:
+    _maintainer()
+    build_org(teams=6, repositories=4, days=30)
+    team = TeamFactory._meta.model.objects.exclude(slug="payments").first()
+    repository = Repository.objects.exclude(latest_scan=None).first()
+    assert team
+    assert repository
+    sign_in(page, live_server.url, "maya", PASSWORD)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, url in [
+        ("overview", "/"),
+        ("team", f"/teams/{team.slug}/"),
+        ("repository", f"/repositories/{repository.pk}/?status=fail"),
+        ("rule", "/rules/LAY-001/"),
+    ]:
+        page.goto(f"{live_server.url}{url}")
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=False)
+        assert path.stat().st_size > 10_000
