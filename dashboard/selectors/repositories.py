@@ -16,10 +16,12 @@ from dashboard.models import (
     RepositoryDailyScore,
     Scan,
     Waiver,
+    WebhookDelivery,
 )
 from dashboard.selectors.common import day_range, points
 from dashboard.services.codehost import file_url
 from dashboard.services.scoring import effective_status
+from dashboard.services.webhooks import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
 
@@ -59,6 +61,7 @@ class RepositoryPage:
     scans: list[Scan]
     active_scan: Scan | None
     counts: dict[str, int] = field(default_factory=dict)
+    deliveries: list[WebhookDelivery] = field(default_factory=list)
 
 
 def _evidence(
@@ -128,7 +131,14 @@ def repository_page(repository: Repository, status_filter: str = "") -> Reposito
         for item in section.results:
             counts[item.status] = counts.get(item.status, 0) + 1
     return RepositoryPage(
-        sections, waivers, attestations, points(history, window), scans, active, counts
+        sections,
+        waivers,
+        attestations,
+        points(history, window),
+        scans,
+        active,
+        counts,
+        recent_deliveries(repository, limit=10),
     )
 
 

@@ -137,3 +137,20 @@ def test_scan_progress_polls_while_queued_then_refreshes(client_in: Client) -> N
     assert done["HX-Refresh"] == "true"
     assert "every 2s" not in done.content.decode()
     assert "could not clone" in client_in.get(f"/scans/{scan.pk}/").content.decode()
+
+
+def test_every_table_offers_its_csv_export(client_in: Client) -> None:
+    build_org(teams=1, repositories=1)
+    team = Team.objects.exclude(slug="payments").get()
+    repository = Repository.objects.get()
+    expected = {
+        "/": "/exports/organisation.csv",
+        f"/teams/{team.slug}/": f"/exports/teams/{team.slug}.csv",
+        "/repositories/": "/exports/results.csv",
+        f"/repositories/{repository.pk}/": f"/exports/results.csv?repository={repository.pk}",
+        "/rules/LAY-001/": "/exports/rules/LAY-001.csv",
+    }
+    for page_url, export_url in expected.items():
+        html = client_in.get(page_url).content.decode()
+        assert f'href="{export_url}"' in html, page_url
+        assert client_in.get(export_url).status_code == 200, export_url
