@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from dashboard import models
+from dashboard.services import api_tokens
 
 
 @admin.register(models.Team)
@@ -150,3 +153,49 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin[models.WorkerHeartbeat]):
     """Worker liveness."""
 
     list_display = ("worker", "seen_at")
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[models.ApiToken]):
+    """API tokens: created with `manage.py create_api_token` (shown once), revoked here."""
+
+    list_display = ("name", "team", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("scope", "team")
+    search_fields = ("name", "prefix", "team__name")
+    readonly_fields = (
+        "token_hash",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    actions = ("revoke_selected",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Tokens are issued by the command, which shows the secret once."""
+        return False
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[models.ApiToken]) -> None:
+        """Revoke at once; a revoked token never works again."""
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_tokens.revoke(token)
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin[models.WebhookDelivery]):
+    """Every webhook delivery with its outcome (read-only: an audit trail)."""
+
+    list_display = ("received_at", "provider", "event", "repository", "outcome", "status_code")
+    list_filter = ("provider", "outcome", "accepted")
+    search_fields = ("delivery_id", "repository__name")
+    list_select_related = ("repository",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Deliveries come from code hosts only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Never edited."""
+        return False

@@ -46,9 +46,12 @@ def end_of_day(day: date) -> datetime:
 
 
 def _as_of(day: date, now: datetime | None) -> datetime:
-    """Governance instant for a day's row: its end, or now while the day is still running."""
+    """Governance instant for a day's row: its last instant, or now while the day still runs.
+
+    The next midnight belongs to the next day, so a waiver created exactly then does not count.
+    """
     now = now or timezone.now()
-    return min(end_of_day(day), now)
+    return min(end_of_day(day) - timedelta(microseconds=1), now)
 
 
 def latest_scan_on(repository_id: int, day: date) -> Scan | None:

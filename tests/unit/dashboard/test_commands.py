@@ -87,3 +87,29 @@ def test_scan_task_returns_quietly_when_the_scan_is_gone() -> None:
     from dashboard.tasks import scan_repository
 
     assert scan_repository.run(424242) == {"scan_id": 424242, "status": "gone", "detail": ""}
+
+
+def test_admin_lists_every_model_and_revokes_tokens(client: object) -> None:
+    from django.apps import apps
+    from django.contrib import admin as django_admin
+
+    from dashboard.services import api_tokens
+    from tests.factories import UserFactory
+
+    dashboard_models = set(apps.get_app_config("dashboard").get_models())
+    assert dashboard_models <= set(django_admin.site._registry)
+    admin_user = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin_user)  # type: ignore[attr-defined]
+    for model in dashboard_models:
+        url = f"/admin/dashboard/{model._meta.model_name}/"
+        assert client.get(url).status_code == 200, url  # type: ignore[attr-defined]
+    issued = api_tokens.issue(TeamFactory(), "ci")
+    client.post(
+        "/admin/dashboard/apitoken/",
+        {  # type: ignore[attr-defined]
+            "action": "revoke_selected",
+            "_selected_action": [issued.token.pk],
+        },
+    )
+    issued.token.refresh_from_db()
+    assert issued.token.revoked_at is not None
