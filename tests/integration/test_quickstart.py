@@ -34,7 +34,15 @@ def _embedded_env(tmp_path: Path) -> dict[str, str]:
 def test_quickstart_serves_ready_with_a_worker_then_exits(tmp_path: Path) -> None:
     port = _free_port()
     result = subprocess.run(
-        [sys.executable, "manage.py", "quickstart", "--port", str(port), "--exit-when-ready"],
+        [
+            sys.executable,
+            "manage.py",
+            "quickstart",
+            "--port",
+            str(port),
+            "--exit-when-ready",
+            "--no-demo",
+        ],
         cwd=ROOT,
         env=_embedded_env(tmp_path),
         capture_output=True,
@@ -52,7 +60,7 @@ def test_quickstart_serves_ready_with_a_worker_then_exits(tmp_path: Path) -> Non
 def test_quickstart_stops_all_processes_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "quickstart", "--port", str(port)],
+        [sys.executable, "manage.py", "quickstart", "--port", str(port), "--no-demo"],
         cwd=ROOT,
         env=_embedded_env(tmp_path),
         stdout=subprocess.PIPE,

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from dashboard.models import Team
 from dashboard.services.accounts import ensure_admin
 from dashboard.services.heartbeat import latest_heartbeat
 
@@ -26,8 +27,9 @@ class Command(BaseCommand):
     """Run Yardstick on the embedded defaults: one command, Ctrl-C stops everything."""
 
     help = (
-        "Migrate the database, create an admin account (password printed once), then start the "
-        "web server, a Celery worker and Celery beat together. Ctrl-C stops all of them."
+        "Migrate the database, create an admin account (password printed once), load demo data "
+        "into an empty dashboard (--no-demo to skip), then start the web server, a Celery "
+        "worker and Celery beat together. Ctrl-C stops all of them."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -36,6 +38,17 @@ class Command(BaseCommand):
             "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"
         )
         parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+        parser.add_argument(
+            "--no-demo",
+            action="store_true",
+            help="do not load demo data (loaded only when the database has no teams)",
+        )
+        parser.add_argument(
+            "--demo-size",
+            choices=("full", "small", "tiny"),
+            default="full",
+            help="size of the demo data (default full: 6 teams, 24 repositories, a year)",
+        )
         parser.add_argument(
             "--exit-when-ready",
             action="store_true",
@@ -53,6 +66,8 @@ class Command(BaseCommand):
                     f"Admin account created — user: admin  password: {password}  (shown once)"
                 )
             )
+        if not options["no_demo"] and not Team.objects.exists():
+            call_command("demo", size=options["demo_size"], stdout=self.stdout)
         procs = self._start(options["host"], options["port"])
         url = f"http://{options['host']}:{options['port']}/"
         try:
