@@ -9,9 +9,11 @@ import binds stays as written (`session.execute`), so rules can still match loca
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
+
+from scanners.analysis.nodes import memo, of_type
 
 # Statement fields that hold nested statement lists.
 _BODY_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
@@ -57,11 +59,9 @@ def call_name(call: ast.Call, aliases: Mapping[str, str]) -> str | None:
     return qualified_name(call.func, aliases)
 
 
-def iter_calls(tree: ast.AST) -> Iterator[ast.Call]:
-    """Every call expression below `tree`."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            yield node
+def iter_calls(tree: ast.AST) -> Sequence[ast.Call]:
+    """Every call expression below `tree`, in `ast.walk` order (cached: do not mutate)."""
+    return of_type(tree, ast.Call)
 
 
 def calls_to(
@@ -146,8 +146,19 @@ class FunctionInfo:
         return (self.node.end_lineno or self.node.lineno) - self.node.lineno + 1
 
 
-def iter_functions(tree: ast.AST) -> Iterator[FunctionInfo]:
-    """Every function and method below `tree`, with qualified names, outer ones first."""
+def iter_functions(tree: ast.AST) -> Sequence[FunctionInfo]:
+    """Every function and method below `tree`, with qualified names, outer ones first.
+
+    Computed once per tree: a shared list, do not mutate.
+    """
+    return memo(tree, "functions", _functions)
+
+
+def _functions(tree: ast.AST) -> list[FunctionInfo]:
+    return list(_iter_functions(tree))
+
+
+def _iter_functions(tree: ast.AST) -> Iterator[FunctionInfo]:
     stack: list[tuple[ast.AST, str, str | None, bool]] = [(tree, "", None, False)]
     while stack:
         node, prefix, class_name, nested = stack.pop()

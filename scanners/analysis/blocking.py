@@ -23,15 +23,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scanners.analysis.astutil import call_name, const_str, qualified_name
+from scanners.analysis.astutil import call_name, const_str, iter_calls, qualified_name
 from scanners.analysis.codescan import (
     Scope,
     decorator_names,
     last_part,
     parents,
     parsed,
-    scoped_nodes,
 )
+from scanners.analysis.nodes import functions, scoped_calls, walk
 
 if TYPE_CHECKING:
     from scanners.context import RepoContext
@@ -98,8 +98,8 @@ def blocking_calls(ctx: RepoContext) -> list[CallSite]:
     out: list[CallSite] = []
     for mod, tree in parsed(ctx.app_files, "async def"):
         aliases = ctx.import_graph.aliases(mod.path)
-        for node, scope in scoped_nodes(tree):
-            if not (isinstance(node, ast.Call) and isinstance(scope, ast.AsyncFunctionDef)):
+        for node, scope in scoped_calls(tree):
+            if not isinstance(scope, ast.AsyncFunctionDef):
                 continue
             name = call_name(node, aliases)
             if name in BLOCKING_CALLS and not (name in ("open", "input") and _shadowed(name, tree)):
@@ -137,9 +137,7 @@ def per_call_clients(ctx: RepoContext) -> ClientScan:
             continue
         aliases = ctx.import_graph.aliases(mod.path)
         up = parents(tree)
-        for node, scope in scoped_nodes(tree):
-            if not isinstance(node, ast.Call):
-                continue
+        for node, scope in scoped_calls(tree):
             name = call_name(node, aliases)
             if name not in CLIENT_CLASSES:
                 continue
@@ -162,18 +160,13 @@ def _per_request_functions(ctx: RepoContext) -> set[ast.AST]:
     dependency_names: set[str] = set()
     for mod, tree in parsed(ctx.app_files, "Depends"):
         aliases = ctx.import_graph.aliases(mod.path)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and node.args and _is_depends(node, aliases):
+        for node in iter_calls(tree):
+            if node.args and _is_depends(node, aliases):
                 name = last_part(node.args[0])
                 if name:
                     dependency_names.add(name)
     for _, tree in parsed(ctx.app_files):
-        handlers.update(
-            node
-            for node in ast.walk(tree)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            and node.name in dependency_names
-        )
+        handlers.update(node for node in functions(tree) if node.name in dependency_names)
     return handlers
 
 
@@ -186,9 +179,7 @@ def _startup_names(ctx: RepoContext) -> set[str]:
     """Names of functions given as `lifespan=` or registered for the start-up event."""
     names: set[str] = set()
     for _, tree in parsed(ctx.app_files):
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
+        for node in iter_calls(tree):
             for kw in node.keywords:
                 if kw.arg == "lifespan" and (name := last_part(kw.value)):
                     names.add(name)
@@ -265,7 +256,7 @@ def _escapes(call: ast.Call, func: Scope, up: dict[ast.AST, ast.AST]) -> bool:
 
 def _name_escapes(func: ast.AST, names: set[str], up: dict[ast.AST, ast.AST]) -> bool:
     """Whether a local bound to the client is returned or stored, not only called upon."""
-    for node in ast.walk(func):
+    for node in walk(func):
         value: ast.expr | None = None
         stores = isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Attribute) for t in node.targets

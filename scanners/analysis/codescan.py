@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from scanners.analysis import nodes
 from scanners.analysis.astutil import dotted_name, qualified_name
 from scanners.results import Evidence
 
@@ -70,7 +71,12 @@ def parsed(
 
 
 # ----- scopes -------------------------------------------------------------------------------
-def scoped_nodes(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
+def scoped_nodes(tree: ast.AST) -> Sequence[tuple[ast.AST, Scope]]:
+    """`iter_scoped_nodes`, computed once per tree (a shared list: do not mutate)."""
+    return nodes.scoped(tree)
+
+
+def iter_scoped_nodes(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
     """Every node with the innermost function (or lambda) whose body runs it.
 
     Decorators, default values and annotations run where the function is defined, so they
@@ -93,15 +99,15 @@ def scoped_nodes(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
 
 
 def parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
-    """Child -> parent map of a tree."""
-    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    """Child -> parent map of a tree, computed once per tree (a shared map: do not mutate)."""
+    return nodes.parents(tree)
 
 
 def references(
     tree: ast.AST, aliases: dict[str, str], names: frozenset[str]
 ) -> Iterator[tuple[ast.expr, str]]:
     """Names and attribute chains whose qualified name is one of `names`."""
-    for node in ast.walk(tree):
+    for node in nodes.of_types(tree, ast.Name, ast.Attribute):
         if isinstance(node, ast.Name | ast.Attribute):
             qualified = qualified_name(node, aliases)
             if qualified in names:

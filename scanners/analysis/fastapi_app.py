@@ -6,6 +6,8 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scanners.analysis.nodes import of_type, of_types
+
 if TYPE_CHECKING:
     from scanners.context import PyModule, RepoContext
 
@@ -24,7 +26,7 @@ def _aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
     """Names bound to the FastAPI class, and names bound to the `fastapi` module."""
     classes: set[str] = set()
     modules: set[str] = set()
-    for node in ast.walk(tree):
+    for node in of_types(tree, ast.ImportFrom, ast.Import):
         if isinstance(node, ast.ImportFrom) and node.module in _FASTAPI_MODULES:
             classes.update(a.asname or a.name for a in node.names if a.name == "FastAPI")
         elif isinstance(node, ast.Import):
@@ -64,7 +66,7 @@ def app_calls(ctx: RepoContext) -> list[AppCall]:
             continue
         out.extend(
             AppCall(module, node)
-            for node in ast.walk(module.tree)
-            if isinstance(node, ast.Call) and is_fastapi_call(node, classes, modules)
+            for node in of_type(module.tree, ast.Call)
+            if is_fastapi_call(node, classes, modules)
         )
     return sorted(out, key=lambda a: (a.module.path, a.call.lineno))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import call_name, dotted_name, iter_statements, qualified_name
+from scanners.analysis.nodes import of_types, walk
 from scanners.analysis.pydantic_models import ClassKey, class_key
 from scanners.results import Evidence
 
@@ -122,7 +123,7 @@ def uses_service(ctx: RepoContext, mod: PyModule) -> bool:
             return True
     if mod.tree is None:
         return False
-    for node in ast.walk(mod.tree):
+    for node in of_types(mod.tree, ast.Name, ast.Attribute):
         name = node.id if isinstance(node, ast.Name) else None
         name = node.attr if isinstance(node, ast.Attribute) else name
         if name and _SERVICE_NAME.search(name):
@@ -146,7 +147,7 @@ def handler_problems(
         message = f"{node.name} has {len(statements)} statements (max {MAX_HANDLER_STATEMENTS})"
         out.append((Evidence(path, node.lineno, message), True))
     fetched = _fetched_names(statements)
-    for comp in ast.walk(node):
+    for comp in walk(node):
         if isinstance(comp, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp) and any(
             _is_query_result(g.iter, fetched) for g in comp.generators
         ):

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from scanners.analysis.astutil import call_name, dotted_name, iter_functions
+from scanners.analysis.astutil import call_name, dotted_name, iter_calls, iter_functions
+from scanners.analysis.nodes import of_type
 from scanners.results import Evidence
 
 if TYPE_CHECKING:
@@ -146,9 +147,7 @@ def orm_calls(mod: PyModule, ctx: RepoContext, names: frozenset[str] | None) -> 
     aliases = ctx.import_graph.aliases(mod.path)
     if not any(v.split(".", 1)[0] in ORM_PACKAGES for v in aliases.values()):
         return
-    for node in ast.walk(mod.tree):
-        if not isinstance(node, ast.Call):
-            continue
+    for node in iter_calls(mod.tree):
         name = call_name(node, aliases)
         if not name or name.split(".", 1)[0] not in ORM_PACKAGES or ".exc." in f"{name}.":
             continue
@@ -161,12 +160,8 @@ def session_calls(mod: PyModule) -> Iterator[DbCall]:
     if mod.tree is None:
         return
     typed = _session_typed_names(mod.tree)
-    for node in ast.walk(mod.tree):
-        if not (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in SESSION_METHODS
-        ):
+    for node in iter_calls(mod.tree):
+        if not (isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_METHODS):
             continue
         receiver = dotted_name(node.func.value)
         if receiver is None:
@@ -187,8 +182,8 @@ def _session_typed_names(tree: ast.Module) -> set[str]:
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
             if arg.annotation is not None and _is_session_type(arg.annotation):
                 out.add(arg.arg)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and _is_session_type(node.annotation):
+    for node in of_type(tree, ast.AnnAssign):
+        if _is_session_type(node.annotation):
             name = dotted_name(node.target)
             if name:
                 out.update({name, name.rsplit(".", 1)[-1]})

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from scanners.analysis.astutil import call_name, const_str, dotted_name
+from scanners.analysis.nodes import of_type
 
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
@@ -151,9 +152,7 @@ def _subscript_refs(node: ast.Subscript) -> Iterator[tuple[ast.expr, str]]:
 
 def except_log_calls(tree: ast.AST) -> Iterator[ast.Call]:
     """`<x>.error(...)`/`<x>.critical(...)` calls directly inside `except` blocks."""
-    for handler in ast.walk(tree):
-        if not isinstance(handler, ast.ExceptHandler):
-            continue
+    for handler in of_type(tree, ast.ExceptHandler):
         stack: list[ast.AST] = list(handler.body)
         while stack:
             node = stack.pop()

@@ -23,6 +23,7 @@ from scanners.analysis.astutil import (
     module_constants,
     qualified_name,
 )
+from scanners.analysis.nodes import of_types, parents
 from scanners.results import Evidence
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ TEN_MB = frozenset({10 * 1024 * 1024, 10_000_000})
 _YAML_NAME = re.compile(r"^(logging[\w.-]*|log_config)\.ya?ml$")
 _FORMAT_TEXT = re.compile(r"%\(\w+\)|\{\w+[}:!]|\$\{?\w+")
 _JSON_HINT = re.compile(r"json", re.IGNORECASE)
+# Nodes `_python_facts` reads; the last two only matter when `_may_name_rotating`.
+_FACT_NODES = (ast.Dict, ast.keyword, ast.Constant, ast.ClassDef, ast.Name, ast.Attribute)
 
 
 @dataclass(slots=True)
@@ -150,23 +153,32 @@ def _python_facts(ctx: RepoContext, mod: PyModule, facts: LoggingFacts) -> None:
     if mod.tree is None:
         return
     consts = module_constants(mod.tree)
-    parents = _parents(mod.tree)
     aliases = ctx.import_graph.aliases(mod.path)
-    for node in ast.walk(mod.tree):
-        where = Evidence(mod.path, getattr(node, "lineno", None), "")
+    kinds = _FACT_NODES if _may_name_rotating(mod) else _FACT_NODES[:4]
+    for node in of_types(mod.tree, *kinds):
         if isinstance(node, ast.Dict):
             _dict_facts(node, mod, consts, facts)
         elif isinstance(node, ast.keyword) and node.arg in ("maxBytes", "backupCount"):
             target = facts.sizes if node.arg == "maxBytes" else facts.backups
             target.append((_int_value(node.value, consts), _at(mod, node.value, node.arg)))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            _string_facts(node, mod, parents, facts)
+            _string_facts(node, mod, facts)
         elif isinstance(node, ast.Name | ast.Attribute):
             name = qualified_name(node, aliases) or ""
             if name.endswith("RotatingFileHandler") and "Timed" not in name:
-                facts.rotating.append(where)
+                facts.rotating.append(Evidence(mod.path, node.lineno, ""))
         elif isinstance(node, ast.ClassDef) and _is_json_formatter(node, aliases):
             facts.json.append(Evidence(mod.path, node.lineno, f"JSON formatter {node.name}"))
+
+
+def _may_name_rotating(mod: PyModule) -> bool:
+    """Cheap prefilter: whether a name of the module can end with `RotatingFileHandler`.
+
+    A qualified name ends with an identifier of the source (ASCII sources hold them
+    verbatim) or with an import's target, whose last part the import statement spells.
+    """
+    source = mod.source or ""
+    return not source.isascii() or "RotatingFileHandler" in source
 
 
 def _at(mod: PyModule, node: ast.AST, message: str) -> Evidence:
@@ -199,9 +211,7 @@ def _formatter_entry(
         facts.json.append(_at(mod, value, f"JSON formatter {name}"))
 
 
-def _string_facts(
-    node: ast.Constant, mod: PyModule, parents: dict[int, ast.AST], facts: LoggingFacts
-) -> None:
+def _string_facts(node: ast.Constant, mod: PyModule, facts: LoggingFacts) -> None:
     text = str(node.value)
     if "RotatingFileHandler" in text and "Timed" not in text:
         facts.rotating.append(_at(mod, node, text))
@@ -210,22 +220,23 @@ def _string_facts(
         if filename == "app.log":
             facts.app_log.append(_at(mod, node, "app.log"))
         elif filename == "error.log":
-            facts.error_log.append((_near_error_level(node, parents), _at(mod, node, "error.log")))
+            near = _near_error_level(node, parents(mod.tree)) if mod.tree else False
+            facts.error_log.append((near, _at(mod, node, "error.log")))
     if _FORMAT_TEXT.search(text) and any(f in text for f in FIELDS):
         facts.formats.append((text, _at(mod, node, "log format")))
 
 
-def _near_error_level(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+def _near_error_level(node: ast.AST, up: dict[ast.AST, ast.AST]) -> bool:
     """Whether the dict or call holding `node` (or else its function) sets the ERROR level."""
     scopes: list[ast.AST] = []
-    current = parents.get(id(node))
+    current = up.get(node)
     while current is not None:
         if isinstance(current, ast.Dict | ast.Call) and not scopes:
             scopes.append(current)
         if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef):
             scopes.append(current)
             break
-        current = parents.get(id(current))
+        current = up.get(current)
     return any(_mentions_error(scope) for scope in scopes)
 
 
@@ -236,10 +247,6 @@ def _mentions_error(scope: ast.AST) -> bool:
         if isinstance(sub, ast.Attribute) and sub.attr == "ERROR":
             return True
     return False
-
-
-def _parents(tree: ast.AST) -> dict[int, ast.AST]:
-    return {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
 
 
 def _int_value(node: ast.AST | None, consts: dict[str, ast.expr], depth: int = 0) -> int | None:

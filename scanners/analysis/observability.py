@@ -18,6 +18,7 @@ from scanners.analysis.astutil import (
     module_constants,
     qualified_name,
 )
+from scanners.analysis.nodes import of_type, of_types, walk
 
 if TYPE_CHECKING:
     from scanners.analysis.routes import Route
@@ -30,6 +31,7 @@ _DB_WORDS = frozenset(
 _SELECT = re.compile(r"\bselect\s+1\b", re.IGNORECASE)
 _HEADER = re.compile(r"^x-(request|correlation)-id$", re.IGNORECASE)
 _ID_PLUGINS = ("RequestIdPlugin", "CorrelationIdPlugin")
+_ID_PACKAGES = ("asgi_correlation_id", "starlette_context")
 _MAX_FOLLOW = 2
 _MAX_CANDIDATES = 6
 METRICS_PACKAGES = (
@@ -193,15 +195,15 @@ def correlation_middleware(ctx: RepoContext) -> tuple[list[Site], list[Site]]:
         if mod.tree is None:
             continue
         aliases = ctx.import_graph.aliases(mod.path)
-        for node, name in _names(mod.tree, aliases):
+        for node, name in _names(mod.tree, aliases) if _may_name(mod, aliases) else ():
             if name.startswith("asgi_correlation_id.") and name.endswith("Middleware"):
                 site = Site(mod.path, node.lineno, "asgi-correlation-id middleware")
                 (wired if _is_added(mod.tree, node) else hints).append(site)
             elif name.startswith("starlette_context.") and name.endswith(_ID_PLUGINS):
                 wired.append(Site(mod.path, node.lineno, "starlette-context id plugin"))
         headers = [
-            n for n in ast.walk(mod.tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and _HEADER.match(n.value)
+            n for n in of_type(mod.tree, ast.Constant)
+            if isinstance(n.value, str) and _HEADER.match(n.value)
         ]  # fmt: skip
         if headers:
             site = Site(mod.path, headers[0].lineno, f"{headers[0].value!s} header")
@@ -209,8 +211,20 @@ def correlation_middleware(ctx: RepoContext) -> tuple[list[Site], list[Site]]:
     return wired, hints
 
 
+def _may_name(mod: PyModule, aliases: dict[str, str]) -> bool:
+    """Cheap prefilter of `_names`: whether the module can name an id package at all.
+
+    A qualified name comes from the source's identifiers (ASCII sources hold them verbatim)
+    or from an import alias (relative imports resolve to names the source may not spell).
+    """
+    source = mod.source or ""
+    if not source.isascii() or any(package in source for package in _ID_PACKAGES):
+        return True
+    return any(target.startswith(_ID_PACKAGES) for target in aliases.values())
+
+
 def _names(tree: ast.AST, aliases: dict[str, str]) -> Iterator[tuple[ast.expr, str]]:
-    for node in ast.walk(tree):
+    for node in of_types(tree, ast.Name, ast.Attribute):
         if isinstance(node, ast.Name | ast.Attribute):
             name = qualified_name(node, aliases)
             if name is not None:
@@ -255,7 +269,7 @@ def _middleware_uses_header(tree: ast.Module) -> bool:
         if _HEADER.match(const_str(value) or "")
     }
     for func in _middleware_functions(tree):
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Name) and node.id in headers:
                 return True
             if isinstance(node, ast.Constant) and _HEADER.match(str(node.value)):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import dotted_name, keyword, qualified_name
+from scanners.analysis.nodes import of_type
 
 if TYPE_CHECKING:
     from scanners.analysis.imports import ImportGraph
@@ -165,10 +166,15 @@ class ModelIndex:
 
     models: list[ModelClass]
     by_key: dict[ClassKey, ModelClass]
+    _by_name: dict[str, list[ModelClass]] | None = None  # built on first use, from `models`
 
     def named(self, name: str) -> list[ModelClass]:
         """Model classes with this bare name."""
-        return [m for m in self.models if m.name == name]
+        if self._by_name is None:
+            self._by_name = {}
+            for model in self.models:
+                self._by_name.setdefault(model.name, []).append(model)
+        return list(self._by_name.get(name, ()))
 
     def resolve(self, node: ast.expr | None, path: str, graph: ImportGraph) -> ModelClass | None:
         """The model an expression names in the module at `path` (`UserRead`, `s.UserRead`)."""
@@ -221,9 +227,8 @@ def _app_classes(ctx: RepoContext) -> dict[ClassKey, tuple[PyModule, ast.ClassDe
     for mod in ctx.app_files:
         if mod.tree is None or "class " not in (mod.source or ""):
             continue
-        for node in ast.walk(mod.tree):
-            if isinstance(node, ast.ClassDef):
-                classes.setdefault((mod.path, node.name), (mod, node))
+        for node in of_type(mod.tree, ast.ClassDef):
+            classes.setdefault((mod.path, node.name), (mod, node))
     return classes
 
 

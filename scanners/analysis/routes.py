@@ -25,6 +25,7 @@ from scanners.analysis.astutil import (
     argument,
     const_str,
     dotted_name,
+    iter_calls,
     iter_functions,
     iter_statements,
     keyword,
@@ -348,12 +349,8 @@ def _methods(call: ast.Call) -> list[str]:
 
 def _method_calls(tree: ast.Module, method: str) -> Iterator[tuple[ast.Call, ast.expr]]:
     """`(call, receiver)` of every `<receiver>.<method>(...)` call."""
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == method
-        ):
+    for node in iter_calls(tree):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == method:
             yield node, node.func.value
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import dotted_name, qualified_name
+from scanners.analysis.nodes import of_type
 
 if TYPE_CHECKING:
     from scanners.analysis.pydantic_models import ModelClass
@@ -101,10 +102,9 @@ def untyped_bodies(route: Route) -> Iterator[tuple[int, str]]:
             requests.add(arg.arg)
         elif last(head) in _DICT_TYPES and not _markers(arg.annotation, default) & NON_BODY_MARKERS:
             yield arg.lineno, f"parameter `{arg.arg}` takes the body as {last(head)}"
-    for node in ast.walk(route.node):
+    for node in of_type(route.node, ast.Call):
         if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
+            isinstance(node.func, ast.Attribute)
             and node.func.attr == "json"
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id in requests

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from scanners.analysis import settings as st
 from scanners.analysis.astutil import call_name, const_str, keyword, module_constants
-from scanners.analysis.codescan import last_part, number, parsed, scoped_nodes
+from scanners.analysis.codescan import last_part, number, parsed
+from scanners.analysis.nodes import of_type, scoped_calls
 
 if TYPE_CHECKING:
     from scanners.context import RepoContext
@@ -179,9 +180,7 @@ def sql_strings(ctx: RepoContext) -> list[SqlString]:
             continue
         aliases = ctx.import_graph.aliases(mod.path)
         safe = _string_constants(tree)
-        for node, scope in scoped_nodes(tree):
-            if not isinstance(node, ast.Call):
-                continue
+        for node, scope in scoped_calls(tree):
             sink = _sink(node, aliases)
             query = _query_argument(node) if sink else None
             if sink is None or query is None:
@@ -203,9 +202,8 @@ def safe_interpolations(ctx: RepoContext) -> set[tuple[str, int]]:
         safe = _string_constants(tree)
         out.update(
             (mod.path, node.lineno)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.JoinedStr)
-            and all(
+            for node in of_type(tree, ast.JoinedStr)
+            if all(
                 _is_safe(v.value, safe) for v in node.values if isinstance(v, ast.FormattedValue)
             )
         )
@@ -320,9 +318,7 @@ def weak_password_hashes(ctx: RepoContext) -> list[WeakHash]:
         if "hashlib" not in source and "CryptContext" not in source:
             continue
         aliases = ctx.import_graph.aliases(mod.path)
-        for node, scope in scoped_nodes(tree):
-            if not isinstance(node, ast.Call):
-                continue
+        for node, scope in scoped_calls(tree):
             name = call_name(node, aliases) or ""
             if name == "hashlib.new" and node.args:
                 name = f"hashlib.{(const_str(node.args[0]) or '').lower()}"

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import dotted_name
+from scanners.analysis.nodes import functions
 
 if TYPE_CHECKING:
     from scanners.context import PyModule, RepoContext
@@ -135,16 +136,16 @@ def asserts(node: ast.AST, helpers: frozenset[str] = frozenset()) -> bool:
 
 def assertion_helpers(modules: Iterable[PyModule]) -> frozenset[str]:
     """Names of functions defined in the test tree that assert, directly or through each other."""
-    functions = [
+    helpers = [
         node
         for mod in modules
         if mod.tree is not None
-        for node in ast.walk(mod.tree)
-        if isinstance(node, _FunctionNode) and not node.name.startswith("test")
+        for node in functions(mod.tree)
+        if not node.name.startswith("test")
     ]
     found: frozenset[str] = frozenset()
     while True:  # a fixed point: each round adds helpers that call helpers found so far
-        more = frozenset(f.name for f in functions if f.name not in found and asserts(f, found))
+        more = frozenset(f.name for f in helpers if f.name not in found and asserts(f, found))
         if not more:
             return found
         found |= more

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import const_str, keyword, module_constants
 from scanners.analysis.codescan import module_references, parsed, references
+from scanners.analysis.nodes import functions, of_type
 from scanners.analysis.security import settings_fields
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ def cors_verdicts(ctx: RepoContext) -> list[CorsVerdict]:
         aliases = ctx.import_graph.aliases(mod.path)
         refs = {id(node) for node, _ in references(tree, aliases, CORS_MIDDLEWARE)}
         constants = module_constants(tree)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _installs_cors(node, refs):
+        for node in of_type(tree, ast.Call):
+            if _installs_cors(node, refs):
                 out.append(_judge(mod.path, constants, node, wildcard_fields))
     return out
 
@@ -114,8 +115,8 @@ def security_headers(ctx: RepoContext) -> HeaderScan:
         low = (mod.source or "").lower()
         if mod.tree is None or not any(h in low for h in wanted):
             continue
-        for node in ast.walk(mod.tree):
-            if not isinstance(node, ast.Constant) or not isinstance(node.value, str | bytes):
+        for node in of_type(mod.tree, ast.Constant):
+            if not isinstance(node.value, str | bytes):
                 continue
             value = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
             header = wanted.get(value.strip().lower())
@@ -139,12 +140,8 @@ def cookie_calls(ctx: RepoContext) -> list[CookieCall]:
     """Every `<response>.set_cookie(...)` of the app code with its missing flags."""
     out: list[CookieCall] = []
     for mod, tree in parsed(ctx.app_files, "set_cookie"):
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "set_cookie"
-            ):
+        for node in of_type(tree, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "set_cookie":
                 out.append(_cookie(mod.path, node))
     return out
 
@@ -181,8 +178,8 @@ FASTAPI_LIMITER_DEPENDENCY = frozenset(
 def _limit_decorators(ctx: RepoContext) -> bool:
     """`@limiter.limit("5/minute")` (or `shared_limit`) on some function of the app code."""
     for _, tree in parsed(ctx.app_files, "limit("):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+        for node in functions(tree):
+            if any(
                 isinstance(d, ast.Call)
                 and isinstance(d.func, ast.Attribute)
                 and d.func.attr in ("limit", "shared_limit")

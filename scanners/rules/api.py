@@ -21,6 +21,7 @@ from scanners.analysis.api_shapes import (
 from scanners.analysis.astutil import call_name, const_str, keyword, qualified_name
 from scanners.analysis.fastapi_app import app_calls
 from scanners.analysis.layering import EVIDENCE_CAP
+from scanners.analysis.nodes import of_type
 from scanners.results import Evidence, RuleResult
 from scanners.rules import Rule, register
 
@@ -264,9 +265,7 @@ def _gzip_uses(ctx: RepoContext) -> list[Evidence]:
         if mod.tree is None or "GZip" not in (mod.source or ""):
             continue
         aliases = ctx.import_graph.aliases(mod.path)
-        for node in ast.walk(mod.tree):
-            if not isinstance(node, ast.Call):
-                continue
+        for node in of_type(mod.tree, ast.Call):
             callee = call_name(node, aliases) or ""
             first = qualified_name(node.args[0], aliases) if node.args else None
             if callee in GZIP or (

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from scanners.analysis import settings as st
 from scanners.analysis.ci import find_file
+from scanners.analysis.nodes import of_type, of_types
 from scanners.analysis.secrets import HIGH, scan_secrets
 from scanners.context import PyModule, RepoContext
 from scanners.results import Evidence, RuleResult
@@ -115,10 +116,9 @@ def _env_file_at_call(modules: list[PyModule], class_name: str) -> bool:
     for mod in modules:
         if mod.tree is None or class_name not in (mod.source or ""):
             continue
-        for node in ast.walk(mod.tree):
+        for node in of_type(mod.tree, ast.Call):
             if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
+                isinstance(node.func, ast.Name)
                 and node.func.id == class_name
                 and any(kw.arg == "_env_file" for kw in node.keywords)
             ):
@@ -198,17 +198,16 @@ class NoDirectEnvironAccess(Rule):
 
 def _environ_uses(tree: ast.Module) -> Iterator[tuple[int, str]]:
     aliases = {"os"}
-    for node in ast.walk(tree):
+    for node in of_types(tree, ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             aliases.update(a.asname or a.name for a in node.names if a.name == "os")
         elif isinstance(node, ast.ImportFrom) and node.module == "os":
             for alias in node.names:
                 if alias.name in _ENV_FUNCTIONS:
                     yield node.lineno, f"from os import {alias.name}"
-    for node in ast.walk(tree):
+    for node in of_type(tree, ast.Attribute):
         if (
-            isinstance(node, ast.Attribute)
-            and node.attr in _ENV_FUNCTIONS
+            node.attr in _ENV_FUNCTIONS
             and isinstance(node.value, ast.Name)
             and node.value.id in aliases
         ):

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from scanners.analysis.fastapi_app import AppCall, app_calls
+from scanners.analysis.nodes import of_types
 from scanners.analysis.project import (
     dependencies_line,
     pyproject_problem,
@@ -96,7 +97,7 @@ class UvicornServer(Rule):
 def _assignments(tree: ast.Module) -> dict[str, ast.expr]:
     """Values assigned to plain names anywhere in the module (the last one wins)."""
     out: dict[str, ast.expr] = {}
-    for node in ast.walk(tree):
+    for node in of_types(tree, ast.Assign, ast.AnnAssign):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name):

@@ -8,6 +8,7 @@ from scanners.analysis import project as pj
 from scanners.analysis.astutil import call_name
 from scanners.analysis.blocking import iter_sites, per_call_clients
 from scanners.analysis.codescan import capped, module_references, parsed
+from scanners.analysis.nodes import of_type
 from scanners.context import RepoContext
 from scanners.results import Evidence, RuleResult
 from scanners.rules import register
@@ -32,8 +33,8 @@ def _client_call(ctx: RepoContext) -> tuple[str, int] | None:
     """(path, line) of the first call creating a Redis client in the app code."""
     for mod, tree in parsed(ctx.app_files, "edis"):
         aliases = ctx.import_graph.aliases(mod.path)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and call_name(node, aliases) in REDIS_CLIENT_CALLS:
+        for node in of_type(tree, ast.Call):
+            if call_name(node, aliases) in REDIS_CLIENT_CALLS:
                 return mod.path, node.lineno
     found = next(module_references(ctx, CACHE_BACKENDS, "RedisBackend"), None)
     return (found[0].path, found[1].lineno) if found else None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import call_name, const_str, dotted_name, keyword
 from scanners.analysis.layering import EVIDENCE_CAP, route_modules
+from scanners.analysis.nodes import of_types
 from scanners.analysis.schema_shapes import (
     body_models,
     declares_response,
@@ -177,7 +178,7 @@ def _v1_findings(
     for edge in ctx.import_graph.edges_from(mod.path):
         if edge.target_module == "pydantic.v1" or edge.target_module.startswith("pydantic.v1."):
             out.append((Evidence(mod.path, edge.line, "imports pydantic.v1"), True))
-    for node in ast.walk(mod.tree):
+    for node in of_types(mod.tree, ast.ClassDef, ast.Call, ast.Assign, ast.Dict):
         found = _v1_node(node, aliases, model_lines)
         if found is not None:
             out.append((Evidence(mod.path, node.lineno, found[0]), found[1]))  # type: ignore[attr-defined]

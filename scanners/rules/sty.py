@@ -10,6 +10,7 @@ from scanners.analysis import project as pj
 from scanners.analysis.astutil import iter_functions, qualified_name
 from scanners.analysis.codescan import capped, dedupe, finding_evidence, lint_error, parsed
 from scanners.analysis.lint import STYLE_SELECT
+from scanners.analysis.nodes import of_types
 from scanners.context import RepoContext
 from scanners.results import Evidence, RuleResult
 from scanners.rules import register
@@ -262,7 +263,7 @@ class FullAnnotations(Rule):
 
 def _annotations(tree: ast.Module) -> list[ast.expr]:
     out: list[ast.expr] = []
-    for node in ast.walk(tree):
+    for node in of_types(tree, ast.arg, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
             out.append(node.annotation)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:

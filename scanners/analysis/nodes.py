@@ -1,0 +1,199 @@
+"""One walk per tree: the nodes of a parsed module (or subtree) indexed once, shared by rules.
+
+Many rules and analyses ask the same trees similar questions ("every call", "every
+assignment", "every function"). Walking a tree with `ast.walk` each time cost more than half
+of a full scan. Here a tree is walked once, in exactly `ast.walk`'s order, and the node list,
+the nodes of each requested type, the scope of each node and the parent map are kept for as
+long as the tree lives: the index hangs on the tree's root (an attribute, `_yardstick_index`),
+so it is freed with the tree and nothing outlives the scan's `RepoContext`.
+
+Every function returns a shared, cached list: callers iterate it and must not mutate it.
+Trees are never modified by the engine, so the cache needs no invalidation.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from scanners.analysis.codescan import Scope
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+_FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Node classes that never hold a call below them (names, literals, contexts, operators).
+_LEAVES = frozenset(
+    {
+        ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global,
+        ast.Nonlocal, ast.Load, ast.Store, ast.Del, *ast.operator.__subclasses__(),
+        *ast.unaryop.__subclasses__(), *ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__(),
+    }
+)  # fmt: skip
+_AST = ast.AST
+
+
+class _TreeIndex:
+    """The cached facts of one tree."""
+
+    __slots__ = ("by_type", "derived", "nodes", "parents", "scoped")
+
+    def __init__(self, nodes: list[ast.AST]) -> None:
+        self.nodes = nodes
+        self.by_type: dict[object, list[ast.AST]] = {}
+        self.scoped: list[tuple[ast.AST, Scope]] | None = None
+        self.parents: dict[ast.AST, ast.AST] | None = None
+        self.derived: dict[str, Any] = {}
+
+
+# Not a WeakKeyDictionary: an index refers to its tree, so it would keep its key alive.
+_ATTRIBUTE = "_yardstick_index"
+
+
+def _index(tree: ast.AST) -> _TreeIndex:
+    index: _TreeIndex | None = getattr(tree, _ATTRIBUTE, None)
+    if index is None:
+        index = _TreeIndex(_bfs(tree))
+        setattr(tree, _ATTRIBUTE, index)
+    return index
+
+
+def _bfs(tree: ast.AST) -> list[ast.AST]:
+    """Every node below `tree` (itself included) in `ast.walk` order (breadth first)."""
+    out: list[ast.AST] = [tree]
+    append, extend = out.append, out.extend
+    for node in out:  # the list grows while it is iterated: a queue without pops
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                extend([item for item in value if isinstance(item, _AST)])
+            elif isinstance(value, _AST):
+                append(value)
+    return out
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`list(ast.iter_child_nodes(node))`, without its generators."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend([item for item in value if isinstance(item, _AST)])
+        elif isinstance(value, _AST):
+            out.append(value)
+    return out
+
+
+def _scoped(tree: ast.AST) -> list[tuple[ast.AST, Scope]]:
+    """`list(codescan.iter_scoped_nodes(tree))` (the reference), computed without generators."""
+    out: list[tuple[ast.AST, Scope]] = []
+    append = out.append
+    stack: list[tuple[ast.AST, Scope]] = [(tree, None)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        append(item)
+        node, scope = item
+        if isinstance(node, _FUNCTION_TYPES):
+            for statement in reversed(node.body):
+                push((statement, node))
+            if node.returns is not None:
+                push((node.returns, scope))
+            push((node.args, scope))
+            for decorator in reversed(node.decorator_list):
+                push((decorator, scope))
+        elif isinstance(node, ast.Lambda):
+            push((node.body, node))
+            push((node.args, scope))
+        else:
+            for child in reversed(_children(node)):
+                push((child, scope))
+    return out
+
+
+def walk(tree: ast.AST) -> Sequence[ast.AST]:
+    """`list(ast.walk(tree))`, computed once per tree."""
+    return _index(tree).nodes
+
+
+def of_type[N: ast.AST](tree: ast.AST, kind: type[N]) -> Sequence[N]:
+    """The nodes below `tree` that are instances of `kind`, in `ast.walk` order."""
+    index = _index(tree)
+    found = index.by_type.get(kind)
+    if found is None:
+        found = index.by_type[kind] = [n for n in index.nodes if isinstance(n, kind)]
+    return found  # type: ignore[return-value]  # filtered by isinstance above
+
+
+def of_types(tree: ast.AST, *kinds: type[ast.AST]) -> Sequence[ast.AST]:
+    """The nodes below `tree` that are instances of any of `kinds`, in `ast.walk` order."""
+    index = _index(tree)
+    found = index.by_type.get(kinds)
+    if found is None:
+        found = index.by_type[kinds] = [n for n in index.nodes if isinstance(n, kinds)]
+    return found
+
+
+def functions(tree: ast.AST) -> Sequence[FunctionNode]:
+    """Every `def` and `async def` below `tree`, in `ast.walk` order."""
+    return of_types(tree, ast.FunctionDef, ast.AsyncFunctionDef)  # type: ignore[return-value]
+
+
+def memo[T](tree: ast.AST, key: str, compute: Callable[[ast.AST], T]) -> T:
+    """`compute(tree)`, computed once per tree and `key` (a shared value: do not mutate)."""
+    derived = _index(tree).derived
+    if key not in derived:
+        derived[key] = compute(tree)
+    return derived[key]  # type: ignore[no-any-return]
+
+
+def scoped_calls(tree: ast.AST) -> Sequence[tuple[ast.Call, Scope]]:
+    """The calls of `scoped(tree)` with their scopes, in the same order, computed once."""
+    return memo(tree, "scoped_calls", _scoped_calls)
+
+
+def _scoped_calls(tree: ast.AST) -> list[tuple[ast.Call, Scope]]:
+    """`_scoped` restricted to calls: subtrees that cannot hold a call are not entered."""
+    out: list[tuple[ast.Call, Scope]] = []
+    append = out.append
+    stack: list[tuple[ast.AST, Scope]] = [(tree, None)]
+    pop, push = stack.pop, stack.append
+    leaves = _LEAVES
+    while stack:
+        node, scope = pop()
+        if isinstance(node, ast.Call):
+            append((node, scope))
+        if isinstance(node, _FUNCTION_TYPES):
+            for statement in reversed(node.body):
+                push((statement, node))
+            if node.returns is not None:
+                push((node.returns, scope))
+            push((node.args, scope))
+            for decorator in reversed(node.decorator_list):
+                push((decorator, scope))
+        elif isinstance(node, ast.Lambda):
+            push((node.body, node))
+            push((node.args, scope))
+        else:
+            for child in reversed(_children(node)):
+                if child.__class__ not in leaves:
+                    push((child, scope))
+    return out
+
+
+def scoped(tree: ast.AST) -> Sequence[tuple[ast.AST, Scope]]:
+    """`list(codescan.scoped_nodes(tree))`, computed once per tree."""
+    index = _index(tree)
+    if index.scoped is None:
+        index.scoped = _scoped(tree)
+    return index.scoped
+
+
+def parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    """Child -> parent map of a tree, computed once per tree (do not mutate)."""
+    index = _index(tree)
+    if index.parents is None:
+        index.parents = {child: node for node in index.nodes for child in _children(node)}
+    return index.parents
