@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from scanners.analysis.lint import FormatCheck, LintRun
     from scanners.analysis.pydantic_models import ModelIndex
     from scanners.analysis.routes import Route
+    from scanners.measured import Reports
 
 # Folders that never hold app code.
 EXCLUDED_DIRS = frozenset(
@@ -105,11 +106,23 @@ class RepoContext:
     project_dir: str | None = None
     limits: Limits = field(default_factory=Limits)
     notes: list[Note] = field(default_factory=list)
+    #: Measured results (coverage, test run, mypy) for the report rules; None: none given.
+    reports: Reports | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
         self._text_cache: dict[str, str | None] = {}
         self._parse_errors: dict[str, str] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo[T](self, key: str, compute: Callable[[RepoContext], T]) -> T:
+        """`compute(self)`, computed once per context and `key` (a shared value: do not mutate).
+
+        For derived analyses that several rules ask for (`find_settings`, ...).
+        """
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]  # type: ignore[no-any-return]
 
     # ----- file index -------------------------------------------------------------------
     @cached_property
@@ -363,17 +376,24 @@ class RepoContext:
 
     def module(self, rel: str) -> PyModule | None:
         """The parsed module at a repository-relative path, if tracked."""
-        for mod in self.python_files:
-            if mod.path == rel:
-                return mod
+        mod = self._modules_by_path.get(rel)
+        if mod is not None:
+            return mod
         return self._parse(rel) if rel.endswith(".py") and rel in self.file_set else None
+
+    @cached_property
+    def _modules_by_path(self) -> dict[str, PyModule]:
+        index: dict[str, PyModule] = {}
+        for mod in self.python_files:
+            index.setdefault(mod.path, mod)  # the first one, as a scan of the list finds
+        return index
 
     def _parse(self, rel: str) -> PyModule:
         text = self.read_text(rel)
         if text is None:
             return PyModule(rel, None, None, "unreadable, binary or too large")
         lines = text.count("\n") + 1
-        if _nesting_depth(text) > self.limits.max_ast_depth:
+        if _too_deep(text, self.limits.max_ast_depth):
             return PyModule(rel, text, None, "nested too deeply to parse safely", None, lines)
         try:
             tree = ast.parse(text, filename=rel)
@@ -396,6 +416,9 @@ class RepoContext:
     def layer_files(self, layer: str) -> list[PyModule]:
         """App modules inside a layer folder (by folder name, anywhere under the project)."""
         aliases = LAYER_ALIASES[layer]
+        cached = self._memo.get(f"layer_files:{layer}")
+        if cached is not None:
+            return list(cached)
         prefix_len = len(self.project_rel) + 1 if self.project_rel else 0
         out = []
         for mod in self.app_files:
@@ -403,7 +426,8 @@ class RepoContext:
             joined = "/".join(parts)
             if any(f"/{alias}/" in f"/{joined}/" for alias in aliases):
                 out.append(mod)
-        return out
+        self._memo[f"layer_files:{layer}"] = out
+        return list(out)
 
     def layer_dirs(self, layer: str) -> list[str]:
         """Repository-relative folders that hold a layer."""
@@ -492,6 +516,13 @@ def _excluded(rel_to_project: str) -> bool:
     if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
         return True
     return any(part in EXCLUDED_DIRS or part.startswith(".") for part in parts)
+
+
+def _too_deep(text: str, limit: int) -> bool:
+    """`_nesting_depth(text) > limit`, skipping the character loop when brackets are few."""
+    if text.count("(") + text.count("[") + text.count("{") <= limit:
+        return False  # the depth never exceeds the number of opening brackets
+    return _nesting_depth(text) > limit
 
 
 def _nesting_depth(text: str) -> int:

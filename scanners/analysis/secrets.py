@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from scanners.analysis.nodes import of_types
 from scanners.context import RepoContext
 
 HIGH = "high"
@@ -92,6 +93,16 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),
     "Stripe live key": re.compile(r"\b[rs]k_live_[0-9A-Za-z]{20,}"),
     "JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+}
+# Substrings every match of a pattern contains: a cheap, exact test before each regex scan.
+_LITERALS: dict[str, tuple[str, ...]] = {
+    "private key block": ("-----BEGIN ",),
+    "AWS access key id": ("AKIA", "ASIA"),
+    "GitHub token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "Slack token": ("xox",),
+    "Google API key": ("AIza",),
+    "Stripe live key": ("k_live_",),
+    "JWT": ("eyJ",),
 }
 _FIXTURE_KINDS = frozenset({"private key block", "JWT"})  # `low` inside tests
 
@@ -218,6 +229,8 @@ def _suppressed(lines: list[str], line: int, python: bool) -> bool:
 def _known_formats(path: str, text: str) -> Iterator[SecretFinding]:
     in_tests = is_test_path(path)
     for kind, pattern in _PATTERNS.items():
+        if not any(literal in text for literal in _LITERALS[kind]):
+            continue
         for count, match in enumerate(pattern.finditer(text)):
             if count >= _MAX_MATCHES:
                 break
@@ -276,9 +289,19 @@ def _python_literals(ctx: RepoContext, path: str) -> Iterator[SecretFinding]:
             yield SecretFinding(path, node.lineno, kind, confidence, mask(value))
 
 
+_NAMED_LITERAL_NODES = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.keyword,
+    ast.Dict,
+    ast.arguments,
+    ast.Compare,
+)
+
+
 def _named_literals(tree: ast.Module) -> Iterator[tuple[str, ast.Constant]]:
     """(name, string literal) pairs: assignments, keywords, dict items, defaults, compares."""
-    for node in ast.walk(tree):
+    for node in of_types(tree, *_NAMED_LITERAL_NODES):
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:

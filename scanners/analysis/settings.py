@@ -104,7 +104,14 @@ class SettingsScan:
 
 
 def find_settings(ctx: RepoContext) -> SettingsScan:
-    """Collect the settings classes of the app code, the expected location first."""
+    """Collect the settings classes of the app code, the expected location first.
+
+    Computed once per context: the scan is shared, do not mutate it.
+    """
+    return ctx.memo("settings.find_settings", _find_settings)
+
+
+def _find_settings(ctx: RepoContext) -> SettingsScan:
     infos: list[ClassInfo] = []
     aliases: dict[str, ast.expr] = {}
     for mod in ctx.app_files:
