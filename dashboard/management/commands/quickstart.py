@@ -1,4 +1,4 @@
-"""`manage.py quickstart`: migrate, create an admin, run web + worker + beat together."""
+"""`manage.py quickstart`: migrate, create an admin, load demo data, run web + worker + beat."""
 
 from __future__ import annotations
 
