@@ -51,7 +51,7 @@ def _status(report: Report, rule_id: str) -> str:
 
 def _evidence_paths(report: Report, rule_id: str) -> set[str]:
     outcome = next(o for o in report.outcomes if o.spec.id == rule_id)
-    return {e.path for e in outcome.result.evidence}
+    return {e.path for e in outcome.result.evidence if e.path}
 
 
 def test_the_model_citizen_is_gold(head_reports: dict[str, Report]) -> None:
@@ -109,7 +109,7 @@ def test_histories_improve_or_worsen(generated: dict[str, tuple[Path, list[str]]
         path, shas = generated[name]
         points = (Point(shas[0], NOW), Point(shas[-1], NOW))
         _, scanned = scan_job(Job(name, path, "", points))
-        scores[name] = [s.report.score.value for s in scanned]
+        scores[name] = [s.report.score.value or 0.0 for s in scanned]
         assert [s.report.commit for s in scanned] == [shas[0], shas[-1]]
     assert scores["ledger-api"][0] < scores["ledger-api"][1]
     assert scores["search-indexer"][0] > scores["search-indexer"][1]
