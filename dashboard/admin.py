@@ -199,3 +199,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[models.WebhookDelivery]):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Never edited."""
         return False
+
+
+from dashboard import admin_rollout  # noqa: E402, F401 - registers the roll-out models

@@ -34,6 +34,14 @@ app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "dashboard.heartbeat", "schedule": 300.0},
     "close-day": {"task": "dashboard.close_day", "schedule": crontab(minute=5, hour=0)},
     "nightly-rescan": {"task": "dashboard.nightly_rescan", "schedule": crontab(minute=0, hour=2)},
+    "initiative-deadlines": {
+        "task": "dashboard.notify_deadlines",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "notification-digests": {
+        "task": "dashboard.send_digests",
+        "schedule": crontab(minute=30, hour=8),
+    },
 }
 app.autodiscover_tasks()
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from dashboard.services import maintenance, scanning
+from dashboard.models import Standard
+from dashboard.services import delivery, maintenance, notifications, rollout, scanning
 from dashboard.services.heartbeat import record_heartbeat
 
 
@@ -61,3 +63,61 @@ def close_day() -> dict[str, str]:
     yesterday = timezone.now().date() - timedelta(days=1)
     maintenance.close_day(yesterday)
     return {"closed": yesterday.isoformat()}
+
+
+# ----- rolling out the standard: notifications, re-evaluation -------------------------------
+@shared_task(name="dashboard.scan_finished", ignore_result=True, acks_late=True)
+def scan_finished(scan_id: int, before: str, after: str) -> str:
+    """Record a finished scan's notifications (level drop, outgoing webhooks)."""
+    return notifications.on_scan_finished(scan_id, before, after)
+
+
+@shared_task(name="dashboard.scan_failed", ignore_result=True, acks_late=True)
+def scan_failed(scan_id: int) -> str:
+    """Record a failed scan's notifications."""
+    return notifications.on_scan_failed(scan_id)
+
+
+@shared_task(name="dashboard.level_changed", ignore_result=True, acks_late=True)
+def level_changed(repository_id: int, before: str, after: str, day: str) -> str:
+    """Record a level drop that no scan caused (governance, grace periods ending)."""
+    return notifications.on_level_changed(repository_id, before, after, day)
+
+
+@shared_task(
+    bind=True,
+    name="dashboard.deliver_notification",
+    ignore_result=True,
+    acks_late=True,
+    # Transient: the receiver answered 5xx/429 or could not be reached; the database blinked.
+    autoretry_for=(delivery.DeliveryRetry, OperationalError, InterfaceError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=6,
+)
+def deliver_notification(self: Any, delivery_id: int) -> str:
+    """Send one delivery; the last retry records a transient failure as failed."""
+    final = self.request.retries >= (self.max_retries or 0)
+    return delivery.deliver(delivery_id, final=final)
+
+
+@shared_task(name="dashboard.notify_deadlines", ignore_result=True)
+def notify_deadlines() -> dict[str, int]:
+    """Tell teams (and owners) about initiatives ending within a week."""
+    return {"recorded": notifications.notify_deadlines()}
+
+
+@shared_task(name="dashboard.send_digests", ignore_result=True)
+def send_digests() -> dict[str, int]:
+    """Send each digest team one message with what happened since the last one."""
+    return {"digests": notifications.send_digests()}
+
+
+@shared_task(name="dashboard.reevaluate_standard", ignore_result=True, acks_late=True)
+def reevaluate_standard(standard_id: int) -> dict[str, int]:
+    """Re-judge every active repository's latest commit under a new version of the standard."""
+    standard = Standard.objects.filter(pk=standard_id).first()
+    if standard is None:
+        return {"queued": 0}
+    return {"queued": rollout.reevaluate_latest_commits(standard)}

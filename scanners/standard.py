@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,11 @@ class RuleSpec:
     remediation: str
     heading: str
     weight: int
+    # Grace period: before this day (UTC) results are shown as upcoming and not scored.
+    effective_from: date | None = None
+    # Count-based: the result's evidence lists one item per finding, so a repository may
+    # freeze today's count as a baseline (a ratchet) and fail only when it grows.
+    countable: bool = False
 
     @property
     def is_attest(self) -> bool:
@@ -65,6 +71,8 @@ class Standard:
     rules: dict[str, RuleSpec]
     text_path: Path | None = None
     retired: frozenset[str] = field(default_factory=frozenset)
+    # Rules this version adds are upcoming until this day unless they name their own date.
+    effective_from: date | None = None
 
     def text(self) -> str:
         """The full text of the standard, when the file ships one."""
@@ -95,6 +103,22 @@ def _require(entry: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
+def _parse_date(value: Any, where: str) -> date | None:
+    """An optional ISO date (YAML may already have decoded it)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise StandardError(f"{where}: 'effective_from' must be a date like 2026-03-01")
+
+
 def _parse_rule(entry: Any, sections: dict[str, Section], index: int) -> RuleSpec:
     if not isinstance(entry, dict):
         raise StandardError(f"rules[{index}]: must be a mapping")
@@ -115,6 +139,9 @@ def _parse_rule(entry: Any, sections: dict[str, Section], index: int) -> RuleSpe
     weight = entry.get("weight", severity.weight)
     if not isinstance(weight, int) or weight < 0:
         raise StandardError(f"{where}: weight must be a non-negative integer")
+    countable = entry.get("countable", False)
+    if not isinstance(countable, bool):
+        raise StandardError(f"{where}: countable must be true or false")
     return RuleSpec(
         id=rule_id,
         section=section,
@@ -125,6 +152,8 @@ def _parse_rule(entry: Any, sections: dict[str, Section], index: int) -> RuleSpe
         remediation=_require(entry, "remediation", where),
         heading=str(entry.get("heading") or sections[section].heading),
         weight=weight,
+        effective_from=_parse_date(entry.get("effective_from"), where),
+        countable=countable,
     )
 
 
@@ -163,6 +192,7 @@ def parse_standard(data: Any, text_path: Path | None = None) -> Standard:
         rules=rules,
         text_path=text_path,
         retired=frozenset(str(r) for r in retired),
+        effective_from=_parse_date(data.get("effective_from"), "standard"),
     )
 
 

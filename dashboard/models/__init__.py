@@ -2,12 +2,20 @@
 
 from dashboard.models.coverage import CoverageReport
 from dashboard.models.governance import Attestation, Waiver
+from dashboard.models.initiatives import Initiative
+from dashboard.models.notifications import (
+    Delivery,
+    Notification,
+    OutgoingWebhook,
+    TeamNotificationSettings,
+)
 from dashboard.models.ops import WorkerHeartbeat
 from dashboard.models.org import Membership, Team
+from dashboard.models.ratchets import Ratchet
 from dashboard.models.repos import Repository
 from dashboard.models.rollups import RepositoryDailyScore, RuleDailyStats, TeamDailyScore
 from dashboard.models.scans import CheckResult, Scan
-from dashboard.models.standards import Rule, Standard
+from dashboard.models.standards import Rule, Standard, StandardRelease
 from dashboard.models.tokens import ApiToken
 from dashboard.models.webhooks import WebhookDelivery
 
@@ -16,15 +24,22 @@ __all__ = [
     "Attestation",
     "CheckResult",
     "CoverageReport",
+    "Delivery",
+    "Initiative",
     "Membership",
+    "Notification",
+    "OutgoingWebhook",
+    "Ratchet",
     "Repository",
     "RepositoryDailyScore",
     "Rule",
     "RuleDailyStats",
     "Scan",
     "Standard",
+    "StandardRelease",
     "Team",
     "TeamDailyScore",
+    "TeamNotificationSettings",
     "Waiver",
     "WebhookDelivery",
     "WorkerHeartbeat",

@@ -22,6 +22,9 @@ class RepositoryDailyScore(models.Model):
         "dashboard.Scan", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     section_scores = models.JSONField(default=dict)
+    # Rule ids not met at the end of the day (fail, warn, error, unattested; upcoming rules by
+    # their engine verdict): initiative burn-ups read these.
+    open_rules = models.JSONField(default=list)
 
     class Meta:
         constraints = (

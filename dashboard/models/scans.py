@@ -93,6 +93,8 @@ class CheckResult(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     message = models.TextField(blank=True)
     evidence = models.JSONField(default=list, blank=True)
+    # How many evidence items the engine reported (stored evidence is capped): ratchets count it.
+    findings = models.PositiveIntegerField(default=0)
     duration_ms = models.FloatField(default=0)
 
     class Meta:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import models
 
 
@@ -39,6 +41,10 @@ class Rule(models.Model):
     heading = models.CharField(max_length=120)
     position = models.PositiveSmallIntegerField(default=0)
     retired = models.BooleanField(default=False)
+    # Grace period: results before this day (UTC) are shown as upcoming and not scored.
+    effective_from = models.DateField(null=True, blank=True)
+    # Count-based rules (one evidence item per finding) may be ratcheted per repository.
+    countable = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("position",)
@@ -52,3 +58,25 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} {self.title}"
+
+    def is_upcoming(self, day: date) -> bool:
+        """Whether the rule is still in its grace period on `day`."""
+        return self.effective_from is not None and day < self.effective_from
+
+
+class StandardRelease(models.Model):
+    """A version of a standard the dashboard synced, and when: trend charts mark these."""
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(max_length=32)
+    previous_version = models.CharField(max_length=32, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("synced_at", "id")
+        constraints = (
+            models.UniqueConstraint(fields=("standard", "version"), name="release_unique_version"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.standard_id} {self.version} @ {self.synced_at:%Y-%m-%d}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 from django.db.models import Q
 from django.utils import timezone
@@ -12,15 +13,19 @@ from dashboard.charts import Point
 from dashboard.models import (
     Attestation,
     CheckResult,
+    Ratchet,
     Repository,
     RepositoryDailyScore,
     Scan,
+    StandardRelease,
     Waiver,
     WebhookDelivery,
 )
 from dashboard.selectors.common import day_range, points
 from dashboard.services.codehost import file_url
-from dashboard.services.scoring import effective_status
+from dashboard.services.ratchets import count_of
+from dashboard.services.rollout import score_change_cause
+from dashboard.services.scoring import Governance, upcoming_rule_ids
 from dashboard.services.webhooks import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
@@ -62,6 +67,46 @@ class RepositoryPage:
     active_scan: Scan | None
     counts: dict[str, int] = field(default_factory=dict)
     deliveries: list[WebhookDelivery] = field(default_factory=list)
+    ratchets: list[RatchetView] = field(default_factory=list)
+    marks: list[tuple[date, str]] = field(default_factory=list)
+
+    @property
+    def score_changes(self) -> list[ScoreChange]:
+        """Why the score moved between consecutive finished scans (newest first)."""
+        done = [s for s in self.scans if s.status == Scan.Status.SUCCEEDED]
+        return [
+            ScoreChange(after, before, score_change_cause(before, after))
+            for after, before in pairwise(done)
+        ]
+
+
+@dataclass(slots=True)
+class RatchetView:
+    """A ratchet with the latest count of its rule."""
+
+    ratchet: Ratchet
+    current: int | None
+
+    @property
+    def within(self) -> bool:
+        """Whether the latest count is at or below the baseline."""
+        return self.current is not None and self.current <= self.ratchet.baseline
+
+
+@dataclass(slots=True)
+class ScoreChange:
+    """A score move between two scans and its cause (code, standard, both, rescan)."""
+
+    scan: Scan
+    previous: Scan
+    cause: str
+
+    @property
+    def delta(self) -> float | None:
+        """Score difference (None when either has no score)."""
+        if self.scan.score is None or self.previous.score is None:
+            return None
+        return round(self.scan.score - self.previous.score, 1)
 
 
 def _evidence(
@@ -76,7 +121,7 @@ def _evidence(
 
 
 def repository_page(repository: Repository, status_filter: str = "") -> RepositoryPage:
-    """The page's data in a fixed number of queries (6)."""
+    """The page's data in a fixed number of queries (9)."""
     now = timezone.now()
     live = Q(expires_at__gt=now) & (Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
     waivers = list(
@@ -87,17 +132,24 @@ def repository_page(repository: Repository, status_filter: str = "") -> Reposito
             "rule", "attested_by"
         )
     )
+    ratchets = list(Ratchet.objects.filter(repository=repository).select_related("rule"))
     sections: list[SectionView] = []
+    current: dict[int, int | None] = {}
     scan = repository.latest_scan
     if scan is not None:
-        waived = {w.rule_id for w in waivers}
-        attested = {a.rule_id for a in attestations}
+        governance = Governance(
+            {w.rule_id for w in waivers},
+            {a.rule_id for a in attestations},
+            {r.rule_id: r.baseline for r in ratchets if r.created_at <= now},
+            upcoming_rule_ids(now),
+        )
         by_code: dict[str, SectionView] = {}
         titles = {code: s.title for code, s in default_standard().sections.items()}
         for result in (
             CheckResult.objects.filter(scan=scan).select_related("rule").order_by("rule__position")
         ):
-            status = effective_status(result.status, result.rule_id, waived, attested).value
+            current[result.rule_id] = count_of(result.status, result.findings)
+            status = governance.shown(result.status, result.rule_id, result.findings)
             if status_filter and status != status_filter:
                 continue
             code = result.rule.section
@@ -139,7 +191,19 @@ def repository_page(repository: Repository, status_filter: str = "") -> Reposito
         active,
         counts,
         recent_deliveries(repository, limit=10),
+        [RatchetView(r, current.get(r.rule_id)) for r in ratchets],
+        standard_marks(window[0]),
     )
+
+
+def standard_marks(since: date) -> list[tuple[date, str]]:
+    """Days a new version of the standard arrived, for trend charts (1 query)."""
+    return [
+        (synced_at.date(), f"standard {version}")
+        for synced_at, version in StandardRelease.objects.filter(synced_at__date__gte=since)
+        .exclude(previous_version="")
+        .values_list("synced_at", "version")
+    ]
 
 
 def waivable(page: RepositoryPage) -> list[CheckResult]:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from dashboard.models import (
     Attestation,
     CheckResult,
+    Ratchet,
     Repository,
     RepositoryDailyScore,
     Rule,
@@ -36,12 +37,13 @@ from dashboard.models import (
     TeamDailyScore,
     Waiver,
 )
-from dashboard.services.scoring import effective_status
+from dashboard.services.scoring import UPCOMING, Governance, upcoming_rule_ids
 from scanners.standard import default_standard
 
 CHUNK = 2000
 LEVELS = ("none", "bronze", "silver", "gold")
 STATUSES = frozenset(s.value for s in CheckResult.Status)
+SHOWN_STATUSES = STATUSES | {UPCOMING}  # rules in their grace period are shown as upcoming
 MAX_DAYS = 3660
 Rows = Iterator[tuple[object, ...]]
 
@@ -147,8 +149,8 @@ class ResultFilters:
         if repository and not repository.isdigit():
             raise ExportError("repository must be a repository id")
         status = query.get("status", "").strip().lower()
-        if status and status not in STATUSES:
-            raise ExportError(f"status must be one of {', '.join(sorted(STATUSES))}")
+        if status and status not in SHOWN_STATUSES:
+            raise ExportError(f"status must be one of {', '.join(sorted(SHOWN_STATUSES))}")
         return cls(
             team=query.get("team", "").strip(),
             repository=int(repository) if repository else None,
@@ -193,6 +195,33 @@ def live_governance(scope: list[int] | None) -> tuple[dict[int, set[int]], dict[
     ):
         attested[repository_id].add(rule_pk)
     return waived, attested
+
+
+def live_ratchets(scope: list[int] | None) -> dict[int, dict[int, int]]:
+    """Baseline per rule pk of the ratchets in force now, per repository pk."""
+    ratchets = Ratchet.objects.filter(created_at__lte=timezone.now())
+    if scope is not None:
+        ratchets = ratchets.filter(repository_id__in=scope)
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    for repository_id, rule_pk, baseline in ratchets.values_list(
+        "repository_id", "rule_id", "baseline"
+    ):
+        out[repository_id][rule_pk] = baseline
+    return out
+
+
+def live_governance_by_repository(scope: list[int] | None) -> dict[int, Governance]:
+    """The governance in force now for every repository in scope (4 queries)."""
+    waived, attested = live_governance(scope)
+    ratchets = live_ratchets(scope)
+    upcoming = upcoming_rule_ids()
+    repositories = set(waived) | set(attested) | set(ratchets)
+    table = defaultdict(lambda: Governance(set(), set(), {}, upcoming))
+    for pk in repositories:
+        table[pk] = Governance(
+            waived.get(pk) or set(), attested.get(pk) or set(), ratchets.get(pk) or {}, upcoming
+        )
+    return table
 
 
 def evidence_summary(evidence: object, limit: int = 3) -> str:
@@ -240,6 +269,7 @@ def results(filters: ResultFilters) -> tuple[list[str], Rows]:
         "scan__commit_sha",
         "scan__repository_id",
         "rule_id",
+        "findings",
     )
     ordered = queryset.order_by("scan__repository__team__name", "scan__repository__name", "rule")
     scope = None if filters.repository is None else [filters.repository]
@@ -247,16 +277,11 @@ def results(filters: ResultFilters) -> tuple[list[str], Rows]:
 
 
 def _result_rows(values: Any, status: str, scope: list[int] | None) -> Rows:
-    waived, attested = live_governance(scope)
+    governance = live_governance_by_repository(scope)
     for row in values.iterator(chunk_size=CHUNK):
         team_name, repo, rule_id, section, severity, title, engine, message, evidence = row[:9]
-        finished, sha, repository_id, rule_pk = row[9:]
-        shown = effective_status(
-            engine,
-            rule_pk,
-            waived.get(repository_id) or set(),
-            attested.get(repository_id) or set(),
-        ).value
+        finished, sha, repository_id, rule_pk, findings = row[9:]
+        shown = governance[repository_id].shown(engine, rule_pk, findings)
         if status and shown != status:
             continue
         yield (

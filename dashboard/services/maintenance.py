@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 
@@ -23,8 +23,11 @@ def rescan_active_repositories() -> int:
 
 
 def close_day(day: date) -> None:
-    """Finalise `day`'s roll-ups and refresh scores whose waivers or attestations lapsed."""
+    """Finalise `day`'s roll-ups and refresh scores whose waivers or attestations lapsed,
+    or every score when a rule's grace period ends the next day."""
     rollups.close_day(day)
-    changed = rollups.governance_changed_on(day)
-    for repository in Repository.objects.filter(pk__in=changed).select_related("latest_scan"):
+    changed = Repository.objects.filter(pk__in=rollups.governance_changed_on(day))
+    if rollups.rules_taking_effect_on(day + timedelta(days=1)):
+        changed = Repository.objects.filter(latest_scan__isnull=False)
+    for repository in changed.select_related("latest_scan"):
         refresh_repository_score(repository)

@@ -26,18 +26,14 @@ from dashboard.models import (
     CheckResult,
     Repository,
     RepositoryDailyScore,
+    Rule,
     RuleDailyStats,
     Scan,
     Team,
     TeamDailyScore,
     Waiver,
 )
-from dashboard.services.scoring import (
-    active_attestation_rule_ids,
-    active_waiver_rule_ids,
-    effective_status,
-    score_results,
-)
+from dashboard.services.scoring import governance_for, score_governed, upcoming_rule_ids
 
 
 def end_of_day(day: date) -> datetime:
@@ -74,10 +70,8 @@ def _repository_row(repository_id: int, day: date, now: datetime | None) -> None
         return
     at = _as_of(day, now)
     results = CheckResult.objects.filter(scan=scan).select_related("rule")
-    effective = score_results(
-        ((r.rule, r.status) for r in results),
-        active_waiver_rule_ids(repository_id, at),
-        active_attestation_rule_ids(repository_id, at),
+    effective = score_governed(
+        ((r.rule, r.status, r.findings) for r in results), governance_for(repository_id, at)
     )
     RepositoryDailyScore.objects.update_or_create(
         repository_id=repository_id,
@@ -87,6 +81,7 @@ def _repository_row(repository_id: int, day: date, now: datetime | None) -> None
             "level": effective.level,
             "scan": scan,
             "section_scores": effective.sections,
+            "open_rules": effective.open_rules,
         },
     )
 
@@ -130,18 +125,17 @@ def _rule_stats(
     team_id: int, day: date, rows: list[RepositoryDailyScore], now: datetime | None
 ) -> None:
     at = _as_of(day, now)
+    upcoming = upcoming_rule_ids(at)
     counts: dict[int, Counter[str]] = {}
     for row in rows:
         if row.scan_id is None:
             continue
-        waived = active_waiver_rule_ids(row.repository_id, at)
-        attested = active_attestation_rule_ids(row.repository_id, at)
-        for rule_id, status in CheckResult.objects.filter(scan_id=row.scan_id).values_list(
-            "rule_id", "status"
-        ):
-            counts.setdefault(rule_id, Counter())[
-                effective_status(status, rule_id, waived, attested).value
-            ] += 1
+        governance = governance_for(row.repository_id, at, upcoming)
+        for rule_id, status, findings in CheckResult.objects.filter(
+            scan_id=row.scan_id
+        ).values_list("rule_id", "status", "findings"):
+            # Upcoming results count as `other`: not judged yet, like the scores.
+            counts.setdefault(rule_id, Counter())[governance.shown(status, rule_id, findings)] += 1
     RuleDailyStats.objects.filter(team_id=team_id, date=day).delete()
     RuleDailyStats.objects.bulk_create(
         RuleDailyStats(
@@ -176,16 +170,32 @@ def governance_changed_on(day: date) -> set[int]:
     )
 
 
+def rules_taking_effect_on(day: date) -> bool:
+    """Whether a rule's grace period ends on `day` (scores change with no scan)."""
+    return Rule.objects.filter(effective_from=day).exists()
+
+
 @transaction.atomic
 def close_day(day: date, now: datetime | None = None) -> None:
-    """Finalise `day` where governance changed during it, then carry every row to `day + 1`."""
+    """Finalise `day` where governance changed during it, then carry every row to `day + 1`.
+
+    When a rule takes effect on `day + 1`, that day's rows are recomputed instead of copied.
+    """
     changed = governance_changed_on(day)
     repositories = Repository.objects.filter(pk__in=changed)
     for repository in repositories:
         _repository_row(repository.pk, day, now)
     for team_id in {r.team_id for r in repositories}:
         _team_rows(team_id, day, now)
-    _carry_forward(day, day + timedelta(days=1))
+    next_day = day + timedelta(days=1)
+    _carry_forward(day, next_day)
+    if rules_taking_effect_on(next_day):
+        carried = RepositoryDailyScore.objects.filter(date=next_day)
+        for repository_id in list(carried.values_list("repository_id", flat=True)):
+            _repository_row(repository_id, next_day, now)
+        teams = TeamDailyScore.objects.filter(date=next_day).values_list("team_id", flat=True)
+        for team_id in list(teams):
+            _team_rows(team_id, next_day, now)
 
 
 def _carry_forward(day: date, next_day: date) -> None:
@@ -200,6 +210,7 @@ def _carry_forward(day: date, next_day: date) -> None:
             level=row.level,
             scan_id=row.scan_id,
             section_scores=row.section_scores,
+            open_rules=row.open_rules,
         )
         for row in RepositoryDailyScore.objects.filter(date=day).exclude(repository_id__in=have)
     )

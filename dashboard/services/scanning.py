@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from dashboard.models import CheckResult, Repository, Scan
 from dashboard.services.locks import repository_lock
+from dashboard.services.notifications import after_scan_failed, after_scan_stored
+from dashboard.services.ratchets import follow_improvements
 from dashboard.services.rollups import record_scan_day
 from dashboard.services.scoring import score_scan
 from dashboard.services.standards import current_standard
@@ -150,6 +152,7 @@ class ResultRow:
     message: str
     evidence: list[dict[str, object]]
     duration_ms: float = 0.0
+    findings: int | None = None  # evidence items before truncation (default: len(evidence))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,7 @@ def store_report(scan: Scan, report: Report, duration_ms: int) -> Scan:
             outcome.result.message,
             [e.to_dict() for e in outcome.result.evidence[:200]],
             outcome.duration_ms,
+            len(outcome.result.evidence),
         )
         for outcome in report.outcomes
     ]
@@ -194,6 +198,7 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
             status=row.status,
             message=row.message[:2000],
             evidence=row.evidence[:200],
+            findings=len(row.evidence) if row.findings is None else row.findings,
             duration_ms=row.duration_ms,
         )
         for row in findings.results
@@ -209,6 +214,7 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
     scan.counts = findings.counts
     scan.duration_ms = duration_ms
     scan.error = ""
+    follow_improvements(scan)
     effective = score_scan(scan)
     scan.score, scan.level, scan.section_scores = (
         effective.score,
@@ -217,10 +223,12 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
     )
     scan.save()
     repository = scan.repository
+    before = repository.level
     repository.latest_scan = scan
     repository.score, repository.level = effective.score, effective.level
     repository.save(update_fields=["latest_scan", "score", "level"])
     record_scan_day(repository, scan.finished_at.date())
+    after_scan_stored(scan.pk, before, effective.level)
     return scan
 
 
@@ -242,14 +250,16 @@ def _fail(scan: Scan, message: str) -> Outcome:
     Scan.objects.filter(pk=scan.pk).update(
         status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
     )
+    after_scan_failed(scan.pk)
     return Outcome(scan.pk, Scan.Status.FAILED, message)
 
 
 def fail_scan(scan_id: int, message: str) -> None:
     """Record a failure decided outside the pipeline (time limit, retries exhausted)."""
-    Scan.objects.filter(pk=scan_id, status__in=(Scan.Status.QUEUED, Scan.Status.RUNNING)).update(
+    if Scan.objects.filter(pk=scan_id, status__in=(Scan.Status.QUEUED, Scan.Status.RUNNING)).update(
         status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
-    )
+    ):
+        after_scan_failed(scan_id)
 
 
 def sweep(grace: timedelta = timedelta(seconds=60)) -> dict[str, int]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from functools import partial
 
-from dashboard.models import Rule, Standard
+from django.db import transaction
+from django.utils import timezone
+
+from dashboard.models import Rule, Standard, StandardRelease
 from scanners.standard import Standard as EngineStandard
 from scanners.standard import default_standard
 
@@ -16,10 +19,13 @@ def sync_standard(engine_standard: EngineStandard | None = None) -> Standard:
     Safe to run at every start and after every migration: it only writes what changed.
     """
     source = engine_standard or default_standard()
+    before = Standard.objects.filter(key=source.key).values_list("version", flat=True).first()
     standard, _ = Standard.objects.update_or_create(
         key=source.key, defaults={"name": source.name, "version": source.version}
     )
     existing = {rule.rule_id: rule for rule in standard.rules.all()}
+    # Rules a new version adds get the version's grace period unless they name their own.
+    upgrade = before is not None and before != source.version and bool(existing)
     to_create: list[Rule] = []
     to_update: list[Rule] = []
     fields = (
@@ -34,9 +40,11 @@ def sync_standard(engine_standard: EngineStandard | None = None) -> Standard:
         "heading",
         "position",
         "retired",
+        "effective_from",
+        "countable",
     )
     for position, spec in enumerate(source.rules.values()):
-        values = {
+        values: dict[str, object] = {
             "section": spec.section,
             "section_title": source.sections[spec.section].title,
             "severity": spec.severity.value,
@@ -48,9 +56,15 @@ def sync_standard(engine_standard: EngineStandard | None = None) -> Standard:
             "heading": spec.heading,
             "position": position,
             "retired": False,
+            "countable": spec.countable,
         }
         rule = existing.pop(spec.id, None)
+        # The file's date wins when it names one; otherwise a date set in Admin stays.
+        if spec.effective_from is not None:
+            values["effective_from"] = spec.effective_from
         if rule is None:
+            if spec.effective_from is None and upgrade:
+                values["effective_from"] = source.effective_from
             to_create.append(Rule(standard=standard, rule_id=spec.id, **values))
         elif any(getattr(rule, key) != value for key, value in values.items()):
             for key, value in values.items():
@@ -62,7 +76,21 @@ def sync_standard(engine_standard: EngineStandard | None = None) -> Standard:
             to_update.append(rule)
     Rule.objects.bulk_create(to_create)
     Rule.objects.bulk_update(to_update, fields)
+    _record_release(standard, before)
     return standard
+
+
+def _record_release(standard: Standard, before: str | None) -> None:
+    """Remember when each version arrived; a new one re-evaluates every latest commit."""
+    _, created = StandardRelease.objects.get_or_create(
+        standard=standard,
+        version=standard.version,
+        defaults={"previous_version": before or "", "synced_at": timezone.now()},
+    )
+    if created and before is not None and before != standard.version:
+        from dashboard.tasks import reevaluate_standard
+
+        transaction.on_commit(partial(reevaluate_standard.delay, standard.pk), robust=True)
 
 
 def current_standard() -> Standard:

@@ -13,8 +13,7 @@ from dashboard.api.errors import ApiError
 from dashboard.api.pagination import paginate
 from dashboard.api.schemas import ErrorOut, PageQuery, ResultPage, ScanOut, ScanPage
 from dashboard.models import CheckResult, Repository, Scan
-from dashboard.services.export_rows import STATUSES, live_governance
-from dashboard.services.scoring import effective_status
+from dashboard.services.export_rows import STATUSES, live_governance_by_repository
 
 router = Router(tags=["scans"])
 
@@ -86,7 +85,7 @@ def _results(filters: ResultFilters) -> QuerySet[CheckResult]:
 
 
 def _result_rows(results: list[CheckResult]) -> list[dict[str, Any]]:
-    waived, attested = live_governance(sorted({r.scan.repository_id for r in results}))
+    governance = live_governance_by_repository(sorted({r.scan.repository_id for r in results}))
     return [
         {
             "scan_id": r.scan_id,
@@ -95,12 +94,9 @@ def _result_rows(results: list[CheckResult]) -> list[dict[str, Any]]:
             "section": r.rule.section,
             "severity": r.rule.severity,
             "status": r.status,
-            "effective_status": effective_status(
-                r.status,
-                r.rule_id,
-                waived.get(r.scan.repository_id) or set(),
-                attested.get(r.scan.repository_id) or set(),
-            ).value,
+            "effective_status": governance[r.scan.repository_id].shown(
+                r.status, r.rule_id, r.findings
+            ),
             "message": r.message,
             "evidence": [e for e in r.evidence if isinstance(e, dict)],
         }
