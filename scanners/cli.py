@@ -25,6 +25,8 @@ from scanners.advisories import ENV_VAR, AdvisoryDatabaseError, update_database
 from scanners.engine import scan
 from scanners.formats import FORMATS, default_anchor, render_json, render_sarif, render_text
 from scanners.formats.text import use_colour
+from scanners.measured import ReportParseError, Reports
+from scanners.measured.parsers import load_mypy_output, parse_coverage, parse_junit, read_report
 from scanners.report import Report
 from scanners.rules import registry
 from scanners.standard import RuleSpec, Standard, StandardError, load_standard
@@ -39,6 +41,7 @@ examples:
   yardstick scan https://github.com/org/api.git --ref v1.4.0 --fail-under 80
   yardstick scan ../service --project-dir backend --only DEP-001,FW-001
   yardstick scan . --upload https://yardstick.example.com/api/v1/repositories/42/reports
+  yardstick scan . --coverage coverage.xml --junit junit.xml   judge TST-006 and TST-008
   yardstick rules --format markdown > docs/rules.md
   yardstick explain DEP-001
   yardstick advisories update                       refresh the offline OSV database
@@ -96,6 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan_cmd.add_argument(
         "--token", metavar="T", help=f"API token for --upload (default ${UPLOAD_TOKEN_ENV})"
+    )
+    scan_cmd.add_argument(
+        "--coverage",
+        metavar="FILE",
+        help="coverage report for TST-006 (Cobertura coverage.xml or coverage.py JSON)",
+    )
+    scan_cmd.add_argument("--junit", metavar="FILE", help="JUnit XML of the test run (TST-008)")
+    scan_cmd.add_argument(
+        "--mypy", metavar="FILE", help="saved output of `mypy --strict` (STY-009)"
     )
     _standard_option(scan_cmd)
     scan_cmd.add_argument(
@@ -197,12 +209,35 @@ def _render(report: Report, fmt: str, root: Path, colour: bool) -> str:
     return render_text(report, colour=colour)
 
 
+def _reports(args: argparse.Namespace) -> Reports | None:
+    """Measured results named on the command line, parsed before any clone."""
+    if not (args.coverage or args.junit or args.mypy):
+        return None
+    try:
+        coverage = (
+            parse_coverage(read_report(args.coverage), Path(args.coverage).name)
+            if args.coverage
+            else None
+        )
+        tests = parse_junit(read_report(args.junit), Path(args.junit).name) if args.junit else None
+        mypy = load_mypy_output(args.mypy) if args.mypy else None
+    except ReportParseError as exc:
+        raise UsageError(f"invalid report: {exc}") from exc
+    return Reports(coverage=coverage, tests=tests, mypy=mypy)
+
+
 def _scan(args: argparse.Namespace) -> int:
     standard = _load_standard(args.standard)
     only = _rule_ids(args.only, standard)
+    reports = _reports(args)
     with _checkout(args) as (root, label):
         report = scan(
-            root, standard=standard, project_dir=args.project_dir, only=only, repository=label
+            root,
+            standard=standard,
+            project_dir=args.project_dir,
+            only=only,
+            repository=label,
+            reports=reports,
         )
         colour = args.output is None and use_colour(sys.stdout)
         text = _render(report, args.format, root, colour)

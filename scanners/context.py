@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from scanners.analysis.lint import FormatCheck, LintRun
     from scanners.analysis.pydantic_models import ModelIndex
     from scanners.analysis.routes import Route
+    from scanners.measured import Reports
 
 # Folders that never hold app code.
 EXCLUDED_DIRS = frozenset(
@@ -105,6 +106,8 @@ class RepoContext:
     project_dir: str | None = None
     limits: Limits = field(default_factory=Limits)
     notes: list[Note] = field(default_factory=list)
+    #: Measured results (coverage, test run, mypy) for the report rules; None: none given.
+    reports: Reports | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()

@@ -8,7 +8,10 @@ from collections.abc import Collection
 from pathlib import Path
 
 from scanners import ENGINE_VERSION
+from scanners.analysis.nodes import indexing
 from scanners.context import RepoContext
+from scanners.gcpause import gc_paused
+from scanners.measured import Reports
 from scanners.report import Report, RuleOutcome
 from scanners.results import Evidence, RuleResult, Status
 from scanners.rules import registry
@@ -49,13 +52,20 @@ def scan(
     only: Collection[str] | None = None,
     repository: str | None = None,
     context: RepoContext | None = None,
+    reports: Reports | None = None,
 ) -> Report:
-    """Scan the checkout at `root` against `standard` (the default one when None)."""
+    """Scan the checkout at `root` against `standard` (the default one when None).
+
+    `reports` carries measured results (coverage, tests, mypy) for the report rules.
+    """
     standard = standard or default_standard()
     started = time.perf_counter()
     ctx = context or RepoContext(Path(root), project_dir=project_dir)
+    if reports is not None:
+        ctx.reports = reports
     specs = [s for s in standard.rules.values() if only is None or s.id in only]
-    outcomes = [evaluate_rule(spec, ctx) for spec in specs]
+    with indexing(), gc_paused():  # one walk per tree shared by the rules; no GC passes
+        outcomes = [evaluate_rule(spec, ctx) for spec in specs]
     total = time.perf_counter() - started
     return Report(
         standard=standard,
