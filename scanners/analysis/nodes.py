@@ -3,9 +3,13 @@
 Many rules and analyses ask the same trees similar questions ("every call", "every
 assignment", "every function"). Walking a tree with `ast.walk` each time cost more than half
 of a full scan. Here a tree is walked once, in exactly `ast.walk`'s order, and the node list,
-the nodes of each requested type, the scope of each node and the parent map are kept for as
-long as the tree lives: the index hangs on the tree's root (an attribute, `_yardstick_index`),
-so it is freed with the tree and nothing outlives the scan's `RepoContext`.
+the nodes of each requested type, the scope of each node and the parent map are kept:
+
+- inside an `indexing()` block (a scan: `engine.scan` opens one), in a dictionary that the
+  block drops when it ends; it holds the trees it indexes, so an id is never reused while
+  the block lasts, and it leaves no reference cycle behind (freed by reference counting);
+- outside one (analyses called directly, tests), on the tree's root itself (an attribute,
+  `_yardstick_index`): freed with the tree, by the cyclic garbage collector.
 
 Every function returns a shared, cached list: callers iterate it and must not mutate it.
 Trees are never modified by the engine, so the cache needs no invalidation.
@@ -14,7 +18,10 @@ Trees are never modified by the engine, so the cache needs no invalidation.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,11 +45,12 @@ _AST = ast.AST
 class _TreeIndex:
     """The cached facts of one tree."""
 
-    __slots__ = ("by_type", "derived", "nodes", "parents", "scoped")
+    __slots__ = ("by_class", "by_type", "derived", "nodes", "parents", "scoped")
 
     def __init__(self, nodes: list[ast.AST]) -> None:
         self.nodes = nodes
-        self.by_type: dict[object, list[ast.AST]] = {}
+        self.by_class: dict[type, list[ast.AST]] | None = None
+        self.by_type: dict[tuple[type[ast.AST], ...], list[ast.AST]] = {}
         self.scoped: list[tuple[ast.AST, Scope]] | None = None
         self.parents: dict[ast.AST, ast.AST] | None = None
         self.derived: dict[str, Any] = {}
@@ -50,14 +58,58 @@ class _TreeIndex:
 
 # Not a WeakKeyDictionary: an index refers to its tree, so it would keep its key alive.
 _ATTRIBUTE = "_yardstick_index"
+_ACTIVE: ContextVar[dict[int, tuple[ast.AST, _TreeIndex]] | None] = ContextVar(
+    "yardstick_node_indexes", default=None
+)
+
+
+@contextmanager
+def indexing() -> Iterator[None]:
+    """Keep the indexes made inside the block in a table that the block drops at its end."""
+    token = _ACTIVE.set({})
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 def _index(tree: ast.AST) -> _TreeIndex:
+    active = _ACTIVE.get()
+    if active is not None:
+        entry = active.get(id(tree))
+        if entry is None:
+            entry = active[id(tree)] = (tree, getattr(tree, _ATTRIBUTE, None) or _new(tree))
+        return entry[1]
     index: _TreeIndex | None = getattr(tree, _ATTRIBUTE, None)
     if index is None:
-        index = _TreeIndex(_bfs(tree))
+        index = _new(tree)
         setattr(tree, _ATTRIBUTE, index)
     return index
+
+
+def _new(tree: ast.AST) -> _TreeIndex:
+    return _TreeIndex(_bfs(tree))
+
+
+def _select(index: _TreeIndex, kinds: tuple[type[ast.AST], ...]) -> list[ast.AST]:
+    """The nodes that are instances of `kinds`, in walk order, computed once per `kinds`."""
+    found = index.by_type.get(kinds)
+    if found is not None:
+        return found
+    if index.by_class is None:
+        index.by_class = defaultdict(list)
+        for node in index.nodes:
+            index.by_class[node.__class__].append(node)
+    # Plain classes (not the deprecated `ast.Str` kind with its own isinstance hook): when
+    # a single class present in the tree matches, its group is the answer, already in order.
+    plain = all(type(kind) is type for kind in kinds)
+    matching = [c for c in index.by_class if issubclass(c, kinds)] if plain else []
+    if plain and len(matching) <= 1:
+        found = index.by_class[matching[0]] if matching else []
+    else:
+        found = [n for n in index.nodes if isinstance(n, kinds)]
+    index.by_type[kinds] = found
+    return found
 
 
 def _bfs(tree: ast.AST) -> list[ast.AST]:
@@ -120,20 +172,12 @@ def walk(tree: ast.AST) -> Sequence[ast.AST]:
 
 def of_type[N: ast.AST](tree: ast.AST, kind: type[N]) -> Sequence[N]:
     """The nodes below `tree` that are instances of `kind`, in `ast.walk` order."""
-    index = _index(tree)
-    found = index.by_type.get(kind)
-    if found is None:
-        found = index.by_type[kind] = [n for n in index.nodes if isinstance(n, kind)]
-    return found  # type: ignore[return-value]  # filtered by isinstance above
+    return _select(_index(tree), (kind,))  # type: ignore[return-value]  # instances of kind
 
 
 def of_types(tree: ast.AST, *kinds: type[ast.AST]) -> Sequence[ast.AST]:
     """The nodes below `tree` that are instances of any of `kinds`, in `ast.walk` order."""
-    index = _index(tree)
-    found = index.by_type.get(kinds)
-    if found is None:
-        found = index.by_type[kinds] = [n for n in index.nodes if isinstance(n, kinds)]
-    return found
+    return _select(_index(tree), kinds)
 
 
 def functions(tree: ast.AST) -> Sequence[FunctionNode]:

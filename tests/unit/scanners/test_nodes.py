@@ -20,6 +20,7 @@ from scanners.analysis.codescan import iter_scoped_nodes
 from scanners.analysis.lint import wait_exit
 from scanners.analysis.secrets import _LITERALS, _PATTERNS
 from scanners.context import RepoContext, _nesting_depth, _too_deep
+from scanners.gcpause import gc_paused
 from tests.gitrepo import make_repo
 
 SOURCE = '''
@@ -194,3 +195,53 @@ def test_wait_exit_raises_at_the_time_limit() -> None:
             wait_exit(proc, 0.2)
         proc.kill()
         proc.wait()
+
+
+def test_indexing_blocks_keep_indexes_off_the_trees_and_drop_them_at_the_end() -> None:
+    tree = parse()
+    with nodes.indexing():
+        found = nodes.walk(tree)
+        assert nodes.walk(tree) is found
+        assert not hasattr(tree, "_yardstick_index")
+    assert nodes.walk(tree) is not found  # the block's table is gone
+    assert list(nodes.walk(tree)) == list(found)
+
+
+def test_trees_indexed_in_a_block_are_freed_without_the_cyclic_collector() -> None:
+    gc.disable()
+    try:
+        with nodes.indexing():
+            tree = parse()
+            nodes.walk(tree)
+            nodes.scoped_calls(tree)
+            nodes.parents(tree)
+            nodes.of_type(tree, ast.Call)
+            gone = weakref.ref(tree)
+            del tree
+        assert gone() is None
+    finally:
+        gc.enable()
+
+
+def test_of_type_with_several_matching_classes_keeps_walk_order() -> None:
+    tree = parse()
+    expected = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+    assert list(nodes.of_type(tree, ast.stmt)) == expected
+    assert list(nodes.of_type(tree, ast.Yield)) == []
+
+
+def test_gc_paused_nests_and_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a collector disabled before stays disabled
+    finally:
+        gc.enable()
