@@ -9,7 +9,10 @@ Timed in one process pinned to one core (child processes such as ruff inherit th
 - floor: one `ruff check --isolated` over the same files with the scanner's selection
   (scanners/analysis/lint.py), plus reading and `ast.parse` of every one of those files;
 - full scan: `scanners.engine.scan()` with every rule of the default standard and a fresh
-  `RepoContext` each run.
+  `RepoContext` each run;
+- rescan of an unchanged commit: `Workspace.resolve()` on a warm mirror of the repository
+  (one `git fetch` plus the ref lookup: what the dashboard pays before it skips a commit it
+  has already scanned).
 Each is run `--runs` times (default 3); the table gives best and median.
 
 Run: `uv run python benchmarks/engine_scan.py [--lines 50000] [--runs 3] [--keep DIR]`
@@ -36,6 +39,7 @@ from scanners.analysis.lint import DEFAULT_SELECT, LintConfig, lint_targets, ruf
 from scanners.context import RepoContext
 from scanners.engine import scan
 from scanners.rules import registry
+from scanners.workspace import Workspace, WorkspacePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
@@ -571,6 +575,13 @@ def parse_all(root: Path, files: list[str]) -> None:
         ast.parse((root / rel).read_text("utf-8"), filename=rel)
 
 
+def resolve_times(root: Path, cache: Path, runs: int) -> list[float]:
+    """`Workspace.resolve` of the repository on a warm mirror (the first, cold call untimed)."""
+    workspace = Workspace(WorkspacePolicy(allow_local_paths=True, cache_dir=cache))
+    workspace.resolve(str(root))
+    return timed(lambda: workspace.resolve(str(root)), runs)
+
+
 def timed(func: Callable[[], object], runs: int) -> list[float]:
     """Wall-clock seconds of `runs` calls."""
     out = []
@@ -637,6 +648,7 @@ def main() -> int:
         parse_times = timed(lambda: parse_all(root, files), args.runs)
         reports = []
         scan_times = timed(lambda: reports.append(scan(root)), args.runs)
+        rescan_times = resolve_times(root, workdir / "cache", args.runs)
         if args.profile:
             import cProfile
             import pstats
@@ -677,8 +689,15 @@ def main() -> int:
     print(f"| **floor** (sum of bests) | {floor:.3f} | |")
     print(f"| **full static scan** | {best:.3f} | {median:.3f} |")
     print(f"| scan / floor | {best / floor:.2f}x | {median / floor:.2f}x |")
-    verdict = "met" if best < 5.0 and best <= 2 * floor else "MISSED"
-    print(f"\nTarget (< 5 s and <= 2x floor): {verdict}")
+    print(
+        f"| rescan of an unchanged commit (`Workspace.resolve`, warm mirror) | "
+        f"{min(rescan_times):.3f} | {statistics.median(rescan_times):.3f} |"
+    )
+    under_5s = "met" if best < 5.0 else "MISSED"
+    within_2x = "met" if best <= 2 * floor else "MISSED"
+    print(f"\nTarget: full scan < 5 s: {under_5s}; at most 2x the floor: {within_2x}")
+    rescan = "met" if min(rescan_times) < 0.2 else "MISSED"
+    print(f"Target (rescan of an unchanged commit < 200 ms): {rescan}")
     return 0
 
 
