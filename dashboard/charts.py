@@ -64,8 +64,12 @@ def line_chart(
     height: int = 180,
     *,
     domain: tuple[float, float] = (0, 100),
+    marks: Sequence[tuple[date, str]] = (),
 ) -> SafeString:
-    """A score history chart (0-100) with a baseline grid and first/last date labels."""
+    """A score history chart (0-100) with a baseline grid and first/last date labels.
+
+    `marks` draws a labelled vertical line on each of those days (e.g. a new standard).
+    """
     if not any(p.value is not None for p in points):
         return mark_safe('<p class="empty">No history yet: it appears after the first scans.</p>')
     pad_left, pad = 34.0, 16.0
@@ -94,6 +98,14 @@ def line_chart(
         path.append(f"{'M' if pen_up else 'L'}{x},{y}")
         pen_up = False
     first, last = points[0].day.isoformat(), points[-1].day.isoformat()
+    index = {p.day: i for i, p in enumerate(points)}
+    for day, text in marks:
+        if day in index:
+            x, _ = xy(index[day], high)
+            grid.append(
+                f'<line class="mark" x1="{x}" x2="{x}" y1="{pad}" y2="{height - pad}"/>'
+                f'<text class="tick mark-label" x="{x + 3}" y="{pad + 10}">{escape(text)}</text>'
+            )
     latest = next(p for p in reversed(points) if p.value is not None)
     label = escape(f"score history from {first} to {last}; latest {latest.value:.1f}")
     return mark_safe(  # noqa: S308 - numbers, ISO dates and an escaped label only
@@ -118,3 +130,57 @@ def heat_class(score: float | None) -> str:
     if score >= 25:
         return "heat-2"
     return "heat-1"
+
+
+def burnup_chart(
+    days: Sequence[date],
+    done: Sequence[int | None],
+    ideal: Sequence[float],
+    total: int,
+    width: int = 720,
+    height: int = 220,
+) -> SafeString:
+    """A burn-up: repositories done per day, the scope line and the ideal line to the target."""
+    if not days or total == 0:
+        return mark_safe('<p class="empty">Nothing in scope yet.</p>')
+    pad_left, pad = 34.0, 16.0
+    count = max(len(days) - 1, 1)
+    top = max(total, max((d for d in done if d is not None), default=0), 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = pad_left + (width - pad_left - pad) * i / count
+        y = height - pad - (height - 2 * pad) * v / top
+        return round(x, 1), round(y, 1)
+
+    def path(values: Sequence[float | None]) -> str:
+        out: list[str] = []
+        pen_up = True
+        for i, value in enumerate(values):
+            if value is None:
+                pen_up = True
+                continue
+            x, y = xy(i, value)
+            out.append(f"{'M' if pen_up else 'L'}{x},{y}")
+            pen_up = False
+        return " ".join(out)
+
+    ticks = sorted({0, top // 2, top})
+    grid = "".join(
+        f'<line class="grid" x1="{pad_left}" x2="{width - pad}" y1="{xy(0, t)[1]}" '
+        f'y2="{xy(0, t)[1]}"/><text class="tick" x="{pad_left - 6}" y="{xy(0, t)[1] + 4}" '
+        f'text-anchor="end">{t}</text>'
+        for t in ticks
+    )
+    latest = next((d for d in reversed(done) if d is not None), 0)
+    label = escape(f"burn-up: {latest} of {total} repositories done; target {days[-1]}")
+    first, last = days[0].isoformat(), days[-1].isoformat()
+    return mark_safe(  # noqa: S308 - numbers, ISO dates and an escaped label only
+        f'<svg class="chart burnup" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{label}">{grid}'
+        f'<path class="scope" d="{path([float(total)] * len(days))}"/>'
+        f'<path class="ideal" d="{path(list(ideal))}"/>'
+        f'<path class="line" d="{path([None if d is None else float(d) for d in done])}"/>'
+        f'<text class="tick" x="{pad_left}" y="{height - 2}">{first}</text>'
+        f'<text class="tick" x="{width - pad}" y="{height - 2}" text-anchor="end">{last}</text>'
+        f"</svg>"
+    )

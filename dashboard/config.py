@@ -53,6 +53,14 @@ class AppConfig(BaseSettings):
     BUILD_TIME: str = "unknown"
     ALLOW_LOCAL_REPOSITORIES: bool | None = None
     SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)
+    # Notifications: SMTP when EMAIL_HOST is set, else messages go to the console (logs).
+    EMAIL_HOST: str = ""
+    EMAIL_PORT: int = Field(default=587, ge=1, le=65_535)
+    EMAIL_USER: str = ""
+    EMAIL_PASSWORD: str = Field(default="", repr=False)
+    EMAIL_USE_TLS: bool = True
+    DEFAULT_FROM_EMAIL: str = "yardstick@localhost"
+    SITE_URL: str = ""  # e.g. https://yardstick.example.com: links in notifications
 
     @field_validator("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", mode="before")
     @classmethod

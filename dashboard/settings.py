@@ -181,6 +181,27 @@ else:
 WEBHOOK_RATE_LIMIT = (600, 60)  # deliveries per source IP per window (seconds)
 API_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # CI report and coverage uploads
 
+# ----- email and notifications -------------------------------------------------------------
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": CONFIG.EMAIL_HOST,
+                "port": CONFIG.EMAIL_PORT,
+                "username": CONFIG.EMAIL_USER,
+                "password": CONFIG.EMAIL_PASSWORD,
+                "use_tls": CONFIG.EMAIL_USE_TLS,
+                "timeout": 20,
+            },
+        }
+        if CONFIG.EMAIL_HOST
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = CONFIG.DEFAULT_FROM_EMAIL
+SITE_URL = CONFIG.SITE_URL.rstrip("/")
+
 # ----- logging -----------------------------------------------------------------------------
 LOG_DIR = CONFIG.LOG_DIR
 

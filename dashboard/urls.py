@@ -8,7 +8,9 @@ from django.views.generic import RedirectView
 from dashboard.api.app import api
 from dashboard.views import badges as badge_views
 from dashboard.views import exports as export_views
-from dashboard.views import health, overview, repositories, rules, scans, teams
+from dashboard.views import health, initiatives, overview, repositories, rules, scans, teams
+from dashboard.views import notifications as notification_views
+from dashboard.views import ratchets as ratchet_views
 from dashboard.views import webhooks as webhook_views
 
 urlpatterns = [
@@ -17,6 +19,23 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/<slug:slug>/", teams.detail, name="team"),
+    path(
+        "teams/<slug:slug>/notifications/",
+        notification_views.team_settings,
+        name="team-notifications",
+    ),
+    path("initiatives/", initiatives.index, name="initiatives"),
+    path("initiatives/new/", initiatives.new, name="initiative-new"),
+    path("initiatives/<int:pk>/", initiatives.detail, name="initiative"),
+    path("initiatives/<int:pk>/close/", initiatives.close, name="initiative-close"),
+    path("initiatives/<int:pk>/status.csv", initiatives.export, name="export-initiative"),
+    path("exports/initiatives.csv", initiatives.export_all, name="export-initiatives"),
+    path("repositories/<int:pk>/ratchets/", ratchet_views.freeze, name="ratchet-add"),
+    path(
+        "repositories/<int:pk>/ratchets/<int:ratchet_pk>/release/",
+        ratchet_views.release,
+        name="ratchet-release",
+    ),
     path("repositories/", repositories.index, name="repositories"),
     path("repositories/new/", repositories.register, name="register"),
     path("repositories/<int:pk>/", repositories.detail, name="repository"),

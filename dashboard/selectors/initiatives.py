@@ -8,7 +8,7 @@ when a day has none) reaches the target level, or lists none of the goal's rules
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -258,3 +258,64 @@ def burn_up(progress: Progress, today: date | None = None) -> BurnUp:
         for day in days
     ]
     return BurnUp(days, done, ideal, total)
+
+
+STATUS_HEADER = ["team", "repository", "done", "level", "missing", "as_of"]
+INITIATIVE_HEADER = [
+    "initiative",
+    "goal",
+    "target",
+    "start_date",
+    "target_date",
+    "owner",
+    "done",
+    "total",
+    "percent",
+    "closed_at",
+]
+
+
+def status_rows(progress: Progress) -> tuple[list[str], Iterator[tuple[object, ...]]]:
+    """CSV rows of an initiative's status: one per repository in scope."""
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for status in progress.repositories:
+            yield (
+                status.team_name,
+                status.name,
+                status.done,
+                status.level or "",
+                " ".join(status.missing),
+                status.day,
+            )
+
+    return STATUS_HEADER, rows()
+
+
+def initiative_rows(
+    initiatives: Sequence[Initiative], progress: dict[int, Progress]
+) -> tuple[list[str], Iterator[tuple[object, ...]]]:
+    """CSV rows of every initiative with its progress."""
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for initiative in initiatives:
+            state = progress[initiative.pk]
+            target = (
+                initiative.target_level
+                if initiative.goal == Initiative.Goal.LEVEL
+                else " ".join(sorted(state.target.rules))
+            )
+            yield (
+                initiative.name,
+                initiative.goal,
+                target,
+                initiative.start_date,
+                initiative.target_date,
+                initiative.owner.get_username() if initiative.owner else "",
+                state.done,
+                state.total,
+                state.percent,
+                initiative.closed_at,
+            )
+
+    return INITIATIVE_HEADER, rows()

@@ -222,4 +222,17 @@ def attestable(page: RepositoryPage) -> list[CheckResult]:
     return [r.result for s in page.sections for r in s.results if r.status == Status.MANUAL]
 
 
-__all__ = ["RepositoryPage", "attestable", "repository_page", "waivable"]
+def ratchetable(page: RepositoryPage) -> list[int]:
+    """Rule pks a maintainer may ratchet: count-based, countable now, not ratcheted yet."""
+    taken = {r.ratchet.rule_id for r in page.ratchets}
+    return [
+        r.result.rule_id
+        for s in page.sections
+        for r in s.results
+        if r.result.rule.countable
+        and count_of(r.result.status, r.result.findings) is not None
+        and r.result.rule_id not in taken
+    ]
+
+
+__all__ = ["RepositoryPage", "attestable", "ratchetable", "repository_page", "waivable"]

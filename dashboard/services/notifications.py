@@ -324,3 +324,30 @@ def after_level_refreshed(repository_id: int, before: str, after: str) -> None:
     transaction.on_commit(
         partial(level_changed.delay, repository_id, before, after, day), robust=True
     )
+
+
+# ----- team settings ----------------------------------------------------------------------
+@transaction.atomic
+def save_team_settings(
+    user: Any,
+    team: Team,
+    *,
+    emails: str,
+    slack_url: str = "",
+    remove_slack: bool = False,
+    digest: bool = False,
+) -> TeamNotificationSettings:
+    """A maintainer sets where the team's notifications go; the Slack URL is stored encrypted."""
+    from dashboard.services import secrets
+    from dashboard.services.permissions import require_team_maintainer
+
+    require_team_maintainer(user, team)
+    prefs, _ = TeamNotificationSettings.objects.get_or_create(team=team)
+    prefs.email_recipients = emails
+    prefs.digest = digest
+    if remove_slack:
+        prefs.slack_webhook_encrypted = ""
+    elif slack_url:
+        prefs.slack_webhook_encrypted = secrets.encrypt(slack_url)
+    prefs.save()
+    return prefs

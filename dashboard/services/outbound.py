@@ -57,6 +57,7 @@ def post_json(url: str, body: bytes, headers: dict[str, str] | None = None) -> i
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
             return int(response.status)
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the response's socket
         raise SendError(
             f"HTTP {exc.code}", transient=exc.code in RETRY_CODES, status=exc.code
         ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django import template
@@ -20,9 +21,17 @@ def sparkline(values: Sequence[float | None]) -> SafeString:
 
 
 @register.simple_tag
-def line_chart(points: Sequence[charts.Point]) -> SafeString:
-    """`{% line_chart points %}`: a 0-100 history chart."""
-    return charts.line_chart(points)
+def line_chart(
+    points: Sequence[charts.Point], marks: Sequence[tuple[date, str]] = ()
+) -> SafeString:
+    """`{% line_chart points [marks] %}`: a 0-100 history chart, optionally with marked days."""
+    return charts.line_chart(points, marks=marks)
+
+
+@register.simple_tag
+def burnup_chart(burnup: Any) -> SafeString:
+    """`{% burnup_chart burnup %}`: an initiative's burn-up (selectors.initiatives.BurnUp)."""
+    return charts.burnup_chart(burnup.days, burnup.done, burnup.ideal, burnup.total)
 
 
 @register.filter

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboard.forms import AttestationForm, RegistrationForm, WaiverForm
 from dashboard.models import Repository, Rule, Scan, Waiver
+from dashboard.rollout_forms import RatchetForm
 from dashboard.selectors.common import table_state
-from dashboard.selectors.repositories import attestable, repository_page, waivable
+from dashboard.selectors.repositories import attestable, ratchetable, repository_page, waivable
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
 from dashboard.services import governance, scanning
 from dashboard.services.permissions import can_manage_repository, maintained_teams
@@ -74,6 +75,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["attest_form"] = AttestationForm(
             rules=_rules([r.rule_id for r in attestable(data)]), prefix="att"
         )
+        context["ratchet_form"] = RatchetForm(rules=_rules(ratchetable(data)), prefix="ratchet")
     return render(request, "repository.html", context)
 
 
