@@ -117,6 +117,20 @@ def test_uploaded_report_becomes_the_latest_scan_of_its_commit(
     assert shown["latest_scan_id"] == scan.pk
 
 
+def test_uploaded_report_is_visible_on_the_repository_page(
+    writer: Client, client: Client, repository: Repository, report: dict[str, Any]
+) -> None:
+    from tests.factories import UserFactory
+
+    scan_id = _post_report(writer, repository, report).json()["id"]
+    client.force_login(UserFactory())
+    html = client.get(f"/repositories/{repository.pk}/").content.decode()
+    assert f'href="/scans/{scan_id}/"' in html
+    assert report["commit"][:10] in html
+    assert "upload" in html  # the trigger, in the scans table
+    assert "DEP-001" in html
+
+
 def test_read_token_and_other_team_cannot_upload(
     repository: Repository, report: dict[str, Any]
 ) -> None:
