@@ -114,7 +114,7 @@ class NotificationSettingsForm(forms.Form):
 
     def clean_slack_webhook_url(self) -> str:
         """An http(s) URL (https outside development)."""
-        url = self.cleaned_data["slack_webhook_url"].strip()
+        url = str(self.cleaned_data["slack_webhook_url"]).strip()
         if url:
             try:
                 check_url(url)

@@ -39,14 +39,18 @@ goal = st.one_of(
 
 
 def _brute(
-    scans: list[tuple[datetime, int, tuple[str, ...]]], day: date, repository: int, target: Any
+    scans: list[tuple[datetime, int, tuple[str, ...], int]],
+    day: date,
+    repository: int,
+    target: Any,
 ) -> bool:
     """Straight from the raw events: the latest scan by the end of `day`, judged afresh."""
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     mine = [s for s in scans if s[1] == repository and s[0] < end]
     if not mine:
         return False
-    statuses = dict(zip(RULES, max(mine, key=lambda s: s[0])[2], strict=True))
+    # The latest finished wins; at the same instant, the one recorded last (as roll-ups do).
+    statuses = dict(zip(RULES, max(mine, key=lambda s: (s[0], s[3]))[2], strict=True))
     kind, value = target
     if kind == "rules":
         return all(statuses[rule_id] in MET for rule_id in value)
@@ -93,7 +97,7 @@ class BurnUpPropertyTests(TestCase):
                 CheckResult(scan=scan, rule=rules[r], status=s)
                 for r, s in zip(RULES, statuses, strict=True)
             )
-            raw.append((at, index, statuses))
+            raw.append((at, index, statuses, scan.pk))
         rollups.recompute_range(first, today)
 
         start = first + timedelta(days=start_offset)
