@@ -266,11 +266,16 @@ def _copy_sql(model: type[Model], fields: tuple[str, ...], key: str, unless: typ
     )
 
 
+def _copied_fields(model: type[Model]) -> tuple[str, ...]:
+    """Every column but the key and the date, so a new roll-up field is carried too."""
+    return tuple(f.name for f in model._meta.concrete_fields if f.name not in {"id", "date"})
+
+
 def _carry_forward(day: date, next_day: date) -> None:
     """`rollups.close_day`'s carry (rows of `day` copied to `next_day` where missing)."""
-    repo_fields = ("repository", "score", "level", "scan", "section_scores")
-    team_fields = ("team", "score", "repositories", "section_scores")
-    rule_fields = ("rule", "team", "passed", "failed", "warned", "other")
+    repo_fields, team_fields, rule_fields = (
+        _copied_fields(model) for model in (RepositoryDailyScore, TeamDailyScore, RuleDailyStats)
+    )
     statements = (
         _copy_sql(RepositoryDailyScore, repo_fields, "repository", RepositoryDailyScore),
         _copy_sql(RuleDailyStats, rule_fields, "team", TeamDailyScore),  # before teams' rows
