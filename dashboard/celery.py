@@ -28,6 +28,9 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     timezone="UTC",
     enable_utc=True,
+    # Deep scans (the repository's own tests, sandboxed) never wait behind or delay static
+    # scans: they have their own queue and workers (`celery worker -Q deep`).
+    task_routes={"dashboard.deep_scan": {"queue": "deep"}},
 )
 app.conf.beat_schedule = {
     "sweep-scans": {"task": "dashboard.sweep_scans", "schedule": 120.0},

@@ -12,8 +12,18 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from dashboard.models import Standard
-from dashboard.services import delivery, maintenance, notifications, rollout, scanning
+from dashboard.services import (
+    deep_scans,
+    delivery,
+    maintenance,
+    notifications,
+    rollout,
+    scanning,
+)
 from dashboard.services.heartbeat import record_heartbeat
+
+#: Install + tests + mypy, each phase with its own sandbox limits (scanners.deep).
+DEEP_SCAN_TIME_LIMIT_S = 1800
 
 
 @shared_task(name="dashboard.heartbeat", ignore_result=True)
@@ -42,6 +52,23 @@ def scan_repository(self: object, scan_id: int) -> dict[str, object]:
         return scanning.run_scan(scan_id, worker).as_dict()
     except SoftTimeLimitExceeded:
         scanning.fail_scan(scan_id, "the scan ran past its time limit")
+        return {"scan_id": scan_id, "status": "failed", "detail": "time limit"}
+
+
+@shared_task(
+    name="dashboard.deep_scan",  # routed to the "deep" queue (dashboard/celery.py)
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=DEEP_SCAN_TIME_LIMIT_S,
+    time_limit=DEEP_SCAN_TIME_LIMIT_S + 60,
+)
+def deep_scan(scan_id: int) -> dict[str, object]:
+    """Run the opt-in sandboxed deep scan of a scan's commit (queue "deep")."""
+    try:
+        return {"scan_id": scan_id, "status": deep_scans.run_deep_scan(scan_id)}
+    except SoftTimeLimitExceeded:
+        deep_scans.fail_deep_scan(scan_id, "the deep scan ran past its time limit")
         return {"scan_id": scan_id, "status": "failed", "detail": "time limit"}
 
 

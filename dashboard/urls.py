@@ -40,6 +40,7 @@ urlpatterns = [
     path("repositories/new/", repositories.register, name="register"),
     path("repositories/<int:pk>/", repositories.detail, name="repository"),
     path("repositories/<int:pk>/scan/", repositories.scan_now, name="scan-now"),
+    path("repositories/<int:pk>/deep-scan/", repositories.deep_scan, name="deep-scan"),
     path("repositories/<int:pk>/waivers/", repositories.add_waiver, name="waiver-add"),
     path(
         "repositories/<int:pk>/waivers/<int:waiver_pk>/revoke/",

@@ -20,6 +20,8 @@ class Repository(models.Model):
     project_dir = models.CharField(max_length=300, blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    # Opt-in, set by a maintainer: run the repository's own tests and mypy in a sandbox.
+    deep_scan = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Denormalised from the latest finished scan, so list pages need no per-row query.
     latest_scan = models.ForeignKey(

@@ -46,6 +46,11 @@ class Scan(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     skipped_reason = models.CharField(max_length=200, blank=True)
+    # The opt-in deep scan of the same commit (queue "deep"): state and cost.
+    deep_status = models.CharField(max_length=10, blank=True)  # "", queued, running, done, failed
+    deep_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    deep_peak_memory_kb = models.PositiveBigIntegerField(null=True, blank=True)
+    deep_detail = models.TextField(blank=True)
 
     class Meta:
         ordering = ("-queued_at", "-id")

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard.models import CheckResult, Repository, Scan
+from dashboard.services import deep_scans
 from dashboard.services.locks import repository_lock
 from dashboard.services.notifications import after_scan_failed, after_scan_stored
 from dashboard.services.ratchets import follow_improvements
@@ -137,9 +138,13 @@ def _execute(scan: Scan, repository: Repository) -> Outcome:
     started = time.perf_counter()
     with workspace.checkout(repository.clone_url, sha, fetch=False) as checkout:
         report = run_engine(
-            checkout.path, project_dir=repository.project_dir or None, repository=checkout.url
+            checkout.path,
+            project_dir=repository.project_dir or None,
+            repository=checkout.url,
+            reports=deep_scans.stored_reports(repository, sha),
         )
-    store_report(scan, report, duration_ms=int((time.perf_counter() - started) * 1000))
+    stored = store_report(scan, report, duration_ms=int((time.perf_counter() - started) * 1000))
+    deep_scans.queue_deep_scan(stored)
     return Outcome(scan.pk, Scan.Status.SUCCEEDED)
 
 

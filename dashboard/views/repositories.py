@@ -96,6 +96,18 @@ def scan_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def deep_scan(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn the sandboxed deep scan on or off (maintainers); it runs after the next scan."""
+    repository = _repository(pk)
+    if not can_manage_repository(request.user, repository):
+        raise PermissionDenied("only the team's maintainers may enable the deep scan")
+    repository.deep_scan = request.POST.get("enabled") == "1"
+    repository.save(update_fields=["deep_scan"])
+    return redirect("repository", pk=repository.pk)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Register a repository; the webhook secret is shown once, on the answer to the POST."""

@@ -102,6 +102,21 @@ class Command(BaseCommand):
                 "--without-mingle",
                 "--without-gossip",
             ],
+            # Deep scans (opt-in, sandboxed tests) on their own queue and worker.
+            "deep-worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--queues=deep",
+                "--hostname=deep@%h",
+                "--loglevel=INFO",
+                "--pool=solo",
+                "--without-mingle",
+                "--without-gossip",
+            ],
             "beat": [
                 python,
                 "-m",
