@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -128,14 +129,20 @@ class RepoContext:
     @cached_property
     def files(self) -> list[str]:
         """Tracked files (git) or every regular file (plain folder), posix, sorted."""
-        names = self._git_ls_files()
-        if names is None:
-            names = list(self._walk())
-        if len(names) > self.limits.max_files:
+        limit = self.limits.max_files
+        listed = self._git_ls_files()
+        candidates = (
+            (name for name in listed if self._is_regular(name))
+            if listed is not None
+            else self._walk()
+        )
+        # Stop at the limit: a hostile tree of millions of files is never even stat()ed.
+        names = list(islice(candidates, limit + 1))
+        if len(names) > limit:
             self.notes.append(
-                Note(".", f"{len(names)} files: only the first {self.limits.max_files} are read")
+                Note(".", f"more than {limit} files: only the first {limit} are read")
             )
-            names = names[: self.limits.max_files]
+            names = names[:limit]
         return sorted(names)
 
     @cached_property
@@ -157,11 +164,7 @@ class RepoContext:
             ).stdout
         except (OSError, subprocess.SubprocessError):
             return None
-        return [
-            name
-            for name in out.decode("utf-8", "surrogateescape").split("\0")
-            if name and self._is_regular(name)
-        ]
+        return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
 
     def _walk(self) -> Iterator[str]:
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
