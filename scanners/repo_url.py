@@ -9,8 +9,10 @@ but only ever shown redacted.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -19,6 +21,7 @@ GIT_SCHEMES = frozenset({"https", "http", "ssh", "git", "file"})
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 UNSAFE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 _TRANSPORT_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/]*@")
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>.*)$")
 
 
@@ -39,6 +42,10 @@ class WorkspacePolicy:
     allowed_schemes: frozenset[str] = frozenset({"https", "ssh"})
     allowed_hosts: frozenset[str] = frozenset()  # empty: any host
     allow_local_paths: bool = False  # file:// URLs and paths: demo data and tests only
+    #: False refuses hosts written as loopback, private, link-local or reserved addresses
+    #: (`127.0.0.1`, `10.1.2.3`, `169.254.169.254`, `[::1]`, `localhost`). Names are not
+    #: resolved: a public name pointing inside needs a network-level egress rule too.
+    allow_internal_hosts: bool = True
     clone_timeout_s: float = 600.0
     max_repo_bytes: int = 2 * 1024**3
     lock_timeout_s: float = 900.0  # wait this long for another scan of the same repository
@@ -50,7 +57,10 @@ def redact_url(url: str) -> str:
     match = SCHEME.match(url)
     if not match:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # malformed (an unclosed IPv6 bracket...): hide all before the '@'
+        return _USERINFO.sub(r"\1***@", url)
     if "@" not in parts.netloc:
         return url
     userinfo, _, hostport = parts.netloc.rpartition("@")
@@ -63,13 +73,34 @@ def redact_url(url: str) -> str:
 
 
 def _check_host(host: str, url: str, policy: WorkspacePolicy) -> str:
-    host = host.lower().strip("[]")
-    if not host or host.startswith("-"):
+    # `[ipv6]` or no brackets at all: `x[` would turn `x[::1]` into the helper URL `x::1]`.
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    host = host.lower()
+    if not host or host.startswith("-") or "[" in host or "]" in host:
         raise RepositoryError(f"invalid host in repository URL {redact_url(url)!r}")
+    if not policy.allow_internal_hosts and _is_internal(host):
+        raise RepositoryError(f"internal address {host!r} is not allowed here")
     if policy.allowed_hosts and host not in {h.lower() for h in policy.allowed_hosts}:
         allowed = ", ".join(sorted(policy.allowed_hosts))
         raise RepositoryError(f"host {host!r} is not allowed (allowed hosts: {allowed})")
     return host
+
+
+def _is_internal(host: str) -> bool:
+    """Whether a host is written as a non-public address (or a name for this machine)."""
+    name = host.rstrip(".")
+    if name == "localhost" or name.endswith((".localhost", ".internal", ".local")):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        try:  # forms inet_aton accepts: 2130706433, 0x7f.1, 127.1
+            address = ipaddress.ip_address(socket.inet_aton(name))
+        except OSError:
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
 
 
 def _split(url: str) -> SplitResult:
