@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -81,6 +82,11 @@ def install(api: NinjaAPI) -> None:
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return api.create_response(request, body("not_found", str(exc) or "not found"), status=404)
 
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return api.create_response(
+            request, body("too_large", "the request body is too large"), status=413
+        )
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("API error on %s %s", request.method, request.path)
         return api.create_response(
@@ -92,6 +98,7 @@ def install(api: NinjaAPI) -> None:
         (ValidationError, on_validation),
         (HttpError, on_http_error),
         (Http404, on_404),
+        (RequestDataTooBig, on_too_big),
         (Exception, on_unexpected),
     ]
     for exc_class, handler in handlers:

@@ -20,6 +20,12 @@ def workspace_policy() -> WorkspacePolicy:
     return WorkspacePolicy(
         allowed_schemes=schemes,
         allow_local_paths=bool(settings.ALLOW_LOCAL_REPOSITORIES),
+        # Loopback/private/link-local addresses: only where local repositories are allowed
+        # (development), unless ALLOW_INTERNAL_HOSTS says otherwise (a git server on a
+        # private address).
+        allow_internal_hosts=bool(
+            getattr(settings, "ALLOW_INTERNAL_HOSTS", settings.ALLOW_LOCAL_REPOSITORIES)
+        ),
         clone_timeout_s=float(settings.SCAN_TIME_LIMIT_S),
         cache_dir=settings.VAR_DIR / "mirrors",
     )

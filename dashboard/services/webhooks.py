@@ -112,7 +112,8 @@ def _receive(provider: Provider, incoming: Incoming, facts: dict[str, Any]) -> A
         raise Refusal(401, f"missing {provider.signature_header} header")
     event = _parse(provider, incoming)
     facts.update(delivery_id=event.delivery_id[:100], event=event.event[:64])
-    facts.update(ref=event.ref[:255], commit_sha=event.after_sha[:64])
+    # NUL cannot be stored in PostgreSQL text; the payload's strings are the sender's word.
+    facts.update(ref=event.ref[:255].replace("\0", ""), commit_sha=event.after_sha[:64])
     repository = _repository(incoming, event)
     facts["repository"] = repository
     secret = secrets.decrypt(repository.webhook_secret_encrypted)
@@ -130,6 +131,8 @@ def _parse(provider: Provider, incoming: Incoming) -> PushEvent:
         payload = json.loads(incoming.body or b"")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Refusal(400, f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise Refusal(400, "malformed JSON: nested too deeply") from None
     if not isinstance(payload, dict):
         raise Refusal(400, "the payload must be a JSON object")
     try:

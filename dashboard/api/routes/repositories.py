@@ -35,16 +35,17 @@ from dashboard.services.uploads import (
 from dashboard.views.bodies import read_limited
 
 router = Router(tags=["repositories"])
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it (422), never a 500
 WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 class RepositoryFilters(Schema):
     """Filter repositories by team, state, level or name."""
 
-    team: str = Field("", max_length=120, description="team slug")
+    team: str = Field("", max_length=120, description="team slug", pattern=NO_NUL)
     active: bool | None = None
-    level: str = Field("", max_length=8)
-    search: str = Field("", max_length=200)
+    level: str = Field("", max_length=8, pattern=NO_NUL)
+    search: str = Field("", max_length=200, pattern=NO_NUL)
 
 
 def repository_out(repository: Repository) -> dict[str, Any]:
