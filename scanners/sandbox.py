@@ -106,6 +106,7 @@ class Sandbox:
     def __post_init__(self) -> None:
         self.bwrap = shutil.which("bwrap")
         self.prlimit = shutil.which("prlimit")
+        self.nice = shutil.which("nice")
         if self.bwrap is None or self.prlimit is None:
             raise SandboxUnavailable(
                 "the deep scan needs bubblewrap and prlimit (apt-get install bubblewrap)"
@@ -164,6 +165,7 @@ class Sandbox:
             f"--nofile={limits.open_files}",
             "--core=0",
             "--",
+            *([self.nice, "-n", "19"] if self.nice else []),  # static scans on the host come first
             str(self.bwrap),
             "--unshare-all",
             *(["--share-net"] if network else []),
