@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,14 +122,16 @@ TOML_ATOMS = st.sampled_from(
 TOMLISH = st.lists(TOML_ATOMS | st.text(max_size=5), max_size=60).map("".join)
 
 
-def _context_with(content: str | bytes) -> RepoContext:
-    root = Path(tempfile.mkdtemp(prefix="fuzz-"))
-    target = root / "pyproject.toml"
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        target.write_text(content, encoding="utf-8", errors="surrogatepass")
-    return RepoContext(root)
+@contextmanager
+def _context_with(content: str | bytes) -> Iterator[RepoContext]:
+    """A plain folder holding only `pyproject.toml`, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
+        target = Path(folder) / "pyproject.toml"
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8", errors="surrogatepass")
+        yield RepoContext(Path(folder))
 
 
 @FUZZ
@@ -141,24 +145,24 @@ def _context_with(content: str | bytes) -> RepoContext:
 @example("a = " + "[" * 2_000 + "]" * 2_000)
 @example("\udcff = 1")
 def test_load_toml_returns_a_table_or_records_why_not(text: str) -> None:
-    ctx = _context_with(text)
-    data = ctx.pyproject
-    if data is None:
-        assert ctx.pyproject_error is not None or ctx.read_text("pyproject.toml") is None
-    else:
-        assert isinstance(data, dict)
-    # The dependency views never raise, whatever shape the tables have.
-    for req in (*ctx.runtime_requirements, *ctx.dev_requirements):
-        _check(req, req.raw)
-    assert isinstance(ctx.runtime_names(), set)
-    assert isinstance(ctx.dev_names(), set)
+    with _context_with(text) as ctx:
+        data = ctx.pyproject
+        if data is None:
+            assert ctx.pyproject_error is not None or ctx.read_text("pyproject.toml") is None
+        else:
+            assert isinstance(data, dict)
+        # The dependency views never raise, whatever shape the tables have.
+        for req in (*ctx.runtime_requirements, *ctx.dev_requirements):
+            _check(req, req.raw)
+        assert isinstance(ctx.runtime_names(), set)
+        assert isinstance(ctx.dev_names(), set)
 
 
 @FUZZ
 @given(st.binary(max_size=300))
 def test_load_toml_of_arbitrary_bytes_never_raises(content: bytes) -> None:
-    ctx = _context_with(content)
-    assert ctx.pyproject is None or isinstance(ctx.pyproject, dict)
+    with _context_with(content) as ctx:
+        assert ctx.pyproject is None or isinstance(ctx.pyproject, dict)
 
 
 PYPROJECT_SHAPES = st.fixed_dictionaries(
