@@ -39,9 +39,12 @@ def test_clone_that_fills_the_disk_fails_cleanly_and_recovers(tmp_path: Path) ->
     source = make_repo(tmp_path / "big", {"blob.bin": os.urandom(3 * 1024 * 1024)})
     policy = WorkspacePolicy(allow_local_paths=True, cache_dir=tmp_path / "cache")
     workspace = Workspace(policy)
-    with disk_full_after(512 * 1024), pytest.raises(RepositoryError) as failure:
-        with workspace.checkout(str(source)):
-            pytest.fail("the checkout cannot succeed on a full disk")
+    with (
+        disk_full_after(512 * 1024),
+        pytest.raises(RepositoryError) as failure,
+        workspace.checkout(str(source)),
+    ):
+        pytest.fail("the checkout cannot succeed on a full disk")
     assert "git clone failed" in str(failure.value)
     # Nothing half-written: no mirror, no partial clone, no scratch tree.
     assert list((policy.cache_dir / "mirrors").glob("*.git")) == []
