@@ -52,6 +52,7 @@ class AppConfig(BaseSettings):
     BUILD_COMMIT: str = "unknown"
     BUILD_TIME: str = "unknown"
     ALLOW_LOCAL_REPOSITORIES: bool | None = None
+    ALLOW_INTERNAL_HOSTS: bool | None = None
     SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)
     # Notifications: SMTP when EMAIL_HOST is set, else messages go to the console (logs).
     EMAIL_HOST: str = ""
@@ -96,6 +97,8 @@ class AppConfig(BaseSettings):
             self.DEBUG = dev
         if self.ALLOW_LOCAL_REPOSITORIES is None:
             self.ALLOW_LOCAL_REPOSITORIES = dev
+        if self.ALLOW_INTERNAL_HOSTS is None:
+            self.ALLOW_INTERNAL_HOSTS = self.ALLOW_LOCAL_REPOSITORIES
         if self.LOG_FORMAT is None:
             self.LOG_FORMAT = "text" if dev else "json"
         if not self.ALLOWED_HOSTS:

@@ -23,9 +23,7 @@ def workspace_policy() -> WorkspacePolicy:
         # Loopback/private/link-local addresses: only where local repositories are allowed
         # (development), unless ALLOW_INTERNAL_HOSTS says otherwise (a git server on a
         # private address).
-        allow_internal_hosts=bool(
-            getattr(settings, "ALLOW_INTERNAL_HOSTS", settings.ALLOW_LOCAL_REPOSITORIES)
-        ),
+        allow_internal_hosts=bool(settings.ALLOW_INTERNAL_HOSTS),
         clone_timeout_s=float(settings.SCAN_TIME_LIMIT_S),
         cache_dir=settings.VAR_DIR / "mirrors",
     )

@@ -114,3 +114,13 @@ def test_startup_with_bad_value_prints_one_line_and_exits_2(tmp_path: Path) -> N
         "yardstick: invalid configuration: DATABASE_URL: unsupported scheme "
         "'mysql': use postgres:// or sqlite://"
     ]
+
+
+def test_internal_hosts_follow_local_repositories_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_config().ALLOW_INTERNAL_HOSTS is True  # development
+    monkeypatch.setenv("ALLOW_LOCAL_REPOSITORIES", "false")
+    assert load_config().ALLOW_INTERNAL_HOSTS is False
+    monkeypatch.setenv("ALLOW_INTERNAL_HOSTS", "true")
+    assert load_config().ALLOW_INTERNAL_HOSTS is True

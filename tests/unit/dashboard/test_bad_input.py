@@ -46,6 +46,7 @@ INJECTION_URLS = [
 def _production_url_policy(settings: Any) -> None:
     """As in production: no local repositories, no internal addresses."""
     settings.ALLOW_LOCAL_REPOSITORIES = False
+    settings.ALLOW_INTERNAL_HOSTS = False
 
 
 def _nothing_stored() -> None:
@@ -324,3 +325,10 @@ def test_webhook_headers_with_injection_shapes_are_refused(hook_client: Client) 
     )
     assert response.status_code == 401
     assert not Scan.objects.exists()
+
+
+def test_internal_git_server_is_allowed_when_settings_say_so(settings: Any) -> None:
+    from dashboard.services.urls import clean_clone_url
+
+    settings.ALLOW_INTERNAL_HOSTS = True
+    assert clean_clone_url("https://10.0.0.5/org/repo.git") == "https://10.0.0.5/org/repo.git"
