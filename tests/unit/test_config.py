@@ -26,6 +26,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "LOG_LEVEL",
         "LOG_FORMAT",
         "ALLOW_LOCAL_REPOSITORIES",
+        "ALLOW_INTERNAL_HOSTS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
