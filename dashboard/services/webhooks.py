@@ -174,11 +174,16 @@ def _accept(
         record.outcome, record.status_code, record.detail = (
             answer.outcome,
             answer.status,
-            answer.detail[:300],
+            _safe(answer.detail)[:300],
         )
         record.scan_id = answer.scan_id
         record.save(update_fields=["outcome", "status_code", "detail", "scan"])
     return answer
+
+
+def _safe(text: object) -> str:
+    """Payload text as stored: PostgreSQL text cannot hold NUL, and the sender may send it."""
+    return str(text).replace("\0", "")
 
 
 def _record(
@@ -186,15 +191,15 @@ def _record(
 ) -> WebhookDelivery:
     return WebhookDelivery.objects.create(
         provider=incoming.provider,
-        delivery_id=facts.get("delivery_id", ""),
-        event=facts.get("event", ""),
+        delivery_id=_safe(facts.get("delivery_id", "")),
+        event=_safe(facts.get("event", "")),
         repository=facts.get("repository"),
         accepted=accepted,
         outcome=answer.outcome,
         status_code=answer.status,
-        detail=answer.detail[:300],
-        ref=facts.get("ref", ""),
-        commit_sha=facts.get("commit_sha", ""),
+        detail=_safe(answer.detail)[:300],
+        ref=_safe(facts.get("ref", "")),
+        commit_sha=_safe(facts.get("commit_sha", "")),
         scan_id=answer.scan_id,
         remote_addr=incoming.remote_addr or None,
     )
