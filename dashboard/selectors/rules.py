@@ -6,25 +6,38 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 
 from dashboard.charts import Point
-from dashboard.models import CheckResult, Rule, RuleDailyStats
+from dashboard.models import CheckResult, Repository, Rule, RuleDailyStats
 from dashboard.selectors.common import TableState, day_range, ordering, paginate, points
+from dashboard.selectors.teams import SCAN_BULK
 
 RESULT_SORTS = ("repository", "team", "status")
 
 
 def latest_results(rule: Rule) -> Any:
-    """Results of `rule` in every repository's latest scan."""
-    return CheckResult.objects.filter(
-        rule=rule, scan_id=F("scan__repository__latest_scan_id"), scan__repository__active=True
-    )
+    """Results of `rule` in every active repository's latest scan.
+
+    A semi-join on the denormalised `Repository.latest_scan`: one index probe per repository
+    (scan, rule), never a pass over the rule's results in older scans.
+    """
+    latest = Repository.objects.filter(active=True, latest_scan__isnull=False)
+    return CheckResult.objects.filter(rule=rule, scan_id__in=latest.values("latest_scan_id"))
 
 
 def results_table(rule: Rule, state: TableState) -> Page[Any]:
     """Repositories with their result for the rule (2 queries: count + page)."""
-    queryset = latest_results(rule).select_related("scan__repository__team")
+    # Only names, status and message are shown: leave the wide columns out of the sort.
+    queryset = (
+        latest_results(rule)
+        .select_related("scan__repository__team")
+        .defer(
+            "evidence",
+            "scan__repository__webhook_secret_encrypted",
+            *(f"scan__{name}" for name in SCAN_BULK),
+        )
+    )
     if state.filters.get("status"):
         queryset = queryset.filter(status=state.filters["status"])
     if state.q:

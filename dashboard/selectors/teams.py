@@ -24,6 +24,7 @@ from dashboard.selectors.common import (
 )
 
 REPOSITORY_SORTS = ("name", "score", "level", "scanned")
+SCAN_BULK = ("tool_versions", "section_scores", "counts", "error", "skipped_reason")
 
 
 @dataclass(slots=True)
@@ -39,8 +40,12 @@ def repositories_table(
     team: Team | None, state: TableState, days: int = 30
 ) -> tuple[Page[Any], list[RepositoryRow]]:
     """Repositories (of one team, or all) with level, last scan and trend (2-3 queries)."""
-    queryset = Repository.objects.select_related("team", "latest_scan").annotate(
-        level_rank=level_rank("level")
+    # The table shows the latest scan's time only: leave its JSON columns (and the secret)
+    # behind, so the sort before the page's LIMIT stays narrow and in memory.
+    queryset = (
+        Repository.objects.select_related("team", "latest_scan")
+        .defer("webhook_secret_encrypted", *(f"latest_scan__{name}" for name in SCAN_BULK))
+        .annotate(level_rank=level_rank("level"))
     )
     if team is not None:
         queryset = queryset.filter(team=team)
