@@ -87,9 +87,9 @@ class Organisation:
             never_scanned = self.rng.random() < 0.01
             if not never_scanned:
                 # A fifth of the repositories were registered during the year.
-                start = 0 if self.rng.random() < 0.8 else self.rng.randrange(days - 30)
+                start = 0 if self.rng.random() < 0.8 else self.rng.randrange(max(1, days - 30))
                 offsets = sorted(
-                    {start, days - 1 - self.rng.randrange(3)}
+                    {start, days - 1 - min(days - 1, self.rng.randrange(3))}
                     | {self.rng.randrange(start, days) for _ in range(scans_per_repo - 2)}
                 )
                 for offset in offsets[-scans_per_repo:]:
