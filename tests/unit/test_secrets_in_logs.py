@@ -53,6 +53,10 @@ def test_logs_of_a_test_run_hold_none_of_its_secrets(tmp_path: Path) -> None:
         "VAR_DIR": str(tmp_path / "var"),
         "YARDSTICK_SECRETS_OUT": str(record),
     }
+    # The child run needs its own test database: this run's is in use (PostgreSQL in CI).
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        env["DATABASE_URL"] = f"{url.rstrip('/')}_secrets"
     run = subprocess.run(
         [
             sys.executable,
