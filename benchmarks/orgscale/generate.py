@@ -56,19 +56,14 @@ class Loader:
 
         described = connection.introspection.get_table_description(self.cursor, table)
         existing = {c.name: c for c in described}
-        missing = [
-            c.name
-            for c in described
-            if c.name not in columns and not c.null_ok and c.name != "id" and c.default is None
-        ]
-        if missing:
-            raise SystemExit(f"{table}: the generator does not fill {missing}: update it")
+        extra = _defaults(table, [c.name for c in described if c.name not in columns])
         keep = [i for i, name in enumerate(columns) if name in existing]
-        names = [columns[i] for i in keep]
+        names = [columns[i] for i in keep] + list(extra)
         pick: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
-        if len(keep) != len(columns):
+        if len(keep) != len(columns) or extra:
             getter = operator.itemgetter(*keep)
-            pick = getter if len(keep) > 1 else (lambda row: (getter(row),))
+            tail = tuple(extra.values())
+            pick = lambda row: (*getter(row), *tail)  # noqa: E731
         started = time.perf_counter()
         count = 0
         sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
@@ -79,6 +74,22 @@ class Loader:
                 count += 1
         self.rows[table] = count
         say(f"  {table}: {count:,} rows in {time.perf_counter() - started:.1f} s")
+
+
+def _defaults(table: str, columns: list[str]) -> dict[str, Any]:
+    """Model defaults of NOT NULL columns the generator does not know (added by later models)."""
+    from django.apps import apps
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    out: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if field.column not in columns or field.null or field.primary_key:
+            continue
+        value = field.get_default()  # "" for text fields without a default
+        if value is None:
+            raise SystemExit(f"{table}.{field.column} has no default: teach generate.py to fill it")
+        out[field.column] = json.dumps(value) if isinstance(value, dict | list) else value
+    return out
 
 
 def _at(day: Any, seconds: int) -> datetime:
