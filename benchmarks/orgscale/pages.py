@@ -122,7 +122,8 @@ def wrk(
         "BENCH_THINK_MS": str(args.think),
     }
     command = [
-        "wrk", "-t2", f"-c{args.connections}", f"-d{duration}s", "--timeout", "10s",
+        "wrk", f"-t{min(2, args.connections)}", f"-c{args.connections}", f"-d{duration}s",
+        "--timeout", "10s",
         "-s", str(LUA), f"http://{HOST}:{port}",
     ]  # fmt: skip
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
