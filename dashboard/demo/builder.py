@@ -25,8 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
-from django.db.models import Field, Model
+from django.db import transaction
 from django.utils import timezone
 
 from dashboard.demo import catalog, gitgen
@@ -225,9 +224,9 @@ def _governance(org: Org, repositories: list[Repository]) -> None:
 def replay_rollups(start: date, end: date) -> None:
     """Rebuild the roll-ups from `start` to `end` as the scans and the nightly job would have.
 
-    Each day's scans go through `rollups.record_scan_day`; the carry to the next day is
-    `close_day`'s, done in SQL (`INSERT … SELECT`) because a year of per-rule rows is too many
-    for the ORM in a first-run budget. A test holds the result equal to `recompute_range`.
+    Each day's scans go through `rollups.record_scan_day`, then `rollups.carry_forward` copies
+    the day to the next as the nightly `close_day` does. A test holds the result equal to
+    `recompute_range`.
     """
     RepositoryDailyScore.objects.filter(date__gte=start, date__lte=end).delete()
     TeamDailyScore.objects.filter(date__gte=start, date__lte=end).delete()
@@ -245,45 +244,8 @@ def replay_rollups(start: date, end: date) -> None:
         for repository_id in sorted(scanned.get(day, ())):
             rollups.record_scan_day(repositories[repository_id], day)
         if day < end:
-            _carry_forward(day, day + timedelta(days=1))
+            rollups.carry_forward(day, day + timedelta(days=1))
         day += timedelta(days=1)
-
-
-def _columns(model: type[Model], *names: str) -> list[str]:
-    fields = [model._meta.get_field(name) for name in names]
-    return [str(field.column) for field in fields if isinstance(field, Field)]
-
-
-def _copy_sql(model: type[Model], fields: tuple[str, ...], key: str, unless: type[Model]) -> str:
-    """Copy `model`'s rows of one day to the next, unless `unless` has a row for their key."""
-    (date_col,), (key_col,) = _columns(model, "date"), _columns(model, key)
-    (unless_date,), (unless_key,) = _columns(unless, "date"), _columns(unless, key)
-    cols = ", ".join(_columns(model, *fields))
-    return (
-        f"INSERT INTO {model._meta.db_table} ({cols}, {date_col}) "  # noqa: S608 - model names
-        f"SELECT {cols}, %s FROM {model._meta.db_table} WHERE {date_col} = %s AND {key_col} "
-        f"NOT IN (SELECT {unless_key} FROM {unless._meta.db_table} WHERE {unless_date} = %s)"
-    )
-
-
-def _copied_fields(model: type[Model]) -> tuple[str, ...]:
-    """Every column but the key and the date, so a new roll-up field is carried too."""
-    return tuple(f.name for f in model._meta.concrete_fields if f.name not in {"id", "date"})
-
-
-def _carry_forward(day: date, next_day: date) -> None:
-    """`rollups.close_day`'s carry (rows of `day` copied to `next_day` where missing)."""
-    repo_fields, team_fields, rule_fields = (
-        _copied_fields(model) for model in (RepositoryDailyScore, TeamDailyScore, RuleDailyStats)
-    )
-    statements = (
-        _copy_sql(RepositoryDailyScore, repo_fields, "repository", RepositoryDailyScore),
-        _copy_sql(RuleDailyStats, rule_fields, "team", TeamDailyScore),  # before teams' rows
-        _copy_sql(TeamDailyScore, team_fields, "team", TeamDailyScore),
-    )
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql, [next_day, day, next_day])
 
 
 def reset() -> bool:

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Field, Model, Q
 from django.utils import timezone
 
 from dashboard.models import (
@@ -188,7 +188,7 @@ def close_day(day: date, now: datetime | None = None) -> None:
     for team_id in {r.team_id for r in repositories}:
         _team_rows(team_id, day, now)
     next_day = day + timedelta(days=1)
-    _carry_forward(day, next_day)
+    carry_forward(day, next_day)
     if rules_taking_effect_on(next_day):
         carried = RepositoryDailyScore.objects.filter(date=next_day)
         for repository_id in list(carried.values_list("repository_id", flat=True)):
@@ -198,45 +198,41 @@ def close_day(day: date, now: datetime | None = None) -> None:
             _team_rows(team_id, next_day, now)
 
 
-def _carry_forward(day: date, next_day: date) -> None:
-    have = set(
-        RepositoryDailyScore.objects.filter(date=next_day).values_list("repository_id", flat=True)
+def _columns(model: type[Model], *names: str) -> list[str]:
+    fields = [model._meta.get_field(name) for name in names]
+    return [str(field.column) for field in fields if isinstance(field, Field)]
+
+
+def _copy_sql(model: type[Model], fields: tuple[str, ...], key: str, unless: type[Model]) -> str:
+    """Copy `model`'s rows of one day to the next, unless `unless` has a row for their key."""
+    (date_col,), (key_col,) = _columns(model, "date"), _columns(model, key)
+    (unless_date,), (unless_key,) = _columns(unless, "date"), _columns(unless, key)
+    cols = ", ".join(_columns(model, *fields))
+    return (
+        f"INSERT INTO {model._meta.db_table} ({cols}, {date_col}) "  # noqa: S608 - model names
+        f"SELECT {cols}, %s FROM {model._meta.db_table} WHERE {date_col} = %s AND {key_col} "
+        f"NOT IN (SELECT {unless_key} FROM {unless._meta.db_table} WHERE {unless_date} = %s)"
     )
-    RepositoryDailyScore.objects.bulk_create(
-        RepositoryDailyScore(
-            repository_id=row.repository_id,
-            date=next_day,
-            score=row.score,
-            level=row.level,
-            scan_id=row.scan_id,
-            section_scores=row.section_scores,
-            open_rules=row.open_rules,
-        )
-        for row in RepositoryDailyScore.objects.filter(date=day).exclude(repository_id__in=have)
+
+
+def _copied_fields(model: type[Model]) -> tuple[str, ...]:
+    """Every column but the key and the date, so a new roll-up field is carried too."""
+    return tuple(f.name for f in model._meta.concrete_fields if f.name not in {"id", "date"})
+
+
+def carry_forward(day: date, next_day: date) -> None:
+    """Copy `day`'s roll-up rows to `next_day` where `next_day` has none (three INSERT…SELECT)."""
+    repo_fields, team_fields, rule_fields = (
+        _copied_fields(model) for model in (RepositoryDailyScore, TeamDailyScore, RuleDailyStats)
     )
-    teams_have = set(TeamDailyScore.objects.filter(date=next_day).values_list("team_id", flat=True))
-    TeamDailyScore.objects.bulk_create(
-        TeamDailyScore(
-            team_id=row.team_id,
-            date=next_day,
-            score=row.score,
-            repositories=row.repositories,
-            section_scores=row.section_scores,
-        )
-        for row in TeamDailyScore.objects.filter(date=day).exclude(team_id__in=teams_have)
+    statements = (
+        _copy_sql(RepositoryDailyScore, repo_fields, "repository", RepositoryDailyScore),
+        _copy_sql(RuleDailyStats, rule_fields, "team", TeamDailyScore),  # before teams' rows
+        _copy_sql(TeamDailyScore, team_fields, "team", TeamDailyScore),
     )
-    RuleDailyStats.objects.bulk_create(
-        RuleDailyStats(
-            rule_id=row.rule_id,
-            team_id=row.team_id,
-            date=next_day,
-            passed=row.passed,
-            failed=row.failed,
-            warned=row.warned,
-            other=row.other,
-        )
-        for row in RuleDailyStats.objects.filter(date=day).exclude(team_id__in=teams_have)
-    )
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, [next_day, day, next_day])
 
 
 @transaction.atomic
