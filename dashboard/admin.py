@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dashboard import models
-from dashboard.services import api_tokens
+from dashboard.services import accounts, api_tokens, governance
+from dashboard.services.registration import delete_repository
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in administrator (the admin site lets no one else in)."""
+    return cast(User, request.user)
 
 
 @admin.register(models.Team)
@@ -21,12 +32,31 @@ class TeamAdmin(admin.ModelAdmin[models.Team]):
 
 @admin.register(models.Membership)
 class MembershipAdmin(admin.ModelAdmin[models.Membership]):
-    """Who is in which team."""
+    """Who is in which team; every change is in the audit log."""
 
     list_display = ("user", "team", "role")
     list_filter = ("role", "team")
     search_fields = ("user__username", "team__name")
     autocomplete_fields = ("user", "team")
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: models.Membership,
+        form: forms.ModelForm[models.Membership],
+        change: bool,
+    ) -> None:
+        """Save through the service that audits it."""
+        accounts.save_membership(_user(request), obj, form.initial if change else None)
+
+    def delete_model(self, request: HttpRequest, obj: models.Membership) -> None:
+        """Remove through the service that audits it."""
+        accounts.remove_membership(_user(request), obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[models.Membership]) -> None:
+        """One audited removal per membership."""
+        for membership in queryset.select_related("user", "team"):
+            accounts.remove_membership(_user(request), membership)
 
 
 @admin.register(models.Repository)
@@ -39,6 +69,15 @@ class RepositoryAdmin(admin.ModelAdmin[models.Repository]):
     exclude = ("webhook_secret_encrypted",)
     readonly_fields = ("url_key", "latest_scan", "score", "level", "created_at")
     list_select_related = ("team",)
+
+    def delete_model(self, request: HttpRequest, obj: models.Repository) -> None:
+        """Delete through the service that audits it."""
+        delete_repository(_user(request), obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[models.Repository]) -> None:
+        """One audited deletion per repository."""
+        for repository in queryset.select_related("team"):
+            delete_repository(_user(request), repository)
 
 
 @admin.register(models.Standard)
@@ -100,21 +139,63 @@ class CheckResultAdmin(admin.ModelAdmin[models.CheckResult]):
     raw_id_fields = ("scan",)
 
 
+class GovernanceAdmin[M: (models.Waiver, models.Attestation)](admin.ModelAdmin[M]):
+    """Waivers and attestations are granted on the repository page (with its checks) and
+    revoked, never deleted; an edit here (expiry, reason, revocation) is audited.
+    """
+
+    list_select_related = ("repository", "rule")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Granted on the repository page only."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Revoked, never deleted: the history stays."""
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: M, form: forms.ModelForm[M], change: bool
+    ) -> None:
+        """Save through the service that refreshes scores and audits the edit."""
+        governance.save_edited(_user(request), obj, form.initial, list(form.changed_data))
+
+
 @admin.register(models.Waiver)
-class WaiverAdmin(admin.ModelAdmin[models.Waiver]):
+class WaiverAdmin(GovernanceAdmin[models.Waiver]):
     """Waivers with their expiry."""
 
     list_display = ("repository", "rule", "expires_at", "approved_by", "revoked_at")
     list_filter = ("rule__section",)
     search_fields = ("repository__name", "rule__rule_id", "reason")
+    readonly_fields = ("repository", "rule", "approved_by", "created_at")
+    actions = ("revoke_selected",)
+
+    @admin.action(description="Revoke selected waivers")
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[models.Waiver]) -> None:
+        """End each waiver now (audited)."""
+        for waiver in queryset.filter(revoked_at__isnull=True).select_related(
+            "repository__team", "rule"
+        ):
+            governance.revoke_waiver(_user(request), waiver)
 
 
 @admin.register(models.Attestation)
-class AttestationAdmin(admin.ModelAdmin[models.Attestation]):
+class AttestationAdmin(GovernanceAdmin[models.Attestation]):
     """Attestations with their expiry."""
 
-    list_display = ("repository", "rule", "evidence_url", "expires_at", "attested_by")
+    list_display = ("repository", "rule", "evidence_url", "expires_at", "attested_by", "revoked_at")
     search_fields = ("repository__name", "rule__rule_id")
+    readonly_fields = ("repository", "rule", "attested_by", "created_at")
+    actions = ("revoke_selected",)
+
+    @admin.action(description="Revoke selected attestations")
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[models.Attestation]) -> None:
+        """Withdraw each attestation now (audited)."""
+        for attestation in queryset.filter(revoked_at__isnull=True).select_related(
+            "repository__team", "rule"
+        ):
+            governance.revoke_attestation(_user(request), attestation)
 
 
 @admin.register(models.CoverageReport)
@@ -179,8 +260,8 @@ class ApiTokenAdmin(admin.ModelAdmin[models.ApiToken]):
     @admin.action(description="Revoke selected tokens")
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[models.ApiToken]) -> None:
         """Revoke at once; a revoked token never works again."""
-        for token in queryset.filter(revoked_at__isnull=True):
-            api_tokens.revoke(token)
+        for token in queryset.filter(revoked_at__isnull=True).select_related("team"):
+            api_tokens.revoke(token, actor=_user(request))
 
 
 @admin.register(models.WebhookDelivery)
@@ -199,6 +280,58 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[models.WebhookDelivery]):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Never edited."""
         return False
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin[models.AuditEvent]):
+    """The audit log: read-only for everyone, administrators included."""
+
+    list_display = (
+        "created_at",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_label",
+        "team",
+        "source_ip",
+        "request_id",
+    )
+    list_filter = ("action", "team")
+    search_fields = ("actor_label", "target_label", "request_id")
+    list_select_related = ("team",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Written by the services only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Never edited."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Never deleted."""
+        return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AuditedUserAdmin(DjangoUserAdmin[User]):
+    """Django's user admin; changes of admin flags and groups go to the audit log."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Remember the privileges before the edit (groups are saved later, with the form)."""
+        before = User.objects.filter(pk=obj.pk).first() if change else None
+        obj._audit_before = accounts.privileges(before) if before is not None else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """After the groups are saved, audit what changed."""
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        accounts.record_privileges(_user(request), user, getattr(user, "_audit_before", None))
 
 
 from dashboard import admin_rollout  # noqa: E402, F401 - registers the roll-out models

@@ -6,6 +6,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from dashboard.api.app import api
+from dashboard.views import audit as audit_views
 from dashboard.views import badges as badge_views
 from dashboard.views import exports as export_views
 from dashboard.views import health, initiatives, overview, repositories, rules, scans, signin, teams
@@ -50,9 +51,16 @@ urlpatterns = [
     path(
         "repositories/<int:pk>/attestations/", repositories.add_attestation, name="attestation-add"
     ),
+    path(
+        "repositories/<int:pk>/attestations/<int:attestation_pk>/revoke/",
+        repositories.revoke_attestation,
+        name="attestation-revoke",
+    ),
     path("rules/", rules.index, name="rules"),
     path("rules/<str:rule_id>/", rules.detail, name="rule"),
     path("scans/<int:pk>/", scans.detail, name="scan"),
+    path("audit/", audit_views.index, name="audit"),
+    path("exports/audit.csv", audit_views.export, name="export-audit"),
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", health.metrics, name="metrics"),

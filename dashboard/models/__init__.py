@@ -1,5 +1,6 @@
 """Data: one module per area, re-exported here."""
 
+from dashboard.models.audit import AuditAction, AuditEvent
 from dashboard.models.coverage import CoverageReport
 from dashboard.models.governance import Attestation, Waiver
 from dashboard.models.initiatives import Initiative
@@ -22,6 +23,8 @@ from dashboard.models.webhooks import WebhookDelivery
 __all__ = [
     "ApiToken",
     "Attestation",
+    "AuditAction",
+    "AuditEvent",
     "CheckResult",
     "CoverageReport",
     "Delivery",

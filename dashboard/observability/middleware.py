@@ -7,8 +7,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from dashboard.observability.context import accept_or_generate, reset_request_id, set_request_id
+from dashboard.observability.context import (
+    accept_or_generate,
+    reset_client_address,
+    reset_request_id,
+    set_client_address,
+    set_request_id,
+)
 from dashboard.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from dashboard.services.ratelimit import client_address
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -16,7 +23,10 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 
 class RequestIdMiddleware:
-    """Take `X-Request-ID` (or generate one), log with it, and echo it in the response."""
+    """Take `X-Request-ID` (or generate one), log with it, and echo it in the response.
+
+    It also binds the source address for the request, so services can record it (audit log).
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -26,9 +36,11 @@ class RequestIdMiddleware:
         request_id = accept_or_generate(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
+        address = set_client_address(client_address(request.META.get("REMOTE_ADDR")))
         try:
             response = self.get_response(request)
         finally:
+            reset_client_address(address)
             reset_request_id(token)
         response[REQUEST_ID_HEADER] = request_id
         return response

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dashboard.models import ApiToken, Team
+from dashboard.models import ApiToken, AuditAction, Team
+from dashboard.services import audit
 
 TOKEN_PREFIX = "ys_"  # noqa: S105 - a public marker that makes leaked tokens greppable
 # last_used_at is informative: one write a minute per token is plenty.
@@ -31,8 +33,19 @@ def hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def issue(team: Team, name: str, *, write: bool = False, created_by: User | None = None) -> Issued:
-    """Create a token for `team`; `write` lets it register, scan and upload for the team."""
+@transaction.atomic
+def issue(
+    team: Team,
+    name: str,
+    *,
+    write: bool = False,
+    created_by: User | None = None,
+    actor: audit.Actor = None,
+) -> Issued:
+    """Create a token for `team`; `write` lets it register, scan and upload for the team.
+
+    The audit log names `actor` (by default `created_by`, else "system"): never the token.
+    """
     name = name.strip()
     if not name:
         raise ValueError("a token needs a name")
@@ -44,6 +57,14 @@ def issue(team: Team, name: str, *, write: bool = False, created_by: User | None
         prefix=plaintext[:10],
         scope=ApiToken.Scope.WRITE if write else ApiToken.Scope.READ,
         created_by=created_by,
+    )
+    audit.record(
+        AuditAction.TOKEN_CREATED,
+        actor=actor if actor is not None else created_by,
+        target=token,
+        target_label=f"{token.prefix}… {token.name}",
+        team=team,
+        details={"name": token.name, "scope": token.scope, "prefix": token.prefix},
     )
     return Issued(token, plaintext)
 
@@ -67,8 +88,17 @@ def authenticate(plaintext: str) -> ApiToken | None:
     return token
 
 
-def revoke(token: ApiToken) -> None:
-    """Stop accepting the token from now on."""
+@transaction.atomic
+def revoke(token: ApiToken, actor: audit.Actor = None) -> None:
+    """Stop accepting the token from now on; the audit log names `actor`."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit.record(
+            AuditAction.TOKEN_REVOKED,
+            actor=actor,
+            target=token,
+            target_label=f"{token.prefix}… {token.name}",
+            team=token.team,
+            details={"name": token.name, "scope": token.scope, "prefix": token.prefix},
+        )

@@ -13,10 +13,13 @@ import logging
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import CheckResult, CoverageReport, Repository, Scan
+from dashboard.models import AuditAction, CheckResult, CoverageReport, Repository, Scan
+from dashboard.services import audit
+from dashboard.services.permissions import require_team_maintainer
 from dashboard.services.rollups import record_scan_day
 from dashboard.services.scoring import score_scan
 from dashboard.services.urls import workspace_policy
@@ -48,6 +51,24 @@ def stored_reports(repository: Repository, commit_sha: str) -> Reports | None:
         if isinstance(counts, list) and len(counts) == 2
     }
     return Reports(coverage=CoverageData(files, f"{stored.source} coverage")) if files else None
+
+
+@transaction.atomic
+def set_enabled(user: User, repository: Repository, enabled: bool) -> None:
+    """A maintainer opts the repository in to (or out of) the deep scan, which runs its code."""
+    require_team_maintainer(user, repository.team)
+    if repository.deep_scan == enabled:
+        return
+    repository.deep_scan = enabled
+    repository.save(update_fields=["deep_scan"])
+    audit.record(
+        AuditAction.DEEP_SCAN_CHANGED,
+        actor=user,
+        target=repository,
+        target_label=repository.name,
+        team=repository.team,
+        details={"enabled": enabled},
+    )
 
 
 def queue_deep_scan(scan: Scan) -> bool:

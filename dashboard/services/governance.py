@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import Attestation, Repository, Rule, Waiver
+from dashboard.models import Attestation, AuditAction, Repository, Rule, Waiver
+from dashboard.services import audit
 from dashboard.services.permissions import require_team_maintainer
 from dashboard.services.rollups import record_scan_day
 from dashboard.services.scoring import refresh_repository_score
@@ -56,7 +59,19 @@ def grant_waiver(
         approved_by=user,
     )
     _refresh(repository)
+    audit.record(
+        AuditAction.WAIVER_GRANTED,
+        actor=user,
+        target=waiver,
+        target_label=_label(repository, rule),
+        team=repository.team,
+        details={"rule": rule.rule_id, "reason": waiver.reason, "expires_at": expires_at},
+    )
     return waiver
+
+
+def _label(repository: Repository, rule: Rule) -> str:
+    return f"{repository.name} · {rule.rule_id}"
 
 
 @transaction.atomic
@@ -67,6 +82,14 @@ def revoke_waiver(user: User, waiver: Waiver) -> None:
         waiver.revoked_at = timezone.now()
         waiver.save(update_fields=["revoked_at"])
         _refresh(waiver.repository)
+        audit.record(
+            AuditAction.WAIVER_REVOKED,
+            actor=user,
+            target=waiver,
+            target_label=_label(waiver.repository, waiver.rule),
+            team=waiver.repository.team,
+            details={"rule": waiver.rule.rule_id, "expires_at": waiver.expires_at},
+        )
 
 
 @transaction.atomic
@@ -96,4 +119,60 @@ def attest(
         attested_by=user,
     )
     _refresh(repository)
+    audit.record(
+        AuditAction.ATTESTATION_RECORDED,
+        actor=user,
+        target=attestation,
+        target_label=_label(repository, rule),
+        team=repository.team,
+        details={
+            "rule": rule.rule_id,
+            "evidence_url": attestation.evidence_url,
+            "expires_at": attestation.expires_at,
+        },
+    )
     return attestation
+
+
+@transaction.atomic
+def revoke_attestation(user: User, attestation: Attestation) -> None:
+    """Withdraw an attestation now: the rule is manual again."""
+    require_team_maintainer(user, attestation.repository.team)
+    if attestation.revoked_at is None:
+        attestation.revoked_at = timezone.now()
+        attestation.save(update_fields=["revoked_at"])
+        _refresh(attestation.repository)
+        audit.record(
+            AuditAction.ATTESTATION_REVOKED,
+            actor=user,
+            target=attestation,
+            target_label=_label(attestation.repository, attestation.rule),
+            team=attestation.repository.team,
+            details={"rule": attestation.rule.rule_id, "expires_at": attestation.expires_at},
+        )
+
+
+@transaction.atomic
+def save_edited(
+    user: User, item: Waiver | Attestation, before: Mapping[str, Any], changed: list[str]
+) -> None:
+    """Store an administrator's edit of a waiver or an attestation (expiry, reason, revocation).
+
+    Scores follow at once, and the audit log keeps each changed field's old and new value.
+    """
+    require_team_maintainer(user, item.repository.team)
+    item.save()
+    if not changed:
+        return
+    _refresh(item.repository)
+    action = (
+        AuditAction.WAIVER_CHANGED if isinstance(item, Waiver) else AuditAction.ATTESTATION_CHANGED
+    )
+    audit.record(
+        action,
+        actor=user,
+        target=item,
+        target_label=_label(item.repository, item.rule),
+        team=item.repository.team,
+        details={"rule": item.rule.rule_id, "changed": audit.changes(before, item, changed)},
+    )

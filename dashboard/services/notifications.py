@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import (
+    AuditAction,
     Delivery,
     Initiative,
     Notification,
@@ -32,6 +33,7 @@ from dashboard.models import (
     Team,
     TeamNotificationSettings,
 )
+from dashboard.services import audit
 from dashboard.services.exports import iso_utc
 
 LEVEL_RANK = {"": 0, "none": 0, "bronze": 1, "silver": 2, "gold": 3}
@@ -343,11 +345,24 @@ def save_team_settings(
 
     require_team_maintainer(user, team)
     prefs, _ = TeamNotificationSettings.objects.get_or_create(team=team)
+    had_slack = bool(prefs.slack_webhook_encrypted)
     prefs.email_recipients = emails
     prefs.digest = digest
+    slack = "unchanged"
     if remove_slack:
         prefs.slack_webhook_encrypted = ""
+        slack = "removed" if had_slack else slack
     elif slack_url:
         prefs.slack_webhook_encrypted = secrets.encrypt(slack_url)
+        slack = "replaced" if had_slack else "set"
     prefs.save()
+    # The Slack URL is a credential: the log says only whether it changed.
+    audit.record(
+        AuditAction.NOTIFICATIONS_CHANGED,
+        actor=user,
+        target=team,
+        target_label=team.name,
+        team=team,
+        details={"email_recipients": prefs.email_recipients, "digest": digest, "slack": slack},
+    )
     return prefs

@@ -62,3 +62,12 @@ def require_team_maintainer(user: User, team: Team) -> None:
     """Raise PermissionDenied (403) unless the user maintains `team`."""
     if not can_manage_team(user, team):
         raise PermissionDenied("only the team's maintainers may do this")
+
+
+def require_admin_permission(user: User, permission: str) -> None:
+    """Raise PermissionDenied unless the user is an admin or holds the Django `permission`.
+
+    For actions taken in the Django admin (deleting a repository, changing memberships).
+    """
+    if not (is_admin(user) or (user.is_active and user.has_perm(permission))):
+        raise PermissionDenied("only administrators may do this")

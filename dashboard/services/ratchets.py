@@ -13,7 +13,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import CheckResult, Ratchet, Repository, Rule, Scan
+from dashboard.models import AuditAction, CheckResult, Ratchet, Repository, Rule, Scan
+from dashboard.services import audit
 from dashboard.services.permissions import require_team_maintainer
 from dashboard.services.rollups import record_scan_day
 from dashboard.services.scoring import refresh_repository_score
@@ -60,6 +61,14 @@ def freeze(user: User, repository: Repository, rule: Rule) -> Ratchet:
         ratchet.baseline = count  # a baseline only goes down
         ratchet.save(update_fields=["baseline", "updated_at"])
     _refresh(repository)
+    audit.record(
+        AuditAction.RATCHET_SET,
+        actor=user,
+        target=ratchet,
+        target_label=f"{repository.name} · {rule.rule_id}",
+        team=repository.team,
+        details={"rule": rule.rule_id, "baseline": ratchet.baseline},
+    )
     return ratchet
 
 
@@ -68,6 +77,14 @@ def release(user: User, ratchet: Ratchet) -> None:
     """Remove a ratchet: the rule is judged by the engine alone again (maintainers)."""
     repository = ratchet.repository
     require_team_maintainer(user, repository.team)
+    audit.record(
+        AuditAction.RATCHET_RELEASED,
+        actor=user,
+        target=ratchet,
+        target_label=f"{repository.name} · {ratchet.rule.rule_id}",
+        team=repository.team,
+        details={"rule": ratchet.rule.rule_id, "baseline": ratchet.baseline},
+    )
     ratchet.delete()
     _refresh(repository)
 

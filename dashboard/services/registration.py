@@ -1,15 +1,18 @@
-"""Registering repositories."""
+"""Registering repositories, and deleting them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from dashboard.models import Repository, Scan, Team
-from dashboard.services import secrets
+from dashboard.models import AuditAction, Repository, Scan, Team
+from dashboard.services import audit, secrets
+from dashboard.services.permissions import require_admin_permission
 from dashboard.services.urls import RepositoryError, clean_clone_url, url_key
+from scanners.repo_url import redact_url
 
 
 class RegistrationError(ValueError):
@@ -52,8 +55,12 @@ def register_repository(
     name: str = "",
     default_branch: str = "main",
     project_dir: str = "",
+    actor: audit.Actor = None,
 ) -> Registered:
-    """Validate and store a repository, then enqueue its first scan after the commit."""
+    """Validate and store a repository, then enqueue its first scan after the commit.
+
+    `actor` (a user, an API token, or None for the system) is named in the audit log.
+    """
     from dashboard.services.scanning import request_scan
 
     try:
@@ -82,7 +89,39 @@ def register_repository(
                 webhook_secret_encrypted=secrets.encrypt(secret),
             )
             scan = request_scan(repository, Scan.Trigger.MANUAL)
+            audit.record(
+                AuditAction.REPOSITORY_REGISTERED,
+                actor=actor,
+                target=repository,
+                target_label=repository.name,
+                team=team,
+                details={
+                    "clone_url": redact_url(repository.clone_url),
+                    "default_branch": repository.default_branch,
+                    "project_dir": repository.project_dir,
+                },
+            )
     except IntegrityError:
         # Another request registered the same URL between our check and our insert.
         raise RegistrationError("clone_url", "this repository is already registered") from None
     return Registered(repository, secret, scan)
+
+
+@transaction.atomic
+def delete_repository(user: User, repository: Repository) -> None:
+    """Delete a repository with its whole history (administrators); the audit log keeps a note."""
+    require_admin_permission(user, "dashboard.delete_repository")
+    audit.record(
+        AuditAction.REPOSITORY_DELETED,
+        actor=user,
+        target=repository,
+        target_label=repository.name,
+        team=repository.team,
+        details={
+            "clone_url": redact_url(repository.clone_url),
+            "scans": Scan.objects.filter(repository=repository).count(),
+            "score": repository.score,
+            "level": repository.level,
+        },
+    )
+    repository.delete()

@@ -15,12 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.forms import AttestationForm, RegistrationForm, WaiverForm
-from dashboard.models import Repository, Rule, Scan, Waiver
+from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
 from dashboard.rollout_forms import RatchetForm
 from dashboard.selectors.common import table_state
 from dashboard.selectors.repositories import attestable, ratchetable, repository_page, waivable
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
-from dashboard.services import governance, scanning
+from dashboard.services import deep_scans, governance, scanning
 from dashboard.services.permissions import can_manage_repository, maintained_teams
 from dashboard.services.registration import RegistrationError, register_repository
 
@@ -100,10 +100,7 @@ def scan_now(request: HttpRequest, pk: int) -> HttpResponse:
 def deep_scan(request: HttpRequest, pk: int) -> HttpResponse:
     """Turn the sandboxed deep scan on or off (maintainers); it runs after the next scan."""
     repository = _repository(pk)
-    if not can_manage_repository(request.user, repository):
-        raise PermissionDenied("only the team's maintainers may enable the deep scan")
-    repository.deep_scan = request.POST.get("enabled") == "1"
-    repository.save(update_fields=["deep_scan"])
+    deep_scans.set_enabled(_user(request), repository, request.POST.get("enabled") == "1")
     return redirect("repository", pk=repository.pk)
 
 
@@ -124,6 +121,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 default_branch=data["default_branch"],
                 project_dir=data["project_dir"],
+                actor=_user(request),
             )
         except RegistrationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -175,7 +173,7 @@ def add_waiver(request: HttpRequest, pk: int) -> HttpResponse:
 def revoke_waiver(request: HttpRequest, pk: int, waiver_pk: int) -> HttpResponse:
     """End a waiver now (maintainers)."""
     waiver = get_object_or_404(
-        Waiver.objects.select_related("repository__team"), pk=waiver_pk, repository_id=pk
+        Waiver.objects.select_related("repository__team", "rule"), pk=waiver_pk, repository_id=pk
     )
     governance.revoke_waiver(_user(request), waiver)
     messages.success(request, "Waiver revoked.")
@@ -213,4 +211,18 @@ def add_attestation(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
         )
+    return redirect("repository", pk=pk)
+
+
+@login_required
+@require_POST
+def revoke_attestation(request: HttpRequest, pk: int, attestation_pk: int) -> HttpResponse:
+    """Withdraw an attestation now (maintainers)."""
+    attestation = get_object_or_404(
+        Attestation.objects.select_related("repository__team", "rule"),
+        pk=attestation_pk,
+        repository_id=pk,
+    )
+    governance.revoke_attestation(_user(request), attestation)
+    messages.success(request, f"Attestation of {attestation.rule.rule_id} revoked.")
     return redirect("repository", pk=pk)

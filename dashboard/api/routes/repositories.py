@@ -108,6 +108,7 @@ def register(request: HttpRequest, payload: RepositoryIn) -> Status[dict[str, An
             name=payload.name,
             default_branch=payload.default_branch,
             project_dir=payload.project_dir,
+            actor=request.auth,  # type: ignore[attr-defined]
         )
     except RegistrationError as exc:
         raise ApiError(

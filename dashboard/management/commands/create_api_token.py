@@ -31,7 +31,9 @@ class Command(BaseCommand):
         if team is None:
             raise CommandError(f"no team with slug {options['team']!r}")
         try:
-            issued = api_tokens.issue(team, options["name"], write=options["write"])
+            issued = api_tokens.issue(
+                team, options["name"], write=options["write"], actor="manage.py create_api_token"
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stderr.write(
