@@ -19,6 +19,7 @@ the clients it builds is therefore recognised as a start-up factory.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -75,7 +76,12 @@ CLIENT_CLASSES = frozenset(
         "urllib3.PoolManager",
     }
 )
-_CLIENT_HINTS = ("Client", "Session", "session", "PoolManager")
+# A call's qualified name starts with a name written in its module (the callee itself, or the
+# module an import binds it from), so a module without any of these words cannot hold one.
+_BLOCKING_HEADS = re.compile(
+    r"\b(?:" + "|".join(sorted({name.split(".", 1)[0] for name in BLOCKING_CALLS})) + r")\b"
+)
+_CLIENT_PACKAGES = tuple(sorted({name.split(".", 1)[0] for name in CLIENT_CLASSES}))
 _MEMOISERS = frozenset({"lru_cache", "cache", "cached", "alru_cache"})
 _CONTEXT_MANAGERS = frozenset({"asynccontextmanager", "contextmanager"})
 _APP_TYPES = frozenset({"FastAPI", "Starlette"})
@@ -97,6 +103,8 @@ def blocking_calls(ctx: RepoContext) -> list[CallSite]:
     """Known synchronous calls made directly in the body of an `async def` of the app code."""
     out: list[CallSite] = []
     for mod, tree in parsed(ctx.app_files, "async def"):
+        if not _BLOCKING_HEADS.search(mod.source or ""):
+            continue
         aliases = ctx.import_graph.aliases(mod.path)
         for node, scope in scoped_calls(tree):
             if not isinstance(scope, ast.AsyncFunctionDef):
@@ -126,17 +134,16 @@ class ClientScan:
 
 def per_call_clients(ctx: RepoContext) -> ClientScan:
     """HTTP client constructions that run on every call of a function (module docstring)."""
-    per_request = _per_request_functions(ctx)
-    startup = _startup_names(ctx)
-    request_layers = {
-        m.path for layer in ("routes", "services", "repositories") for m in ctx.layer_files(layer)
-    }
     scan = ClientScan()
+    per_request: set[ast.AST] | None = None  # computed at the first client found
+    startup: set[str] = set()
+    request_layers: set[str] = set()
     for mod, tree in parsed(ctx.app_files):
-        if not any(hint in (mod.source or "") for hint in _CLIENT_HINTS):
+        # A call resolves to a client class only through an import of its package.
+        if not any(package in (mod.source or "") for package in _CLIENT_PACKAGES):
             continue
         aliases = ctx.import_graph.aliases(mod.path)
-        up = parents(tree)
+        up: dict[ast.AST, ast.AST] | None = None
         for node, scope in scoped_calls(tree):
             name = call_name(node, aliases)
             if name not in CLIENT_CLASSES:
@@ -146,6 +153,15 @@ def per_call_clients(ctx: RepoContext) -> ClientScan:
                 continue
             if _memoised(scope, aliases):
                 continue  # built once per process, even when used as a dependency
+            if per_request is None:
+                per_request = _per_request_functions(ctx)
+                startup = _startup_names(ctx)
+                request_layers = {
+                    m.path
+                    for layer in ("routes", "services", "repositories")
+                    for m in ctx.layer_files(layer)
+                }
+            up = up or parents(tree)
             hot = scope in per_request
             if not hot and _runs_once(scope, node, up, aliases, startup):
                 continue

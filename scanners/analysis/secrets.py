@@ -136,6 +136,14 @@ _PLACEHOLDER_MARKERS = (
     "sample",
 )
 _TEMPLATE = re.compile(r"^(?:<.*>|\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|%\(.*\)s|\{.*\})$")
+# A text prefilter for `_python_literals`: a name that `_classify` accepts ends, once snake
+# cased, with one of these words, so its spelling in the source (identifier, dict key or
+# keyword) holds the word followed by something that is not a letter or digit. Files
+# without such a spelling cannot hold a named-literal finding and are not walked.
+_MAYBE_SECRET_NAME = re.compile(
+    r"(?:key|token|secret|credentials?|pas+wo?r?d|passwd|passphrase|pass|pwd)(?![a-z0-9])",
+    re.IGNORECASE,
+)
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")  # the *name* of a variable, not its value
 _PY_SUPPRESSION = re.compile(r"#\s*(?:noqa(?!:)|noqa:[^#]*\bS10[567]\b|nosec\b)")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -205,7 +213,11 @@ def scan_secrets(ctx: RepoContext) -> list[SecretFinding]:
         if text is None:
             continue
         found = list(_known_formats(path, text))
-        if pure.suffix == ".py" and not pure.name.endswith(_DOC_SUFFIXES):
+        if (
+            pure.suffix == ".py"
+            and not pure.name.endswith(_DOC_SUFFIXES)
+            and _MAYBE_SECRET_NAME.search(text)
+        ):
             found.extend(_python_literals(ctx, path))
         elif pure.name == ".env" or (
             pure.name.startswith(".env.") and not pure.name.endswith(_DOC_SUFFIXES)

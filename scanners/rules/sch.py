@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import call_name, const_str, dotted_name, keyword
@@ -29,6 +30,10 @@ V1_DUMP_OPTIONS = frozenset(
     {"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none"}
 )
 V1_METHODS = frozenset({"parse_obj", "parse_raw", "from_orm", "parse_file"})
+# Text every v1 finding of `_v1_node` needs in its module (a prefilter: no match, no walk).
+_V1_SPELLINGS = re.compile(
+    r"class[\s\\]+Config\b|orm_mode|\.[\s\\]*dict\b|" + "|".join(sorted(V1_DECORATORS | V1_METHODS))
+)
 
 
 def _schema_models(ctx: RepoContext) -> list[ModelClass]:
@@ -178,6 +183,8 @@ def _v1_findings(
     for edge in ctx.import_graph.edges_from(mod.path):
         if edge.target_module == "pydantic.v1" or edge.target_module.startswith("pydantic.v1."):
             out.append((Evidence(mod.path, edge.line, "imports pydantic.v1"), True))
+    if not _V1_SPELLINGS.search(mod.source or ""):
+        return out  # no node below can be a v1 use: each needs one of these spellings
     for node in of_types(mod.tree, ast.ClassDef, ast.Call, ast.Assign, ast.Dict):
         found = _v1_node(node, aliases, model_lines)
         if found is not None:

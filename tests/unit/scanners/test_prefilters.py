@@ -1,0 +1,46 @@
+"""Text prefilters that let analyses skip files must never hide a finding.
+
+Each prefilter is a cheap search over a file's text that says "this file cannot hold a
+finding"; these properties check it is a superset of what the analysis itself accepts.
+"""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from scanners.analysis import secrets
+
+_WORDS = ("key", "token", "secret", "credential", "credentials", "password", "passwd",
+          "passphrase", "pass", "pwd", "paswd", "api", "client", "signing", "my", "db")  # fmt: skip
+_names = st.lists(
+    st.one_of(
+        st.sampled_from(_WORDS),
+        st.sampled_from([w.upper() for w in _WORDS] + [w.title() for w in _WORDS]),
+        st.text(string.ascii_letters + string.digits + "_-. ä", min_size=1, max_size=4),
+    ),
+    min_size=1,
+    max_size=4,
+).map(lambda parts: "".join(parts))
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=_names)
+@example(name="apiToken")
+@example(name="API-KEY")
+@example(name="db_password__")
+@example(name="tokenä")
+@example(name="Passwd")
+def test_a_name_the_classifier_accepts_always_passes_the_text_prefilter(name: str) -> None:
+    value = "q8Zr3kLm9Xv2Tn7Wp4Ys6Ub1"  # long and random enough for every kind of name
+    for in_tests in (False, True):
+        if secrets._classify(name, value, in_tests) is not None:
+            assert secrets._MAYBE_SECRET_NAME.search(f"{name} = {value!r}"), name
+            assert secrets._MAYBE_SECRET_NAME.search(f'{{"{name}": "{value}"}}'), name
+
+
+def test_the_prefilter_rejects_files_without_any_secret_like_name() -> None:
+    text = "def total(items: list[int]) -> int:\n    return sum(items)\nkeyboard = 'qwerty'\n"
+    assert secrets._MAYBE_SECRET_NAME.search(text) is None
