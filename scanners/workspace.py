@@ -178,13 +178,25 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.communicate()
 
 
+#: The machine, not the repository, failed: this line says why better than git's last one
+#: (a full disk ends with "fetch-pack: invalid index-pack output").
+_RESOURCE_ERRORS = (
+    "No space left on device",
+    "Disk quota exceeded",
+    "File too large",
+    "Cannot allocate memory",
+    "Out of memory",
+)
+
+
 def _last_line(stderr: str, secrets: Mapping[str, str]) -> str:
     """The most telling line of git's stderr, with the URL's secrets replaced."""
     for secret, shown in secrets.items():
         stderr = stderr.replace(secret, shown)
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
-    return (fatal or lines or ["no output"])[-1][:500]
+    resource = [line for line in fatal if any(cause in line for cause in _RESOURCE_ERRORS)]
+    return (resource or fatal or lines or ["no output"])[-1][:500]
 
 
 # ----- the workspace ---------------------------------------------------------------------

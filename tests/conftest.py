@@ -39,12 +39,19 @@ def database_url_for_tests() -> str:
     return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
 
 
-def start_worker(queue: str, log: Path, var_dir: Path | None = None) -> subprocess.Popen[bytes]:
-    """Spawn a solo-pool worker consuming `queue`, sharing the test database and broker."""
+def start_worker(
+    queue: str, log: Path, var_dir: Path | None = None, *, services: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Spawn a solo-pool worker consuming `queue`, sharing the test database and broker.
+
+    `services` overrides environment variables (DATABASE_URL, CELERY_BROKER_URL) to point the
+    worker at other servers (the fault tests' private ones).
+    """
     env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "PYTHONUNBUFFERED": "1"}
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     if var_dir is not None:
         env["VAR_DIR"] = str(var_dir)
+    env.update(services or {})
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [

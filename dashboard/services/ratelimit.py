@@ -7,10 +7,14 @@ Small on purpose: one `add` and at most one `incr` per request. With the local-m
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,21 +27,33 @@ class Decision:
 
 
 def hit(scope: str, client: str, limit: int, window_s: int, now: float | None = None) -> Decision:
-    """Count one request of `client` in `scope`; refuse past `limit` per `window_s` seconds."""
+    """Count one request of `client` in `scope`; refuse past `limit` per `window_s` seconds.
+
+    Allows (and logs) when the cache cannot be reached.
+    """
     moment = time.time() if now is None else now
     window = int(moment // window_s)
     key = f"ratelimit:{scope}:{client}:{window}"
     retry_after = max(1, int((window + 1) * window_s - moment))
-    if cache.add(key, 1, timeout=window_s + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            # The window's key expired between our add and incr: we open the next one.
-            cache.add(key, 1, timeout=window_s + 1)
-            count = 1
+    try:
+        count = _count(key, window_s)
+    except (RedisError, OSError) as exc:
+        # The cache (Redis) is down. Fail open: refusing would lose signed pushes (senders do
+        # not retry), and letting a flood through costs one recorded delivery each.
+        logger.warning("rate limit %s not applied: the cache is unreachable (%s)", scope, exc)
+        return Decision(True, 0, retry_after)
     return Decision(count <= limit, count, retry_after)
+
+
+def _count(key: str, window_s: int) -> int:
+    if cache.add(key, 1, timeout=window_s + 1):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:
+        # The window's key expired between our add and incr: we open the next one.
+        cache.add(key, 1, timeout=window_s + 1)
+        return 1
 
 
 def client_address(remote_addr: str | None) -> str | None:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from dashboard.models import CheckResult, Repository, Scan
 from dashboard.services import deep_scans
@@ -50,11 +51,25 @@ class Outcome:
         return {"scan_id": self.scan_id, "status": self.status, "detail": self.detail}
 
 
-def enqueue(scan_id: int) -> None:
-    """Send the scan to the workers (call only after the row is committed)."""
+def enqueue(scan_id: int) -> bool:
+    """Send the scan to the workers (call only after the row is committed).
+
+    With the broker down the scan stays `queued` in the database and the request that asked
+    for it still succeeds: the sweeper sends it again once the broker is back. Returns
+    whether the message went out.
+    """
     from dashboard.tasks import scan_repository
 
-    scan_repository.delay(scan_id)
+    try:
+        scan_repository.delay(scan_id)
+    except KombuOperationalError as exc:
+        logger.warning(
+            "scan %s stays queued: the broker is unreachable (%s); the sweeper will send it",
+            scan_id,
+            exc,
+        )
+        return False
+    return True
 
 
 def request_scan(repository: Repository, trigger: str, ref: str = "", *, send: bool = True) -> Scan:
@@ -267,13 +282,18 @@ def fail_scan(scan_id: int, message: str) -> None:
         after_scan_failed(scan_id)
 
 
-def sweep(grace: timedelta = timedelta(seconds=60)) -> dict[str, int]:
+def sweep(
+    grace: timedelta = timedelta(seconds=60), stale: timedelta | None = None
+) -> dict[str, int]:
     """Recover scans nobody is working on.
 
-    - `running` but its repository lock is free: the worker died. Re-queue it (up to
-      MAX_ATTEMPTS), else fail it. A live worker holds the lock, so it is never disturbed.
-    - `queued` for longer than the grace period: its message was lost (e.g. a broker restart
-      without persistence). Send it again; claiming is conditional, so a duplicate is harmless.
+    - `running` for longer than `grace` but its repository lock is free: the worker died.
+      Re-queue it (up to MAX_ATTEMPTS), else fail it. A live worker holds the lock, so it is
+      never disturbed.
+    - `queued` for longer than `stale` (default: the scan time limit, at least 5 minutes):
+      its message was lost (a broker restart without persistence, or the broker was down
+      when the scan was requested). Send it again; claiming is conditional, so a duplicate
+      is harmless.
     """
     cutoff = timezone.now() - grace
     requeued = failed = resent = 0
@@ -290,12 +310,12 @@ def sweep(grace: timedelta = timedelta(seconds=60)) -> dict[str, int]:
             ):
                 transaction.on_commit(partial(enqueue, scan.pk))
                 requeued += 1
-    stale = timezone.now() - timedelta(seconds=max(300, settings.SCAN_TIME_LIMIT_S))
-    for pk in Scan.objects.filter(status=Scan.Status.QUEUED, queued_at__lt=stale).values_list(
-        "pk", flat=True
-    ):
-        enqueue(pk)
-        resent += 1
+    if stale is None:
+        stale = timedelta(seconds=max(300, settings.SCAN_TIME_LIMIT_S))
+    waiting = Scan.objects.filter(status=Scan.Status.QUEUED, queued_at__lt=timezone.now() - stale)
+    for pk in waiting.values_list("pk", flat=True):
+        if enqueue(pk):
+            resent += 1
     return {"requeued": requeued, "failed": failed, "resent": resent}
 
 
