@@ -111,7 +111,23 @@ class AppConfig(BaseSettings):
             self.SECRET_KEY = _development_secret(self.VAR_DIR)
         elif not dev and len(self.SECRET_KEY) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters outside development")
+        self._refuse_insecure_combinations()
         return self
+
+    def _refuse_insecure_combinations(self) -> None:
+        """Settings that would undo the secure defaults where they matter."""
+        if self.ENVIRONMENT == "production":
+            if self.DEBUG:
+                raise ValueError("DEBUG must be off in production (debug pages show settings)")
+            if "*" in self.ALLOWED_HOSTS:
+                raise ValueError("ALLOWED_HOSTS must name the hosts in production, not '*'")
+        if self.ENVIRONMENT != "development":
+            # Cookies are Secure outside development: an http origin could never sign in.
+            plain = [o for o in self.CSRF_TRUSTED_ORIGINS if not o.startswith("https://")]
+            if plain:
+                raise ValueError(
+                    f"CSRF_TRUSTED_ORIGINS must be https:// outside development: {plain[0]}"
+                )
 
     @property
     def database_url(self) -> str:
