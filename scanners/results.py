@@ -9,7 +9,7 @@ from enum import StrEnum
 class Status(StrEnum):
     """Outcome of one rule on one checkout."""
 
-    PASS = "pass"  # noqa: S105 - a status name, not a password
+    PASS = "pass"  # noqa: S105 - a status name, not a password  # nosec B105
     FAIL = "fail"
     WARN = "warn"
     NOT_APPLICABLE = "not_applicable"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from scanners import ENGINE_VERSION
 
-TOKEN_ENV = "YARDSTICK_TOKEN"  # noqa: S105 - the variable's name, not a secret
+TOKEN_ENV = "YARDSTICK_TOKEN"  # noqa: S105 - the variable's name, not a secret  # nosec B105
 
 
 class UploadError(Exception):

@@ -21,12 +21,18 @@ Files = dict[str, str]
 
 _RENAMES = {"dotenv.example": ".env.example"}
 
+
+def _placeholder(environment: str) -> str:
+    """What the demo's example env files hold where a real secret belongs."""
+    return f"change-me-{environment}"
+
+
 #: Per-environment example files: header, then `KEY=value` overrides of `.env.example`.
 _ENVIRONMENTS: dict[str, dict[str, str]] = {
     "development": {
         "DATABASE_URL": "postgresql+asyncpg://app@localhost:5432/app_dev",
         "DATABASE_ECHO": "true",
-        "JWT_SECRET_KEY": "change-me-development",
+        "JWT_SECRET_KEY": _placeholder("development"),
     },
     "staging": {
         "ENVIRONMENT": "staging",
@@ -35,7 +41,7 @@ _ENVIRONMENTS: dict[str, dict[str, str]] = {
         "LOG_JSON": "true",
         "DATABASE_URL": "postgresql+asyncpg://app@db.staging.internal:5432/app",
         "REDIS_URL": "redis://cache.staging.internal:6379/0",
-        "JWT_SECRET_KEY": "change-me-staging",
+        "JWT_SECRET_KEY": _placeholder("staging"),
         "CORS_ORIGINS": '["https://staging.example.com"]',
         "RATE_LIMIT_STORAGE_URI": "redis://cache.staging.internal:6379/1",
     },
@@ -47,7 +53,7 @@ _ENVIRONMENTS: dict[str, dict[str, str]] = {
         "DATABASE_URL": "postgresql+asyncpg://app@db.production.internal:5432/app",
         "DATABASE_POOL_SIZE": "20",
         "REDIS_URL": "redis://cache.production.internal:6379/0",
-        "JWT_SECRET_KEY": "change-me-production",
+        "JWT_SECRET_KEY": _placeholder("production"),
         "CORS_ORIGINS": '["https://app.example.com"]',
         "RATE_LIMIT_STORAGE_URI": "redis://cache.production.internal:6379/1",
     },

@@ -85,7 +85,7 @@ class CheckResult(models.Model):
     """The engine's verdict of one rule in one scan (before waivers and attestations)."""
 
     class Status(models.TextChoices):
-        PASS = "pass"  # noqa: S105 - a status, not a password
+        PASS = "pass"  # noqa: S105 - a status, not a password  # nosec B105
         FAIL = "fail"
         WARN = "warn"
         NOT_APPLICABLE = "not_applicable"

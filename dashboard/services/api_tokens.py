@@ -15,7 +15,7 @@ from django.utils import timezone
 from dashboard.models import ApiToken, AuditAction, Team
 from dashboard.services import audit
 
-TOKEN_PREFIX = "ys_"  # noqa: S105 - a public marker that makes leaked tokens greppable
+TOKEN_PREFIX = "ys_"  # noqa: S105 - a public marker that makes leaked tokens greppable  # nosec B105
 # last_used_at is informative: one write a minute per token is plenty.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
