@@ -63,7 +63,15 @@ class MembershipAdmin(admin.ModelAdmin[models.Membership]):
 class RepositoryAdmin(admin.ModelAdmin[models.Repository]):
     """Registered repositories (the webhook secret is never shown)."""
 
-    list_display = ("name", "team", "clone_url", "default_branch", "score", "level", "active")
+    list_display = (
+        "name",
+        "team",
+        "public_clone_url",
+        "default_branch",
+        "score",
+        "level",
+        "active",
+    )
     list_filter = ("active", "level", "team")
     search_fields = ("name", "clone_url")
     exclude = ("webhook_secret_encrypted",)
@@ -243,8 +251,9 @@ class ApiTokenAdmin(admin.ModelAdmin[models.ApiToken]):
     list_display = ("name", "team", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
     list_filter = ("scope", "team")
     search_fields = ("name", "prefix", "team__name")
+    # The hash is never shown: it identifies the secret and nobody needs to read it.
+    exclude = ("token_hash",)
     readonly_fields = (
-        "token_hash",
         "prefix",
         "created_by",
         "created_at",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from dashboard.models.org import Team
+from scanners.repo_url import redact_url
 
 
 class Repository(models.Model):
@@ -37,3 +38,12 @@ class Repository(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def public_clone_url(self) -> str:
+        """The clone URL with any password or token in it replaced by `***`.
+
+        What pages, the API and exports show: reading is organisation-wide, and a
+        credential in a clone URL belongs to the repository's team alone.
+        """
+        return redact_url(self.clone_url)

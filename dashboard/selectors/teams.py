@@ -50,7 +50,8 @@ def repositories_table(
     if team is not None:
         queryset = queryset.filter(team=team)
     if state.q:
-        queryset = queryset.filter(Q(name__icontains=state.q) | Q(clone_url__icontains=state.q))
+        # url_key, not clone_url: a search must not probe a credential in the URL.
+        queryset = queryset.filter(Q(name__icontains=state.q) | Q(url_key__icontains=state.q))
     if state.filters.get("level"):
         level = state.filters["level"]
         queryset = queryset.filter(level="" if level == "none" else level)

@@ -38,6 +38,7 @@ from dashboard.models import (
     Waiver,
 )
 from dashboard.services.scoring import UPCOMING, Governance, upcoming_rule_ids
+from scanners.repo_url import redact_url
 from scanners.standard import default_standard
 
 CHUNK = 2000
@@ -123,10 +124,18 @@ def team(team: Team) -> tuple[list[str], Rows]:
     latest = ("latest_scan__finished_at", "latest_scan__commit_sha", "latest_scan__section_scores")
 
     def rows() -> Rows:
-        for *values, finished, sha, scores in queryset.values_list(*fields, *latest).iterator(
-            chunk_size=CHUNK
-        ):
-            yield (*values, finished, sha, *_section_cells(scores, codes))
+        for name, clone_url, *values, finished, sha, scores in queryset.values_list(
+            *fields, *latest
+        ).iterator(chunk_size=CHUNK):
+            # Never a credential of the clone URL: any signed-in user may export a team.
+            yield (
+                name,
+                redact_url(clone_url),
+                *values,
+                finished,
+                sha,
+                *_section_cells(scores, codes),
+            )
 
     return header, rows()
 

@@ -54,7 +54,7 @@ def repository_out(repository: Repository) -> dict[str, Any]:
         "id": repository.pk,
         "name": repository.name,
         "team": repository.team.slug,
-        "clone_url": repository.clone_url,
+        "clone_url": repository.public_clone_url,
         "default_branch": repository.default_branch,
         "project_dir": repository.project_dir,
         "active": repository.active,
