@@ -119,6 +119,7 @@ class Stack:
                     "1",
                     "--timeout",
                     "30",
+                    "--no-control-socket",  # the default path is shared by every gunicorn
                 ],
                 cwd=ROOT,
                 env={**os.environ, **self.services(), "PYTHONUNBUFFERED": "1"},
