@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from dashboard.api.app import api
 from dashboard.models import (
+    ApiToken,
     Attestation,
     CheckResult,
     Initiative,
@@ -713,8 +714,8 @@ def test_admin_pages_answer_admins_without_secrets(world: World) -> None:
             problems.append(f"GET {url}: leaks {found}")
     for model, pk in (
         ("repository", world.repo.pk),
-        ("apitoken", 1),
-        ("teamnotificationsettings", 1),
+        ("apitoken", ApiToken.objects.filter(team=world.alpha).values_list("pk", flat=True)[0]),
+        ("teamnotificationsettings", TeamNotificationSettings.objects.get(team=world.alpha).pk),
         ("waiver", world.waiver.pk),
     ):
         response = admin.get(f"/admin/dashboard/{model}/{pk}/change/")
