@@ -15,6 +15,11 @@ class ErrorOut(Schema):
     details: object = None
 
 
+# The largest id a database column holds (bigint): a filter beyond it is a 422, never a 500
+# (Django checks the range of primary keys, not of foreign keys).
+MAX_ID = 2**63 - 1
+
+
 class PageQuery(Schema):
     """Pagination: `page` from 1, `per_page` 1-100 (default 20)."""
 

@@ -46,6 +46,7 @@ LEVELS = ("none", "bronze", "silver", "gold")
 STATUSES = frozenset(s.value for s in CheckResult.Status)
 SHOWN_STATUSES = STATUSES | {UPCOMING}  # rules in their grace period are shown as upcoming
 MAX_DAYS = 3660
+MAX_ID = 2**63 - 1  # bigint: a larger id would overflow the query (a 500), not match nothing
 Rows = Iterator[tuple[object, ...]]
 
 
@@ -155,7 +156,7 @@ class ResultFilters:
     def from_query(cls, query: Mapping[str, str]) -> ResultFilters:
         """Read and check the filters from a query string."""
         repository = query.get("repository", "").strip()
-        if repository and not repository.isdigit():
+        if repository and not (repository.isdigit() and int(repository) <= MAX_ID):
             raise ExportError("repository must be a repository id")
         status = query.get("status", "").strip().lower()
         if status and status not in SHOWN_STATUSES:

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from dashboard.api.errors import ApiError
 from dashboard.api.pagination import paginate
-from dashboard.api.schemas import ErrorOut, PageQuery, ResultPage, ScanOut, ScanPage
+from dashboard.api.schemas import MAX_ID, ErrorOut, PageQuery, ResultPage, ScanOut, ScanPage
 from dashboard.models import CheckResult, Repository, Scan
 from dashboard.services.export_rows import STATUSES, live_governance_by_repository
 
@@ -21,7 +21,7 @@ router = Router(tags=["scans"])
 class ScanFilters(Schema):
     """Filter scans by repository, status or trigger."""
 
-    repository: int | None = None
+    repository: int | None = Field(None, ge=1, le=MAX_ID)
     status: Scan.Status | None = None
     trigger: Scan.Trigger | None = None
 
@@ -29,8 +29,8 @@ class ScanFilters(Schema):
 class ResultFilters(Schema):
     """Which results: one scan's, one repository's latest, or every active repository's latest."""
 
-    scan: int | None = None
-    repository: int | None = None
+    scan: int | None = Field(None, ge=1, le=MAX_ID)
+    repository: int | None = Field(None, ge=1, le=MAX_ID)
     rule: str = Field("", max_length=16)
     section: str = Field("", max_length=8)
     status: str = Field("", max_length=16, description="engine status")
