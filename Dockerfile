@@ -17,4 +17,5 @@ EXPOSE 8000
 ARG BUILD_COMMIT=unknown
 ARG BUILD_TIME=unknown
 ENV BUILD_COMMIT=$BUILD_COMMIT BUILD_TIME=$BUILD_TIME
-CMD ["gunicorn", "dashboard.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gthread workers sized by WEB_WORKERS x WEB_THREADS (gunicorn.conf.py; 2 x 4 by default).
+CMD ["gunicorn", "--config", "gunicorn.conf.py"]

@@ -11,10 +11,14 @@ class DashboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Sync the standard after every migrate, so new rules appear with no manual step."""
+        """Sync the standard after every migrate, so new rules appear with no manual step;
+        retire cached page panels when the rows they show change."""
         from django.db.models.signals import post_migrate
 
+        from dashboard.services import pagecache
+
         post_migrate.connect(_sync_after_migrate, sender=self)
+        pagecache.watch_models()
 
 
 def _sync_after_migrate(**kwargs: object) -> None:

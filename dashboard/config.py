@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_SCHEMES = frozenset({"sqlite", "postgres", "postgresql", "pgsql"})
 BROKER_SCHEMES = frozenset({"filesystem", "redis", "rediss", "amqp", "pyamqp", "memory"})
+CACHE_SCHEMES = frozenset({"redis", "rediss", "locmem"})
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -54,6 +55,17 @@ class AppConfig(BaseSettings):
     ALLOW_LOCAL_REPOSITORIES: bool | None = None
     ALLOW_INTERNAL_HOSTS: bool | None = None
     SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)
+    # Web server (gunicorn.conf.py): processes x threads; one process per core.
+    WEB_BIND: str = "0.0.0.0:8000"  # in the container; publish the port to expose it
+    WEB_WORKERS: int = Field(default=2, ge=1, le=64)
+    WEB_THREADS: int = Field(default=4, ge=1, le=64)
+    # Webhook deliveries accepted per source address per window (a git host sends from a few
+    # addresses, so this bounds a whole host); past it, 429 with Retry-After.
+    WEBHOOK_RATE_LIMIT: int = Field(default=6_000, ge=1)
+    WEBHOOK_RATE_WINDOW_S: int = Field(default=60, ge=1, le=3600)
+    # Page panels and rate limits: redis://… shares them between processes (production);
+    # locmem:// keeps them in each process; empty: the broker when it is Redis, else locmem.
+    CACHE_URL: str | None = None
     # Notifications: SMTP when EMAIL_HOST is set, else messages go to the console (logs).
     EMAIL_HOST: str = ""
     EMAIL_PORT: int = Field(default=587, ge=1, le=65_535)
@@ -89,6 +101,17 @@ class AppConfig(BaseSettings):
                     f"unsupported scheme {scheme or '(none)'!r}: use redis:// or filesystem://"
                 )
         return value
+
+    @field_validator("CACHE_URL")
+    @classmethod
+    def _cache_scheme(cls, value: str | None) -> str | None:
+        if value:
+            scheme = urlsplit(value).scheme
+            if scheme not in CACHE_SCHEMES:
+                raise ValueError(
+                    f"unsupported scheme {scheme or '(none)'!r}: use redis:// or locmem://"
+                )
+        return value or None
 
     @model_validator(mode="after")
     def _environment_defaults(self) -> AppConfig:
@@ -133,6 +156,14 @@ class AppConfig(BaseSettings):
     def database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under VAR_DIR."""
         return self.DATABASE_URL or f"sqlite:///{self.VAR_DIR / 'yardstick.sqlite3'}"
+
+    @property
+    def cache_url(self) -> str:
+        """Where the cache lives: CACHE_URL, else a Redis broker's URL, else `locmem://`."""
+        if self.CACHE_URL:
+            return self.CACHE_URL
+        broker = self.broker_url
+        return broker if urlsplit(broker).scheme in {"redis", "rediss"} else "locmem://"
 
     @property
     def broker_url(self) -> str:

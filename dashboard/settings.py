@@ -164,12 +164,12 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SCAN_TIME_LIMIT_S * 2}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# ----- cache (rate limits): shared through Redis in production, per process otherwise -----
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+# ----- cache (page panels, rate limits): shared through Redis in production ----------------
+if CONFIG.cache_url.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CELERY_BROKER_URL,
+            "LOCATION": CONFIG.cache_url,
             "KEY_PREFIX": "yardstick",
         }
     }
@@ -182,7 +182,7 @@ else:
     }
 
 # ----- integrations ------------------------------------------------------------------------
-WEBHOOK_RATE_LIMIT = (600, 60)  # deliveries per source IP per window (seconds)
+WEBHOOK_RATE_LIMIT = (CONFIG.WEBHOOK_RATE_LIMIT, CONFIG.WEBHOOK_RATE_WINDOW_S)  # per source IP
 API_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # CI report and coverage uploads
 
 # ----- email and notifications -------------------------------------------------------------

@@ -160,6 +160,15 @@ def personas(db: None) -> dict[str, object]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_page_cache() -> None:
+    """Each test starts with no cached page panel: tests share one cache (LocMem per process,
+    or the CI's Redis), and a test's database is new while the cache's versions carry on."""
+    from dashboard.services import pagecache
+
+    pagecache.changed(everything=True)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """PBKDF2's deliberate slowness buys nothing in tests; MD5 keeps persona set-up fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

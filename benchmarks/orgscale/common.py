@@ -62,6 +62,11 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} CPUs, load {load}, Python {platform.python_version()}"
 
 
+def machine_load() -> str:
+    """The 1-minute load average, for a progress line."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def git_commit() -> str:
     """The commit benchmarked (short), with `+dirty` when the tree differs from it."""
 

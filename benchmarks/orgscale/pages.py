@@ -1,12 +1,14 @@
 """Page latency under 20 concurrent clients, and SQL queries per page, at organisation scale.
 
-Needs the database filled by generate.py. Serves the dashboard with gunicorn as production
-does (DEBUG off, 3 sync workers like the Dockerfile, Redis cache) on 127.0.0.1, signs in as
-`bench` through the login form, then for every page drives wrk (20 connections, closed loop:
-each client sends its next request as soon as the last one answered) over random objects
-(any team, repository, rule or table page), `--runs` times, pages interleaved.
+Needs the database filled by generate.py. Serves the dashboard with the production command
+(`gunicorn --config gunicorn.conf.py`: gthread workers sized for 2 cores, DEBUG off, Redis
+cache) on 127.0.0.1, signs in as `bench` through the login form, loads every path once (the
+page cache then holds what a busy server's holds; `--cold` instead retires every cached panel
+before each run), then for every page drives wrk (20 connections, closed loop: each client
+sends its next request as soon as the last one answered) over random objects (any team,
+repository, rule or table page), `--runs` times, pages interleaved.
 
-    uv run python benchmarks/orgscale/pages.py [--duration 10] [--runs 3] [--only rule]
+    uv run python benchmarks/orgscale/pages.py [--duration 10] [--runs 3] [--only rule] [--cold]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from common import (
     django_setup,
     git_commit,
     machine,
+    machine_load,
     say,
 )
 from server import HOST, gunicorn, request, sign_in
@@ -84,8 +88,11 @@ def page_kinds(rng: random.Random) -> list[PageKind]:
     ]
 
 
-def query_counts(kinds: list[PageKind]) -> dict[str, int]:
-    """SQL queries of one warm request of each page (in this process, Django's test client)."""
+def query_counts(kinds: list[PageKind]) -> dict[str, tuple[int, int]]:
+    """SQL queries of each page (in this process, Django's test client): (uncached, cached).
+
+    Uncached: the first request after every cached panel was retired; cached: the next one.
+    """
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
@@ -96,12 +103,17 @@ def query_counts(kinds: list[PageKind]) -> dict[str, int]:
     counts = {}
     for kind in kinds:
         headers = {"HX-Request": "true"} if kind.htmx else {}
-        client.get(kind.paths[0], headers=headers)  # warm caches, as a busy server is
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(kind.paths[0], headers=headers)
-        if response.status_code != 200:
-            raise SystemExit(f"{kind.paths[0]} answered {response.status_code}")
-        counts[kind.name] = len(queries)
+        client.get(kind.paths[0], headers=headers)  # warm the process (standard, templates)
+        found = []
+        for retire in (True, False):
+            if retire:
+                retire_cached_panels()
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(kind.paths[0], headers=headers)
+            if response.status_code != 200:
+                raise SystemExit(f"{kind.paths[0]} answered {response.status_code}")
+            found.append(len(queries))
+        counts[kind.name] = (found[0], found[1])
     return counts
 
 
@@ -142,6 +154,28 @@ def wrk(
     return values
 
 
+def prime(port: int, kind: PageKind, cookie: str) -> float:
+    """Request each of the page's paths once (4 at a time), as visitors would have; seconds."""
+    headers = {"Cookie": cookie, **({"HX-Request": "true"} if kind.htmx else {})}
+    started = time.monotonic()
+
+    def one(path: str) -> None:
+        status, _, _ = request(port, "GET", path, headers=headers)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, kind.paths))
+    return time.monotonic() - started
+
+
+def retire_cached_panels() -> None:
+    """What midnight's roll-up does to the page cache: every panel is rendered afresh."""
+    from dashboard.services import pagecache
+
+    pagecache.changed(everything=True)
+
+
 def _drain(port: int) -> None:
     """Wait until requests a finished wrk left queued are served: runs must not overlap."""
     deadline = time.monotonic() + 120
@@ -162,14 +196,17 @@ def main() -> int:
     parser.add_argument(
         "--think", type=int, default=0, help="mean think time (ms) between a client's requests"
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1, help="per worker (> 1: gthread)")
+    parser.add_argument("--workers", type=int, help="override the production WEB_WORKERS")
+    parser.add_argument("--threads", type=int, help="override the production WEB_THREADS")
     parser.add_argument("--cache", choices=("redis", "locmem"), default="redis")
+    parser.add_argument("--cold", action="store_true", help="retire cached panels before runs")
     parser.add_argument("--only", default="", help="only pages whose name contains this")
     parser.add_argument("--password", default="bench-password-2026")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     database_url = os.environ["DATABASE_URL"]
+    if args.cache == "redis":  # this process retires panels in the server's cache (--cold)
+        os.environ["CACHE_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     django_setup()
     kinds = [k for k in page_kinds(random.Random(7)) if args.only in k.name]
     counts = query_counts(kinds)
@@ -177,31 +214,34 @@ def main() -> int:
     results: dict[str, list[dict[str, float]]] = {k.name: [] for k in kinds}
     with (
         tempfile.TemporaryDirectory(prefix="yardstick-pages-") as tmp,
-        gunicorn(database_url, workers=args.workers, cache=args.cache) as server,
+        gunicorn(
+            database_url, workers=args.workers, threads=args.threads, cache=args.cache
+        ) as server,
     ):
         cookie = sign_in(server.port, "bench", args.password)
         files = {}
         for kind in kinds:
             files[kind.name] = Path(tmp) / f"{len(files)}.txt"
             files[kind.name].write_text("\n".join(kind.paths) + "\n")
-            headers = {"Cookie": cookie, **({"HX-Request": "true"} if kind.htmx else {})}
-            status, _, _ = request(server.port, "GET", kind.paths[0], headers=headers)
-            if status != 200:
-                raise SystemExit(f"{kind.paths[0]} answered {status}")
+            if not args.cold:
+                seconds = prime(server.port, kind, cookie)
+                say(f"primed {kind.name}: {len(kind.paths)} paths in {seconds:.0f} s")
             wrk(server.port, kind, files[kind.name], cookie, args, 2)  # warm-up, not counted
         for run in range(1, args.runs + 1):
             for kind in kinds:
+                if args.cold:
+                    retire_cached_panels()
                 values = wrk(server.port, kind, files[kind.name], cookie, args, args.duration)
                 results[kind.name].append(values)
                 say(
                     f"run {run} {kind.name}: {values['rps']:.0f} req/s, p50 {values['p50']:.0f} "
-                    f"p95 {values['p95']:.0f} p99 {values['p99']:.0f} ms"
+                    f"p95 {values['p95']:.0f} p99 {values['p99']:.0f} ms ({machine_load()})"
                 )
     say(f"load after: {machine()}")
     say("")
     say(
-        "| page | queries | req/s (best / median) | p50 ms | p95 ms (best / median) "
-        "| p99 ms (best / median) |"
+        "| page | queries (uncached / cached) | req/s (best / median) | p50 ms "
+        "| p95 ms (best / median) | p99 ms (best / median) |"
     )
     say("|---|---:|---:|---:|---:|---:|")
     for kind in kinds:
@@ -211,7 +251,8 @@ def main() -> int:
         p95 = best_and_median([r["p95"] for r in runs])
         p99 = best_and_median([r["p99"] for r in runs])
         say(
-            f"| {kind.name}{' (htmx)' if kind.htmx else ''} | {counts[kind.name]} "
+            f"| {kind.name}{' (htmx)' if kind.htmx else ''} "
+            f"| {counts[kind.name][0]} / {counts[kind.name][1]} "
             f"| {rps[0]:.0f} / {rps[1]:.0f} | {p50[1]:.0f} | {p95[0]:.0f} / {p95[1]:.0f} "
             f"| {p99[0]:.0f} / {p99[1]:.0f} |"
         )

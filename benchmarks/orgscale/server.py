@@ -22,7 +22,6 @@ from common import ROOT, say
 HOST = "127.0.0.1"
 # A fixed key: sessions and webhook secrets written by one run stay readable by the next.
 SECRET_KEY = "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
-BENCH_SETTINGS = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,7 @@ class Server:
 
 
 def production_env(
-    database_url: str, cache: str, settings: str = "dashboard.settings"
+    database_url: str, cache: str, overrides: dict[str, str] | None = None
 ) -> dict[str, str]:
     """Environment of a production-like process: DEBUG off, JSON logs, Redis cache or local."""
     var = Path(tempfile.gettempdir()) / "yardstick-bench"
@@ -52,15 +51,17 @@ def production_env(
         "DATABASE_URL": database_url,
         "VAR_DIR": str(var),
         "LOG_DIR": str(var / "logs"),
-        "DJANGO_SETTINGS_MODULE": settings,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH_SETTINGS)]),
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "PYTHONPATH": str(ROOT),
     }
-    env.pop("DEBUG", None)
+    for name in ("DEBUG", "CACHE_URL", "WEB_WORKERS", "WEB_THREADS", "WEB_BIND"):
+        env.pop(name, None)
     if cache == "redis":
         # The broker URL also selects Django's Redis cache (dashboard/settings.py).
         env["CELERY_BROKER_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     else:
         env.pop("CELERY_BROKER_URL", None)
+    env.update(overrides or {})
     return env
 
 
@@ -74,26 +75,39 @@ def _free_port() -> int:
 def gunicorn(
     database_url: str,
     *,
-    workers: int = 3,
-    threads: int = 1,
+    workers: int | None = None,
+    threads: int | None = None,
     cache: str = "redis",
-    settings: str = "dashboard.settings",
+    env: dict[str, str] | None = None,
     log: Path | None = None,
 ) -> Iterator[Server]:
-    """gunicorn serving the dashboard on a free loopback port until the block ends."""
+    """The production web server (`gunicorn --config gunicorn.conf.py`, as the Dockerfile runs
+    it) on a free loopback port until the block ends. `workers`/`threads` override the
+    production sizing (WEB_WORKERS, WEB_THREADS) when given; `env`, extra settings."""
     port = _free_port()
-    env = production_env(database_url, cache, settings)
-    command = [
-        sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"{HOST}:{port}",
-        "--workers", str(workers), "--threads", str(threads),
-        "--access-logfile", "/dev/null", "--backlog", "2048",
-    ]  # fmt: skip
-    out = (log or Path(env["LOG_DIR"]) / "gunicorn.log").open("ab")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    overrides = dict(env or {})
+    if workers is not None:
+        overrides["WEB_WORKERS"] = str(workers)
+    if threads is not None:
+        overrides["WEB_THREADS"] = str(threads)
+    overrides["WEB_BIND"] = f"{HOST}:{port}"
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    out = (log or Path(tempfile.gettempdir()) / "yardstick-bench" / "gunicorn.log").open("ab")
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=production_env(database_url, cache, overrides),
+        stdout=out,
+        stderr=out,
+    )
     try:
         _wait_ready(port, process)
-        say(f"gunicorn on {HOST}:{port}: {workers} worker(s) x {threads} thread(s), cache {cache}")
-        yield Server(port, process.pid)
+        server = Server(port, process.pid)
+        say(
+            f"gunicorn on {HOST}:{port}: {len(server.workers())} worker(s) "
+            f"x {overrides.get('WEB_THREADS', 'default')} thread(s), gthread, cache {cache}"
+        )
+        yield server
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -29,6 +29,12 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+PAGE_CACHE = Counter(
+    "yardstick_page_cache",
+    "Cached page panels looked up, by panel and result (hit, miss, error).",
+    ["panel", "result"],
+    registry=REGISTRY,
+)
 
 
 def queue_depth(queue: str = "celery") -> int | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from itertools import pairwise
 
 from django.db.models import Q
@@ -16,6 +16,7 @@ from dashboard.models import (
     Ratchet,
     Repository,
     RepositoryDailyScore,
+    Rule,
     Scan,
     StandardRelease,
     Waiver,
@@ -25,7 +26,7 @@ from dashboard.selectors.common import day_range, points
 from dashboard.services.codehost import file_url
 from dashboard.services.ratchets import count_of
 from dashboard.services.rollout import score_change_cause
-from dashboard.services.scoring import Governance, upcoming_rule_ids
+from dashboard.services.scoring import Governance
 from dashboard.services.webhooks import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
@@ -56,8 +57,23 @@ class SectionView:
 
 
 @dataclass(slots=True)
+class ResultsSummary:
+    """What the page takes from the latest results besides their rows (small: cacheable)."""
+
+    counts: dict[str, int] = field(default_factory=dict)  # shown status -> results
+    current: dict[int, int | None] = field(default_factory=dict)  # rule pk -> findings now
+    waivable: list[int] = field(default_factory=list)  # rule pks a maintainer may waive
+    attestable: list[int] = field(default_factory=list)  # attest rules awaiting one
+    countable: list[int] = field(default_factory=list)  # count-based rules countable now
+
+
+@dataclass(slots=True)
 class RepositoryPage:
-    """Everything the repository page renders."""
+    """Everything the repository page renders.
+
+    `sections`, `history` and `marks` stay empty when the caller takes the results and the
+    chart from the page cache (`repository_page(..., lazy=True)`); it then sets `summary`.
+    """
 
     sections: list[SectionView]
     waivers: list[Waiver]
@@ -65,10 +81,21 @@ class RepositoryPage:
     history: list[Point]
     scans: list[Scan]
     active_scan: Scan | None
-    counts: dict[str, int] = field(default_factory=dict)
+    summary: ResultsSummary = field(default_factory=ResultsSummary)
     deliveries: list[WebhookDelivery] = field(default_factory=list)
-    ratchets: list[RatchetView] = field(default_factory=list)
+    ratchet_rows: list[Ratchet] = field(default_factory=list)
     marks: list[tuple[date, str]] = field(default_factory=list)
+    governance: Governance | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Results per shown status."""
+        return self.summary.counts
+
+    @property
+    def ratchets(self) -> list[RatchetView]:
+        """The repository's ratchets with the latest count of their rule."""
+        return [RatchetView(r, self.summary.current.get(r.rule_id)) for r in self.ratchet_rows]
 
     @property
     def score_changes(self) -> list[ScoreChange]:
@@ -120,9 +147,26 @@ def _evidence(
     return out
 
 
-def repository_page(repository: Repository, status_filter: str = "") -> RepositoryPage:
-    """The page's data in a fixed number of queries (9)."""
-    now = timezone.now()
+@dataclass(slots=True)
+class GovernanceInForce:
+    """A repository's live waivers, attestations and ratchets, and what they make of results.
+
+    `valid_until`: the next instant the governance changes with no write (a waiver or an
+    attestation expiring or reaching its revocation time, a ratchet starting, a rule's grace
+    period ending), or None. Writes retire cached panels themselves (dashboard/services/
+    pagecache.py); this bounds how long a panel rendered under this governance stays true.
+    """
+
+    waivers: list[Waiver]
+    attestations: list[Attestation]
+    ratchets: list[Ratchet]
+    governance: Governance
+    valid_until: datetime | None
+
+
+def governance_in_force(repository: Repository, now: datetime | None = None) -> GovernanceInForce:
+    """The governance of `repository` at `now` (4 queries)."""
+    now = now or timezone.now()
     live = Q(expires_at__gt=now) & (Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
     waivers = list(
         Waiver.objects.filter(live, repository=repository).select_related("rule", "approved_by")
@@ -133,35 +177,68 @@ def repository_page(repository: Repository, status_filter: str = "") -> Reposito
         )
     )
     ratchets = list(Ratchet.objects.filter(repository=repository).select_related("rule"))
-    sections: list[SectionView] = []
-    current: dict[int, int | None] = {}
+    upcoming = dict(
+        Rule.objects.filter(effective_from__gt=now.date()).values_list("pk", "effective_from")
+    )
+    ends = [(w.expires_at, w.revoked_at) for w in waivers]
+    ends += [(a.expires_at, a.revoked_at) for a in attestations]
+    changes = [moment for pair in ends for moment in pair if moment is not None]
+    changes += [r.created_at for r in ratchets if r.created_at > now]
+    changes += [datetime.combine(day, time.min, tzinfo=UTC) for day in upcoming.values() if day]
+    governance = Governance(
+        {w.rule_id for w in waivers},
+        {a.rule_id for a in attestations},
+        {r.rule_id: r.baseline for r in ratchets if r.created_at <= now},
+        frozenset(upcoming),
+    )
+    return GovernanceInForce(
+        waivers, attestations, ratchets, governance, min(changes) if changes else None
+    )
+
+
+def latest_results(
+    repository: Repository, governance: Governance, status_filter: str = ""
+) -> tuple[list[SectionView], ResultsSummary]:
+    """The latest scan's results by section as shown under `governance` (1 query)."""
     scan = repository.latest_scan
-    if scan is not None:
-        governance = Governance(
-            {w.rule_id for w in waivers},
-            {a.rule_id for a in attestations},
-            {r.rule_id: r.baseline for r in ratchets if r.created_at <= now},
-            upcoming_rule_ids(now),
-        )
-        by_code: dict[str, SectionView] = {}
-        titles = {code: s.title for code, s in default_standard().sections.items()}
-        for result in (
-            CheckResult.objects.filter(scan=scan).select_related("rule").order_by("rule__position")
-        ):
-            current[result.rule_id] = count_of(result.status, result.findings)
-            status = governance.shown(result.status, result.rule_id, result.findings)
-            if status_filter and status != status_filter:
-                continue
-            code = result.rule.section
-            view = by_code.get(code)
-            if view is None:
-                view = by_code[code] = SectionView(
-                    code, titles.get(code, code), (scan.section_scores or {}).get(code)
-                )
-                sections.append(view)
-            view.results.append(
-                ResultView(result, status, _evidence(repository, scan, result.evidence))
+    if scan is None:
+        return [], ResultsSummary()
+    summary = ResultsSummary()
+    sections: list[SectionView] = []
+    by_code: dict[str, SectionView] = {}
+    titles = {code: s.title for code, s in default_standard().sections.items()}
+    for result in (
+        CheckResult.objects.filter(scan=scan).select_related("rule").order_by("rule__position")
+    ):
+        rule = result.rule
+        count = count_of(result.status, result.findings)
+        summary.current[result.rule_id] = count
+        status = governance.shown(result.status, result.rule_id, result.findings)
+        if status_filter and status != status_filter:
+            continue
+        summary.counts[status] = summary.counts.get(status, 0) + 1
+        if status in {Status.FAIL, Status.WARN, Status.ERROR} and rule.evaluation != "attest":
+            summary.waivable.append(result.rule_id)
+        elif status == Status.MANUAL:
+            summary.attestable.append(result.rule_id)
+        if rule.countable and count is not None:
+            summary.countable.append(result.rule_id)
+        view = by_code.get(rule.section)
+        if view is None:
+            score = (scan.section_scores or {}).get(rule.section)
+            view = by_code[rule.section] = SectionView(
+                rule.section, titles.get(rule.section, rule.section), score
             )
+            sections.append(view)
+        view.results.append(
+            ResultView(result, status, _evidence(repository, scan, result.evidence))
+        )
+    return sections, summary
+
+
+def score_history(repository: Repository) -> tuple[list[Point], list[tuple[date, str]]]:
+    """A year of daily scores from the first day with data (at least 30 days), with the days
+    a new standard arrived (2 queries)."""
     window = day_range(365)
     history: dict[date, float | None] = {
         day: value
@@ -169,31 +246,44 @@ def repository_page(repository: Repository, status_filter: str = "") -> Reposito
             repository=repository, date__gte=window[0]
         ).values_list("date", "score")
     }
-    scans = list(Scan.objects.filter(repository=repository).order_by("-queued_at", "-id")[:10])
-    active = next((s for s in scans if s.status in {"queued", "running"}), None)
-    if history:  # start the chart at the first day with data, showing at least 30 days
+    if history:
         first = min(history)
         window = (
             [day for day in window if day >= first]
             if len(window) - window.index(first) >= 30
             else window[-30:]
         )
-    counts: dict[str, int] = {}
-    for section in sections:
-        for item in section.results:
-            counts[item.status] = counts.get(item.status, 0) + 1
-    return RepositoryPage(
-        sections,
-        waivers,
-        attestations,
-        points(history, window),
+    return points(history, window), standard_marks(window[0])
+
+
+def repository_page(
+    repository: Repository, status_filter: str = "", *, lazy: bool = False
+) -> RepositoryPage:
+    """The page's data in a fixed number of queries (10).
+
+    `lazy`: only what changes with every scan request and delivery (scans, deliveries: 2
+    queries); the caller takes the rest from the page cache.
+    """
+    scans = list(Scan.objects.filter(repository=repository).order_by("-queued_at", "-id")[:10])
+    page = RepositoryPage(
+        [],
+        [],
+        [],
+        [],
         scans,
-        active,
-        counts,
-        recent_deliveries(repository, limit=10),
-        [RatchetView(r, current.get(r.rule_id)) for r in ratchets],
-        standard_marks(window[0]),
+        next((s for s in scans if s.status in {"queued", "running"}), None),
+        deliveries=recent_deliveries(repository, limit=10),
     )
+    if not lazy:
+        in_force = governance_in_force(repository)
+        page.waivers, page.attestations = in_force.waivers, in_force.attestations
+        page.ratchet_rows, page.governance = in_force.ratchets, in_force.governance
+        if repository.latest_scan is not None:
+            page.sections, page.summary = latest_results(
+                repository, in_force.governance, status_filter
+            )
+        page.history, page.marks = score_history(repository)
+    return page
 
 
 def standard_marks(since: date) -> list[tuple[date, str]]:
@@ -206,33 +296,31 @@ def standard_marks(since: date) -> list[tuple[date, str]]:
     ]
 
 
-def waivable(page: RepositoryPage) -> list[CheckResult]:
-    """Results a maintainer may waive (failing, not attest rules)."""
-    return [
-        r.result
-        for s in page.sections
-        for r in s.results
-        if r.status in {Status.FAIL, Status.WARN, Status.ERROR}
-        and r.result.rule.evaluation != "attest"
-    ]
+def waivable(page: RepositoryPage) -> list[int]:
+    """Rule pks a maintainer may waive (failing, not attest rules)."""
+    return page.summary.waivable
 
 
-def attestable(page: RepositoryPage) -> list[CheckResult]:
-    """Attest rules still waiting for an attestation."""
-    return [r.result for s in page.sections for r in s.results if r.status == Status.MANUAL]
+def attestable(page: RepositoryPage) -> list[int]:
+    """Rule pks of attest rules still waiting for an attestation."""
+    return page.summary.attestable
 
 
 def ratchetable(page: RepositoryPage) -> list[int]:
     """Rule pks a maintainer may ratchet: count-based, countable now, not ratcheted yet."""
-    taken = {r.ratchet.rule_id for r in page.ratchets}
-    return [
-        r.result.rule_id
-        for s in page.sections
-        for r in s.results
-        if r.result.rule.countable
-        and count_of(r.result.status, r.result.findings) is not None
-        and r.result.rule_id not in taken
-    ]
+    taken = {r.rule_id for r in page.ratchet_rows}
+    return [pk for pk in page.summary.countable if pk not in taken]
 
 
-__all__ = ["RepositoryPage", "attestable", "ratchetable", "repository_page", "waivable"]
+__all__ = [
+    "GovernanceInForce",
+    "RepositoryPage",
+    "ResultsSummary",
+    "attestable",
+    "governance_in_force",
+    "latest_results",
+    "ratchetable",
+    "repository_page",
+    "score_history",
+    "waivable",
+]

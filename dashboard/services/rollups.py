@@ -33,6 +33,7 @@ from dashboard.models import (
     TeamDailyScore,
     Waiver,
 )
+from dashboard.services import pagecache
 from dashboard.services.scoring import governance_for, score_governed, upcoming_rule_ids
 
 
@@ -156,6 +157,7 @@ def record_scan_day(repository: Repository, day: date, now: datetime | None = No
     """Update `day`'s roll-ups after a scan of `repository` finished (or governance changed)."""
     _repository_row(repository.pk, day, now)
     _team_rows(repository.team_id, day, now)
+    pagecache.changed(team_id=repository.team_id, repository_id=repository.pk)
 
 
 def governance_changed_on(day: date) -> set[int]:
@@ -233,6 +235,7 @@ def carry_forward(day: date, next_day: date) -> None:
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql, [next_day, day, next_day])
+    pagecache.changed(everything=True)
 
 
 @transaction.atomic
@@ -248,6 +251,7 @@ def recompute_range(start: date, end: date, now: datetime | None = None) -> None
             _repository_row(repository_id, day, now)
         for team_id in team_ids:
             _team_rows(team_id, day, now)
+    pagecache.changed(everything=True)
 
 
 def _days(start: date, end: date) -> Iterable[date]:

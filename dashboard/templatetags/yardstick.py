@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from dashboard import charts
@@ -32,6 +33,24 @@ def line_chart(
 def burnup_chart(burnup: Any) -> SafeString:
     """`{% burnup_chart burnup %}`: an initiative's burn-up (selectors.initiatives.BurnUp)."""
     return charts.burnup_chart(burnup.days, burnup.done, burnup.ideal, burnup.total)
+
+
+@register.simple_tag
+def status_badge(status: str) -> SafeString:
+    """`{% status_badge status %}`: a result's status as a coloured label."""
+    label = "n/a" if status == "not_applicable" else status
+    return format_html('<span class="status status-{}">{}</span>', status, label)
+
+
+@register.simple_tag
+def level_badge(level: str | None) -> SafeString:
+    """`{% level_badge level %}`: a level as a coloured label ("No level" when none)."""
+    level = level or "none"
+    title = level[:1].upper() + level[1:]
+    label = "No level" if level == "none" else title
+    return format_html(
+        '<span class="level level-{}" title="Level: {}">{}</span>', level, title, label
+    )
 
 
 @register.filter

@@ -2,36 +2,63 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard.selectors import overview
-from dashboard.selectors.common import table_state
+from dashboard.selectors.common import TableState, table_state
+from dashboard.services import pagecache
 from dashboard.services.permissions import maintained_teams
+from dashboard.views.panels import render_panel
+
+QUERY = ("sort", "q", "page")
+SCOPES = (pagecache.ALL, pagecache.ORG)
 
 
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """Teams ranked by score, the section heat map and the most failed rules."""
+    """Teams ranked by score, the section heat map and the most failed rules.
+
+    The body is cached for everyone who may register repositories and, apart, for everyone
+    who may not (the empty state says how to register); the htmx table for all.
+    """
     state = table_state(request, overview.TEAM_SORTS, "-score")
-    page, rows = overview.teams_table(state)
+    query = pagecache.query_part(request.GET, QUERY)
+    day = pagecache.today_part()
     if request.htmx:  # type: ignore[attr-defined]
-        return render(
-            request, "overview.html#teams-table", {"page": page, "rows": rows, "state": state}
+        table = pagecache.one(
+            pagecache.panel(
+                "overview-teams",
+                SCOPES,
+                lambda: render_panel(request, "overview.html#teams-table", _table(state)),
+                query=query,
+                parts=(day,),
+            )
         )
-    return render(
-        request,
-        "overview.html",
-        {
-            "page": page,
-            "rows": rows,
-            "state": state,
+        return HttpResponse(table)
+    can_register = maintained_teams(request.user).exists()
+
+    def body() -> str:
+        context = {
+            **_table(state),
+            "can_register": can_register,
             "summary": overview.summary(),
             "heat": overview.heat_map(),
             "failed_rules": overview.most_failed_rules(),
-            "can_register": maintained_teams(request.user).exists(),
-        },
+        }
+        return render_panel(request, "overview.html#body", context)
+
+    spec = pagecache.panel(
+        "overview", SCOPES, body, query=query, parts=(day, f"register={can_register}")
     )
+    return render(request, "overview.html", {"body": pagecache.one(spec)})
+
+
+def _table(state: TableState) -> dict[str, Any]:
+    page, rows = overview.teams_table(state)
+    return {"page": page, "rows": rows, "state": state}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import cast
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,17 +14,35 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.charts import line_chart
 from dashboard.forms import AttestationForm, RegistrationForm, WaiverForm
 from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
 from dashboard.rollout_forms import RatchetForm
-from dashboard.selectors.common import table_state
-from dashboard.selectors.repositories import attestable, ratchetable, repository_page, waivable
+from dashboard.selectors.common import TableState, table_state
+from dashboard.selectors.repositories import (
+    RepositoryPage,
+    ResultsSummary,
+    attestable,
+    governance_in_force,
+    latest_results,
+    ratchetable,
+    repository_page,
+    score_history,
+    waivable,
+)
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
-from dashboard.services import deep_scans, governance, scanning
+from dashboard.services import deep_scans, governance, pagecache, scanning
 from dashboard.services.permissions import can_manage_repository, maintained_teams
 from dashboard.services.registration import RegistrationError, register_repository
+from dashboard.views.panels import render_panel, with_current_ages
+from scanners.results import Status
+
+QUERY = ("sort", "q", "page", "level", "active")
+# Status filters of the results tabs; other values are answered uncached.
+RESULT_FILTERS = frozenset({"", *(s.value for s in Status), "upcoming"})
 
 
 def _user(request: HttpRequest) -> User:
@@ -37,46 +57,143 @@ def _repository(pk: int) -> Repository:
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """Every repository, searchable and sortable."""
+    """Every repository, searchable and sortable (cached like the team page's table)."""
     state = table_state(request, REPOSITORY_SORTS, "name", filters=("level", "active"))
+    query = pagecache.query_part(request.GET, QUERY)
+    scopes, day = (pagecache.ALL, pagecache.ORG), pagecache.today_part()
+    if request.htmx:  # type: ignore[attr-defined]
+        table = pagecache.panel(
+            "repositories-table",
+            scopes,
+            lambda: render_panel(request, "repositories.html#repositories-table", _table(state)),
+            query=query,
+            parts=(day,),
+        )
+        return HttpResponse(with_current_ages(pagecache.one(table)))
+    can_register = maintained_teams(request.user).exists()
+    body = pagecache.panel(
+        "repositories",
+        scopes,
+        lambda: render_panel(
+            request, "repositories.html#body", {**_table(state), "can_register": can_register}
+        ),
+        query=query,
+        parts=(day, f"register={can_register}"),
+    )
+    return render(request, "repositories.html", {"body": with_current_ages(pagecache.one(body))})
+
+
+def _table(state: TableState) -> dict[str, Any]:
     page, rows = repositories_table(None, state)
-    context = {
-        "page": page,
-        "rows": rows,
-        "state": state,
-        "can_register": maintained_teams(request.user).exists(),
-    }
-    template = "repositories.html#repositories-table" if request.htmx else "repositories.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    return {"page": page, "rows": rows, "state": state}
 
 
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Latest results grouped by section, evidence, governance, history and scans."""
+    """Latest results grouped by section, evidence, governance, history and scans.
+
+    Results, history chart and (for all but maintainers, who get forms) governance come from
+    the page cache; scans and webhook deliveries, which change with every request for a scan
+    and every delivery, are read live.
+    """
     repository = _repository(pk)
     status_filter = request.GET.get("status", "")
-    data = repository_page(repository, status_filter)
+    results = pagecache.one(_results_panel(request, repository, status_filter))
     if request.htmx and request.GET.get("partial") == "results":  # type: ignore[attr-defined]
-        return render(
-            request,
-            "repository.html#results",
-            {"repository": repository, "data": data, "status_filter": status_filter},
-        )
+        return HttpResponse(results.html)
     can_manage = can_manage_repository(request.user, repository)
-    context = {
+    data = repository_page(repository, status_filter, lazy=True)
+    data.summary = results.summary
+    context: dict[str, Any] = {
         "repository": repository,
         "data": data,
+        "results": results.html,
         "status_filter": status_filter,
         "can_manage": can_manage,
     }
     if can_manage:
-        context["waiver_form"] = WaiverForm(rules=_rules([r.rule_id for r in waivable(data)]))
-        context["attest_form"] = AttestationForm(
-            rules=_rules([r.rule_id for r in attestable(data)]), prefix="att"
-        )
+        in_force = governance_in_force(repository)
+        data.waivers, data.attestations = in_force.waivers, in_force.attestations
+        data.ratchet_rows = in_force.ratchets
+        context["waiver_form"] = WaiverForm(rules=_rules(waivable(data)))
+        context["attest_form"] = AttestationForm(rules=_rules(attestable(data)), prefix="att")
         context["ratchet_form"] = RatchetForm(rules=_rules(ratchetable(data)), prefix="ratchet")
+        governance_html = render_to_string("repository.html#governance", context, request)
+        history = pagecache.one(_history_panel(repository))
+    else:
+        found = pagecache.panels(
+            {
+                "history": _history_panel(repository),
+                "governance": _governance_panel(request, repository, results.summary),
+            }
+        )
+        history, governance_html = found["history"], found["governance"].html
+    context.update(history=history, governance=governance_html)
     return render(request, "repository.html", context)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered panel, what the rest of the page needs from it, and until when it holds."""
+
+    html: str
+    summary: ResultsSummary
+    valid_until: datetime | None
+
+
+def _results_panel(
+    request: HttpRequest, repository: Repository, status_filter: str
+) -> pagecache.Panel:
+    def build() -> Rendered:
+        in_force = governance_in_force(repository)
+        sections, summary = latest_results(repository, in_force.governance, status_filter)
+        html = render_panel(request, "repository.html#results", {"sections": sections})
+        return Rendered(html, summary, in_force.valid_until)
+
+    return pagecache.panel(
+        "repository-results",
+        (pagecache.ALL, pagecache.repository(repository.pk)),
+        build,
+        query=status_filter if status_filter in RESULT_FILTERS else None,
+        parts=(repository.latest_scan_id, repository.clone_url),
+    )
+
+
+def _governance_panel(
+    request: HttpRequest, repository: Repository, summary: ResultsSummary
+) -> pagecache.Panel:
+    """Waivers, attestations and ratchets as people who may not change them see them."""
+
+    def build() -> Rendered:
+        in_force = governance_in_force(repository)
+        data = RepositoryPage([], in_force.waivers, in_force.attestations, [], [], None, summary)
+        data.ratchet_rows = in_force.ratchets
+        context = {"repository": repository, "data": data, "can_manage": False}
+        html = render_panel(request, "repository.html#governance", context)
+        return Rendered(html, summary, in_force.valid_until)
+
+    return pagecache.panel(
+        "repository-governance",
+        (pagecache.ALL, pagecache.repository(repository.pk)),
+        build,
+        query="",
+        parts=(repository.latest_scan_id, "manage=False"),
+    )
+
+
+def _history_panel(repository: Repository) -> pagecache.Panel:
+    def build() -> str:
+        history, marks = score_history(repository)
+        return line_chart(history, marks=marks)
+
+    return pagecache.panel(
+        "repository-history",
+        (pagecache.ALL, pagecache.repository(repository.pk)),
+        build,
+        query="",
+        parts=(pagecache.today_part(),),
+    )
 
 
 def _rules(ids: list[int]) -> QuerySet[Rule]:
@@ -147,7 +264,7 @@ def add_waiver(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_manage_repository(request.user, repository):
         raise PermissionDenied("only the team's maintainers may grant waivers")
     data = repository_page(repository)
-    form = WaiverForm(request.POST, rules=_rules([r.rule_id for r in waivable(data)]))
+    form = WaiverForm(request.POST, rules=_rules(waivable(data)))
     if form.is_valid():
         try:
             governance.grant_waiver(
@@ -188,9 +305,7 @@ def add_attestation(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_manage_repository(request.user, repository):
         raise PermissionDenied("only the team's maintainers may attest")
     data = repository_page(repository)
-    form = AttestationForm(
-        request.POST, rules=_rules([r.rule_id for r in attestable(data)]), prefix="att"
-    )
+    form = AttestationForm(request.POST, rules=_rules(attestable(data)), prefix="att")
     if form.is_valid():
         try:
             governance.attest(

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard.models import Rule
-from dashboard.selectors.common import table_state
+from dashboard.selectors.common import TableState, table_state
 from dashboard.selectors.rules import RESULT_SORTS, adoption, results_table, status_counts
+from dashboard.services import pagecache
 from dashboard.services.standards import current_standard
+from dashboard.views.panels import render_panel
 from scanners.rules import registry
 from scanners.standard import default_standard
+
+QUERY = ("sort", "q", "page", "status")
 
 
 @login_required
@@ -26,18 +32,40 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def detail(request: HttpRequest, rule_id: str) -> HttpResponse:
-    """One rule: rationale, standard text, repositories passing/failing, adoption trend."""
-    rule = get_object_or_404(Rule, standard=current_standard(), rule_id=rule_id.upper())
+    """One rule: rationale, standard text, repositories passing/failing, adoption trend.
+
+    Cached for everyone (nothing on it depends on the viewer); an unknown rule is a 404 and
+    never cached.
+    """
+    rule_id = rule_id.upper()
     state = table_state(request, RESULT_SORTS, "status", filters=("status",))
-    page = results_table(rule, state)
-    context = {"rule": rule, "page": page, "state": state}
+    query = pagecache.query_part(request.GET, QUERY)
+    scopes, parts = (pagecache.ALL, pagecache.ORG), (rule_id, pagecache.today_part())
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "rule.html#results-table", context)
-    rule_cls = registry().get(rule.rule_id)
-    context.update(
-        counts=status_counts(rule),
-        adoption=adoption(rule),
-        standard_text=default_standard().section_text(rule.heading),
-        heuristic=getattr(rule_cls, "heuristic", ""),
-    )
-    return render(request, "rule.html", context)
+        table = pagecache.panel(
+            "rule-results",
+            scopes,
+            lambda: render_panel(request, "rule.html#results-table", _table(rule_id, state)),
+            query=query,
+            parts=parts,
+        )
+        return HttpResponse(pagecache.one(table))
+
+    def body() -> str:
+        context = _table(rule_id, state)
+        rule = context["rule"]
+        context.update(
+            counts=status_counts(rule),
+            adoption=adoption(rule),
+            standard_text=default_standard().section_text(rule.heading),
+            heuristic=getattr(registry().get(rule.rule_id), "heuristic", ""),
+        )
+        return render_panel(request, "rule.html#body", context)
+
+    spec = pagecache.panel("rule", scopes, body, query=query, parts=parts)
+    return render(request, "rule.html", {"rule_id": rule_id, "body": pagecache.one(spec)})
+
+
+def _table(rule_id: str, state: TableState) -> dict[str, Any]:
+    rule = get_object_or_404(Rule, standard=current_standard(), rule_id=rule_id)
+    return {"rule": rule, "page": results_table(rule, state), "state": state}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,11 +11,15 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard.models import Team
-from dashboard.selectors.common import day_range, table_state
+from dashboard.selectors.common import TableState, day_range, table_state
 from dashboard.selectors.repositories import standard_marks
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table, team_summary
+from dashboard.services import pagecache
 from dashboard.services.permissions import can_manage_team
+from dashboard.views.panels import render_panel, with_current_ages
 from scanners.standard import default_standard
+
+QUERY = ("sort", "q", "page", "level", "active")
 
 
 def summary_start() -> date:
@@ -25,19 +30,43 @@ def summary_start() -> date:
 @login_required
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """A team's repositories with score, level, last scan and trend; its section breakdown."""
+    """A team's repositories with score, level, last scan and trend; its section breakdown.
+
+    Cached per team, and apart for its maintainers (the page offers them actions).
+    """
     team = get_object_or_404(Team, slug=slug)
     state = table_state(request, REPOSITORY_SORTS, "-score", filters=("level", "active"))
-    page, rows = repositories_table(team, state)
-    context = {"team": team, "page": page, "rows": rows, "state": state}
+    scopes = (pagecache.ALL, pagecache.team(team.pk))
+    query = pagecache.query_part(request.GET, QUERY)
+    day = pagecache.today_part()
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "team.html#repositories-table", context)
-    sections = default_standard().sections
-    context.update(
-        summary=team_summary(team),
-        section_titles={code: s.title for code, s in sections.items()},
-        section_order=list(sections),
-        can_manage=can_manage_team(request.user, team),
-        marks=standard_marks(summary_start()),
-    )
-    return render(request, "team.html", context)
+        table = pagecache.panel(
+            "team-repositories",
+            scopes,
+            lambda: render_panel(request, "team.html#repositories-table", _table(team, state)),
+            query=query,
+            parts=(day,),
+        )
+        return HttpResponse(with_current_ages(pagecache.one(table)))
+    can_manage = can_manage_team(request.user, team)
+
+    def body() -> str:
+        sections = default_standard().sections
+        context = {
+            **_table(team, state),
+            "summary": team_summary(team),
+            "section_titles": {code: s.title for code, s in sections.items()},
+            "section_order": list(sections),
+            "can_manage": can_manage,
+            "marks": standard_marks(summary_start()),
+        }
+        return render_panel(request, "team.html#body", context)
+
+    spec = pagecache.panel("team", scopes, body, query=query, parts=(day, f"manage={can_manage}"))
+    body_html = with_current_ages(pagecache.one(spec))
+    return render(request, "team.html", {"team": team, "body": body_html})
+
+
+def _table(team: Team, state: TableState) -> dict[str, Any]:
+    page, rows = repositories_table(team, state)
+    return {"team": team, "page": page, "rows": rows, "state": state}

@@ -47,6 +47,7 @@ def test_docker_compose_defines_the_production_stack() -> None:
         assert env["DATABASE_URL"].startswith("postgresql://")
         assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
         assert set(services[name]["depends_on"]) <= set(services)
+    assert "gunicorn --config gunicorn.conf.py" in services["web"]["command"]
     assert "celery -A dashboard worker" in services["worker"]["command"]
     assert "celery -A dashboard beat" in services["beat"]["command"]
     assert set(compose["volumes"]) >= {"postgres-data", "redis-data"}
@@ -60,3 +61,12 @@ def test_readme_states_the_two_commands() -> None:
 
 def test_python_version_is_pinned_to_313() -> None:
     assert (ROOT / ".python-version").read_text().strip() == "3.13"
+
+
+def test_the_image_and_the_benchmarks_run_the_one_gunicorn_configuration() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["gunicorn", "--config", "gunicorn.conf.py"]' in dockerfile
+    server = (ROOT / "benchmarks" / "orgscale" / "server.py").read_text()
+    assert '"--config", str(ROOT / "gunicorn.conf.py")' in server
+    config = (ROOT / "gunicorn.conf.py").read_text()
+    assert 'worker_class = "gthread"' in config

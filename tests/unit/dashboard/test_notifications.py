@@ -20,6 +20,7 @@ from dashboard.services.notifications import save_team_settings
 from dashboard.tasks import deliver_notification, scan_failed, scan_finished
 from tests.factories import RepositoryFactory
 from tests.notify import Receiver, http_receiver, store
+from tests.oncommit import queued_work
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +49,9 @@ def _drop(team: Any, capture: Any) -> Scan:
     """Two scans of one repository, Gold then no level; the task's arguments come on commit."""
     repository = RepositoryFactory(team=team)
     store(repository, GOLD, sha="1" * 40)
-    with capture() as callbacks:
+    with capture() as captured:
         scan = store(repository, NONE, sha="2" * 40)
+    callbacks = queued_work(captured)
     tasks = [cb.func.__self__.name for cb in callbacks if hasattr(cb, "func")]
     assert tasks == ["dashboard.scan_finished"]
     assert callbacks[0].args == (scan.pk, "gold", "none")

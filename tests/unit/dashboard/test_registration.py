@@ -14,6 +14,7 @@ from dashboard.services.registration import RegistrationError, register_reposito
 from dashboard.services.urls import url_key
 from tests.factories import RepositoryFactory, TeamFactory
 from tests.gitrepo import make_repo
+from tests.oncommit import queued_work
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_register_stores_encrypted_secret_and_queues_a_scan_after_commit(
     assert registered.webhook_secret not in stored.webhook_secret_encrypted
     assert secrets.decrypt(stored.webhook_secret_encrypted) == registered.webhook_secret
     assert registered.scan.status == Scan.Status.QUEUED
-    assert len(callbacks) == 1  # the enqueue waits for the commit
+    assert len(queued_work(callbacks)) == 1  # the enqueue waits for the commit
 
 
 @pytest.mark.parametrize(
