@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -87,6 +88,24 @@ def install(api: NinjaAPI) -> None:
             request, body("too_large", "the request body is too large"), status=413
         )
 
+    def on_data_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A value the database cannot hold or compare: NUL in PostgreSQL text, an integer
+        # beyond bigint (SQLite raises OverflowError). The caller sent it: a 422, not a 500.
+        logger.warning(
+            "API input refused by the database on %s %s: %s",
+            request.method,
+            request.path,
+            type(exc).__name__,
+        )
+        return api.create_response(
+            request,
+            body(
+                "validation_error",
+                "a value cannot be used: a NUL character or a number out of range",
+            ),
+            status=422,
+        )
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("API error on %s %s", request.method, request.path)
         return api.create_response(
@@ -99,6 +118,8 @@ def install(api: NinjaAPI) -> None:
         (HttpError, on_http_error),
         (Http404, on_404),
         (RequestDataTooBig, on_too_big),
+        (DataError, on_data_error),
+        (OverflowError, on_data_error),
         (Exception, on_unexpected),
     ]
     for exc_class, handler in handlers:

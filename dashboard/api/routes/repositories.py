@@ -13,6 +13,7 @@ from dashboard.api.auth import require_write
 from dashboard.api.errors import ApiError
 from dashboard.api.pagination import paginate
 from dashboard.api.schemas import (
+    NO_NUL,
     CoverageOut,
     ErrorOut,
     PageQuery,
@@ -35,7 +36,6 @@ from dashboard.services.uploads import (
 from dashboard.views.bodies import read_limited
 
 router = Router(tags=["repositories"])
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it (422), never a 500
 WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
@@ -177,7 +177,7 @@ def upload_report(request: HttpRequest, repository_id: int) -> Status[Scan]:
 class CoverageQuery(Schema):
     """The commit the coverage was measured on."""
 
-    commit: str = Field(min_length=40, max_length=64)
+    commit: str = Field(min_length=40, max_length=64, pattern=NO_NUL)
 
 
 @router.post(

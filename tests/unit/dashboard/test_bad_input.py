@@ -11,8 +11,10 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import DataError
 from django.test import Client
 
+from dashboard.api.routes import catalogue
 from dashboard.models import Membership, Repository, Scan, WebhookDelivery
 from dashboard.services import api_tokens
 from tests.factories import MembershipFactory, RepositoryFactory, TeamFactory, UserFactory
@@ -239,6 +241,45 @@ def test_api_refuses_an_oversized_body(api_client: Client) -> None:
 def test_api_reads_with_bad_parameters_are_4xx_not_5xx(api_client: Client, path: str) -> None:
     response = api_client.get(path)
     assert 400 <= response.status_code < 500, (path, response.status_code, response.content)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/teams/a%00b",
+        "/api/v1/rules/DEP%00",
+        "/api/v1/rules?section=%00&severity=%00&search=%00",
+        "/api/v1/teams?search=%00",
+        "/api/v1/results?rule=%00&section=%00&status=%00",
+    ],
+)
+def test_api_reads_with_nul_are_4xx_on_every_database(api_client: Client, path: str) -> None:
+    response = api_client.get(path)
+    assert 400 <= response.status_code < 500, (path, response.status_code, response.content)
+
+
+def test_api_registration_with_nul_in_the_team_is_4xx(api_client: Client) -> None:
+    # PostgreSQL cannot compare text with NUL: this was a 500 there (schemathesis found it).
+    response = _register(api_client, {"team": "al\x00pha", "clone_url": "https://h.example/a.git"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    _nothing_stored()
+
+
+@pytest.mark.parametrize("error", [DataError("invalid byte sequence"), OverflowError("too big")])
+def test_a_value_the_database_refuses_is_a_422_not_a_500(
+    api_client: Client, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """The backstop behind the schemas' checks: whatever input still reaches the database and
+    is refused there (NUL in PostgreSQL text, an integer beyond bigint) is the caller's error."""
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(catalogue, "_teams", refused)
+    response = api_client.get("/api/v1/teams")
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
 
 
 def test_results_export_with_an_overflowing_repository_id_is_400(client: Client) -> None:
