@@ -13,6 +13,14 @@ CHUNK = 2000
 def _findings(apps, schema_editor):
     """Finding counts of stored results: the evidence they kept."""
     CheckResult = apps.get_model("dashboard", "CheckResult")
+    if schema_editor.connection.vendor == "postgresql":
+        # One set-based statement: row by row took hours at organisation scale.
+        table = CheckResult._meta.db_table  # a model's table name, not user input
+        schema_editor.execute(
+            f"UPDATE {table} SET findings = jsonb_array_length(evidence) "  # noqa: S608
+            "WHERE jsonb_typeof(evidence) = 'array' AND evidence <> '[]'::jsonb"
+        )
+        return
     batch = []
     for result in CheckResult.objects.exclude(evidence=[]).only("pk", "evidence").iterator(CHUNK):
         result.findings = len(result.evidence) if isinstance(result.evidence, list) else 0
@@ -54,10 +62,71 @@ def _in_force(repository_governance, day):
     return waived, attested
 
 
+# PostgreSQL, set-based. Placeholders are table names from the models' meta (no user input).
+# The open results of the scans roll-up rows point at: (scan, rule pk, rule id, position).
+_OPEN_RESULTS = """
+    SELECT c.scan_id, c.rule_id AS rule_pk, r.rule_id AS code, r.position, c.status
+    FROM {result} c JOIN {rule} r ON r.id = c.rule_id
+    WHERE c.status IN ('fail', 'warn', 'error', 'manual')
+"""
+# Governance is judged at the last microsecond of the row's day, UTC (as `_in_force`).
+_IN_FORCE = """
+    g.repository_id = d.repository_id AND g.rule_id = o.rule_pk AND g.created_at <= {eod}
+    AND {eod} < g.expires_at AND (g.revoked_at IS NULL OR g.revoked_at > {eod})
+""".replace("{eod}", "(((d.date + 1)::timestamp AT TIME ZONE 'UTC') - interval '1 microsecond')")
+# Repositories without any waiver or attestation: every row of a scan gets the same list,
+# aggregated once per scan and joined (a hash join, not a subquery per row).
+_OPEN_RULES_PLAIN = """
+    UPDATE {daily} d SET open_rules = s.codes
+    FROM (
+        SELECT o.scan_id, jsonb_agg(o.code ORDER BY o.position, o.rule_pk) AS codes
+        FROM ({open_results}) o
+        WHERE o.scan_id IN (SELECT DISTINCT scan_id FROM {daily} WHERE scan_id IS NOT NULL)
+        GROUP BY o.scan_id
+    ) s
+    WHERE d.scan_id = s.scan_id
+      AND NOT EXISTS (SELECT 1 FROM {waiver} w WHERE w.repository_id = d.repository_id)
+      AND NOT EXISTS (SELECT 1 FROM {attestation} a WHERE a.repository_id = d.repository_id)
+"""
+# The few repositories with governance: waived failures and attested manual rules are not
+# open on the days the waiver or attestation was in force.
+_OPEN_RULES_GOVERNED = """
+    UPDATE {daily} d SET open_rules = COALESCE((
+        SELECT jsonb_agg(o.code ORDER BY o.position, o.rule_pk)
+        FROM ({open_results}) o
+        WHERE o.scan_id = d.scan_id
+          AND NOT (o.status <> 'manual' AND EXISTS (SELECT 1 FROM {waiver} g WHERE {in_force}))
+          AND NOT (o.status = 'manual' AND EXISTS (SELECT 1 FROM {attestation} g WHERE {in_force}))
+    ), '[]'::jsonb)
+    WHERE d.scan_id IS NOT NULL AND (
+        EXISTS (SELECT 1 FROM {waiver} w WHERE w.repository_id = d.repository_id)
+        OR EXISTS (SELECT 1 FROM {attestation} a WHERE a.repository_id = d.repository_id)
+    )
+"""
+
+
+def _open_rules_sql(apps, schema_editor):
+    model = apps.get_model
+    tables = {
+        "daily": model("dashboard", "RepositoryDailyScore")._meta.db_table,
+        "result": model("dashboard", "CheckResult")._meta.db_table,
+        "rule": model("dashboard", "Rule")._meta.db_table,
+        "waiver": model("dashboard", "Waiver")._meta.db_table,
+        "attestation": model("dashboard", "Attestation")._meta.db_table,
+    }
+    names = {**tables, "open_results": _OPEN_RESULTS.format(**tables), "in_force": _IN_FORCE}
+    for statement in (_OPEN_RULES_PLAIN, _OPEN_RULES_GOVERNED):
+        schema_editor.execute(statement.format(**names))
+
+
 def _open_rules(apps, schema_editor):
     """Open rules of existing roll-up rows (initiative burn-ups read them)."""
     CheckResult = apps.get_model("dashboard", "CheckResult")
     RepositoryDailyScore = apps.get_model("dashboard", "RepositoryDailyScore")
+    if schema_editor.connection.vendor == "postgresql":
+        _open_rules_sql(apps, schema_editor)  # row by row took hours at organisation scale
+        return
+    # Other databases (SQLite in development): row by row, one query per scan.
     governance = _governance(apps)
     open_by_scan = {}
     batch = []
