@@ -132,8 +132,12 @@ class AppConfig(BaseSettings):
             if not dev:
                 raise ValueError("SECRET_KEY is required outside development")
             self.SECRET_KEY = _development_secret(self.VAR_DIR)
-        elif not dev and len(self.SECRET_KEY) < 32:
-            raise ValueError("SECRET_KEY must be at least 32 characters outside development")
+        elif not dev and (len(self.SECRET_KEY) < 50 or len(set(self.SECRET_KEY)) < 5):
+            # Django's own deployment check (security.W009) asks for the same.
+            raise ValueError(
+                "SECRET_KEY must be at least 50 characters, 5 of them different, "
+                "outside development"
+            )
         self._refuse_insecure_combinations()
         return self
 

@@ -11,6 +11,8 @@ import pytest
 
 from dashboard.config import ConfigError, load_config
 
+KEY = "0123456789abcdef" * 4  # 64 characters, 16 different: long enough outside development
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -54,7 +56,7 @@ def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
 
 def test_production_defaults_are_strict(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", KEY)
     monkeypatch.setenv("ALLOWED_HOSTS", "yardstick.example.com, other.example.com")
     config = load_config()
     assert config.DEBUG is False
@@ -78,12 +80,20 @@ def test_production_defaults_are_strict(monkeypatch: pytest.MonkeyPatch) -> None
             "SECRET_KEY is required outside development",
         ),
         (
-            {"ENVIRONMENT": "staging", "SECRET_KEY": "s" * 40},
+            {"ENVIRONMENT": "staging", "SECRET_KEY": KEY},
             "ALLOWED_HOSTS is required outside development",
         ),
         (
             {"ENVIRONMENT": "production", "SECRET_KEY": "short", "ALLOWED_HOSTS": "x.example"},
-            "SECRET_KEY must be at least 32 characters",
+            "SECRET_KEY must be at least 50 characters",
+        ),
+        (
+            {"ENVIRONMENT": "production", "SECRET_KEY": "ab" * 40, "ALLOWED_HOSTS": "x.example"},
+            "SECRET_KEY must be at least 50 characters, 5 of them different",
+        ),
+        (
+            {"ENVIRONMENT": "staging", "SECRET_KEY": KEY[:49], "ALLOWED_HOSTS": "x.example"},
+            "SECRET_KEY must be at least 50 characters",
         ),
     ],
 )

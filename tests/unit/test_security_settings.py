@@ -144,7 +144,7 @@ def test_staging_may_debug_but_production_may_not(build: Any) -> None:
             {"CSRF_TRUSTED_ORIGINS": "http://staging.example"},
             "CSRF_TRUSTED_ORIGINS must be https://",
         ),
-        ("production", {"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
+        ("production", {"SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters"),
         ("production", {"SECRET_KEY": ""}, "SECRET_KEY is required outside development"),
     ],
 )
