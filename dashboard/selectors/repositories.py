@@ -31,6 +31,9 @@ from dashboard.services.webhooks import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
 
+# Scan columns no list on the page shows (JSON, decoded for nothing).
+SCAN_JSON = ("tool_versions", "section_scores", "counts")
+
 
 @dataclass(slots=True)
 class ResultView:
@@ -264,7 +267,11 @@ def repository_page(
     `lazy`: only what changes with every scan request and delivery (scans, deliveries: 2
     queries); the caller takes the rest from the page cache.
     """
-    scans = list(Scan.objects.filter(repository=repository).order_by("-queued_at", "-id")[:10])
+    scans = list(
+        Scan.objects.filter(repository=repository)
+        .defer(*SCAN_JSON)
+        .order_by("-queued_at", "-id")[:10]
+    )
     page = RepositoryPage(
         [],
         [],

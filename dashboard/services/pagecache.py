@@ -95,7 +95,7 @@ def _values(params: Mapping[str, str], key: str) -> list[str]:
 def panels(wanted: Mapping[str, Panel]) -> dict[str, Any]:
     """Each panel's value, from the cache or rendered (and stored when its ttl is positive).
 
-    Two cache round trips when everything hits (versions, then panels), three otherwise.
+    Two cache round trips when everything hits (versions, then panels), one more per miss.
     """
     cached = {name: spec for name, spec in wanted.items() if spec.ttl > 0}
     keys: dict[str, str] = {}
@@ -111,7 +111,6 @@ def panels(wanted: Mapping[str, Panel]) -> dict[str, Any]:
                 PAGE_CACHE.labels(spec.name, "error").inc()
             keys, hits = {}, {}
     found: dict[str, Any] = {}
-    fresh = []
     for name, spec in wanted.items():
         key = keys.get(name)
         if key is not None and key in hits:
@@ -121,8 +120,8 @@ def panels(wanted: Mapping[str, Panel]) -> dict[str, Any]:
         found[name] = spec.render()
         if key is not None:
             PAGE_CACHE.labels(spec.name, "miss").inc()
-            fresh.append((key, found[name], spec.ttl))
-    _store(fresh)
+            # At once: a later panel's rendering may look this one up.
+            _store([(key, found[name], spec.ttl)])
     return found
 
 

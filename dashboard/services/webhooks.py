@@ -206,9 +206,7 @@ def _record(
 
 
 def recent_deliveries(repository: Repository, limit: int = 20) -> list[WebhookDelivery]:
-    """The repository's latest deliveries, newest first (for its page)."""
-    return list(
-        WebhookDelivery.objects.filter(repository=repository)
-        .select_related("scan")
-        .order_by("-received_at", "-id")[:limit]
-    )
+    """The repository's latest deliveries, newest first (for its page, which links the scan
+    by id)."""
+    recent = WebhookDelivery.objects.filter(repository=repository).order_by("-received_at", "-id")
+    return list(recent[:limit])

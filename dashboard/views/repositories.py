@@ -51,7 +51,10 @@ def _user(request: HttpRequest) -> User:
 
 
 def _repository(pk: int) -> Repository:
-    return get_object_or_404(Repository.objects.select_related("team", "latest_scan"), pk=pk)
+    wide = ("webhook_secret_encrypted", "latest_scan__tool_versions", "latest_scan__counts")
+    return get_object_or_404(
+        Repository.objects.select_related("team", "latest_scan").defer(*wide), pk=pk
+    )
 
 
 @login_required
@@ -99,16 +102,21 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """
     repository = _repository(pk)
     status_filter = request.GET.get("status", "")
-    results = pagecache.one(_results_panel(request, repository, status_filter))
+    results_panel = _results_panel(request, repository, status_filter)
     if request.htmx and request.GET.get("partial") == "results":  # type: ignore[attr-defined]
-        return HttpResponse(results.html)
+        return HttpResponse(pagecache.one(results_panel).html)
     can_manage = can_manage_repository(request.user, repository)
+    wanted = {"results": results_panel, "history": _history_panel(repository)}
+    if not can_manage:
+        wanted["governance"] = _governance_panel(request, repository, results_panel)
+    found = pagecache.panels(wanted)  # one lookup for the page's cached panels
     data = repository_page(repository, status_filter, lazy=True)
-    data.summary = results.summary
+    data.summary = found["results"].summary
     context: dict[str, Any] = {
         "repository": repository,
         "data": data,
-        "results": results.html,
+        "results": found["results"].html,
+        "history": found["history"],
         "status_filter": status_filter,
         "can_manage": can_manage,
     }
@@ -119,17 +127,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["waiver_form"] = WaiverForm(rules=_rules(waivable(data)))
         context["attest_form"] = AttestationForm(rules=_rules(attestable(data)), prefix="att")
         context["ratchet_form"] = RatchetForm(rules=_rules(ratchetable(data)), prefix="ratchet")
-        governance_html = render_to_string("repository.html#governance", context, request)
-        history = pagecache.one(_history_panel(repository))
+        context["governance"] = render_to_string("repository.html#governance", context, request)
     else:
-        found = pagecache.panels(
-            {
-                "history": _history_panel(repository),
-                "governance": _governance_panel(request, repository, results.summary),
-            }
-        )
-        history, governance_html = found["history"], found["governance"].html
-    context.update(history=history, governance=governance_html)
+        context["governance"] = found["governance"].html
     return render(request, "repository.html", context)
 
 
@@ -161,11 +161,12 @@ def _results_panel(
 
 
 def _governance_panel(
-    request: HttpRequest, repository: Repository, summary: ResultsSummary
+    request: HttpRequest, repository: Repository, results: pagecache.Panel
 ) -> pagecache.Panel:
     """Waivers, attestations and ratchets as people who may not change them see them."""
 
     def build() -> Rendered:
+        summary = pagecache.one(results).summary  # ratchets show the latest counts
         in_force = governance_in_force(repository)
         data = RepositoryPage([], in_force.waivers, in_force.attestations, [], [], None, summary)
         data.ratchet_rows = in_force.ratchets
