@@ -259,37 +259,32 @@ def score_history(repository: Repository) -> tuple[list[Point], list[tuple[date,
     return points(history, window), standard_marks(window[0])
 
 
+def recent_scans(repository: Repository, limit: int = 10) -> list[Scan]:
+    """The repository's latest scans, newest first, without their JSON columns (1 query)."""
+    recent = Scan.objects.filter(repository=repository).defer(*SCAN_JSON)
+    return list(recent.order_by("-queued_at", "-id")[:limit])
+
+
 def repository_page(
     repository: Repository, status_filter: str = "", *, lazy: bool = False
 ) -> RepositoryPage:
     """The page's data in a fixed number of queries (10).
 
-    `lazy`: only what changes with every scan request and delivery (scans, deliveries: 2
-    queries); the caller takes the rest from the page cache.
+    `lazy`: only the webhook deliveries (1 query), which change with every delivery; the
+    caller takes the rest from the page cache.
     """
-    scans = list(
-        Scan.objects.filter(repository=repository)
-        .defer(*SCAN_JSON)
-        .order_by("-queued_at", "-id")[:10]
-    )
-    page = RepositoryPage(
-        [],
-        [],
-        [],
-        [],
-        scans,
-        next((s for s in scans if s.status in {"queued", "running"}), None),
-        deliveries=recent_deliveries(repository, limit=10),
-    )
-    if not lazy:
-        in_force = governance_in_force(repository)
-        page.waivers, page.attestations = in_force.waivers, in_force.attestations
-        page.ratchet_rows, page.governance = in_force.ratchets, in_force.governance
-        if repository.latest_scan is not None:
-            page.sections, page.summary = latest_results(
-                repository, in_force.governance, status_filter
-            )
-        page.history, page.marks = score_history(repository)
+    deliveries = recent_deliveries(repository, limit=10)
+    if lazy:
+        return RepositoryPage([], [], [], [], [], None, deliveries=deliveries)
+    scans = recent_scans(repository)
+    active = next((s for s in scans if s.status in {"queued", "running"}), None)
+    page = RepositoryPage([], [], [], [], scans, active, deliveries=deliveries)
+    in_force = governance_in_force(repository)
+    page.waivers, page.attestations = in_force.waivers, in_force.attestations
+    page.ratchet_rows, page.governance = in_force.ratchets, in_force.governance
+    if repository.latest_scan is not None:
+        page.sections, page.summary = latest_results(repository, in_force.governance, status_filter)
+    page.history, page.marks = score_history(repository)
     return page
 
 
@@ -327,6 +322,7 @@ __all__ = [
     "governance_in_force",
     "latest_results",
     "ratchetable",
+    "recent_scans",
     "repository_page",
     "score_history",
     "waivable",

@@ -197,6 +197,16 @@ def changed(
         scopes.append(team(team_id))
     if not everything and repository_id is not None:
         scopes.append(repository(repository_id))
+    _retire(scopes)
+
+
+def scans_changed(repository_id: int) -> None:
+    """Retire the repository's panels that list its scans: one was queued, started or ended
+    (its results, when stored, change more: `changed`)."""
+    _retire([repository(repository_id)])
+
+
+def _retire(scopes: list[str]) -> None:
     _bump(scopes)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(AfterCommit(tuple(scopes)))
@@ -231,8 +241,8 @@ def _bump(scopes: list[str]) -> None:
 def watch_models() -> None:
     """Retire panels when rows they show are saved or deleted one by one (forms, admin).
 
-    Bulk writes send no signals: the services that make them call `changed` themselves
-    (roll-ups, the standard's sync, storing a scan's results).
+    Bulk writes send no signals: the services that make them call `changed` or
+    `scans_changed` themselves (roll-ups, the standard's sync, the scan pipeline's updates).
     """
     from django.db.models.signals import post_delete, post_save
 
@@ -241,6 +251,7 @@ def watch_models() -> None:
         Ratchet,
         Repository,
         Rule,
+        Scan,
         Standard,
         StandardRelease,
         Team,
@@ -253,6 +264,8 @@ def watch_models() -> None:
             _everything_changed, sender=model, dispatch_uid=f"pages-del-{model.__name__}"
         )
     post_save.connect(_repository_saved, sender=Repository, dispatch_uid="pages-Repository")
+    post_save.connect(_scan_saved, sender=Scan, dispatch_uid="pages-Scan")
+    post_delete.connect(_scan_saved, sender=Scan, dispatch_uid="pages-del-Scan")
     post_delete.connect(_everything_changed, sender=Repository, dispatch_uid="pages-del-Repository")
     for governed in (Waiver, Attestation, Ratchet):
         name = governed.__name__
@@ -272,6 +285,10 @@ def _repository_saved(
     else:
         # Created, or maybe moved between teams (the old team is unknown here).
         changed(everything=True)
+
+
+def _scan_saved(instance: Any, **kwargs: Any) -> None:
+    scans_changed(instance.repository_id)
 
 
 def _governance_changed(instance: Any, **kwargs: Any) -> None:

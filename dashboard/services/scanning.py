@@ -15,7 +15,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from dashboard.models import CheckResult, Repository, Scan
-from dashboard.services import deep_scans
+from dashboard.services import deep_scans, pagecache
 from dashboard.services.locks import repository_lock
 from dashboard.services.notifications import after_scan_failed, after_scan_stored
 from dashboard.services.ratchets import follow_improvements
@@ -124,6 +124,7 @@ def run_scan(scan_id: int, worker: str) -> Outcome:
         )
         if claimed != 1:
             return Outcome(scan_id, "lost", "another worker finished it first")
+        pagecache.scans_changed(repository.pk)
         scan.refresh_from_db()
         try:
             return _execute(scan, repository)
@@ -136,6 +137,7 @@ def _execute(scan: Scan, repository: Repository) -> Outcome:
     workspace = Workspace(workspace_policy())
     sha, ref = workspace.resolve(repository.clone_url, scan.ref or repository.default_branch)
     Scan.objects.filter(pk=scan.pk).update(commit_sha=sha, ref=ref)
+    pagecache.scans_changed(repository.pk)
     prior = (
         Scan.objects.filter(
             repository=repository,
@@ -262,6 +264,7 @@ def _skip(scan: Scan, reason: str, prior: Scan) -> Outcome:
         engine_version=ENGINE_VERSION,
         standard_version=prior.standard_version,
     )
+    pagecache.scans_changed(scan.repository_id)
     return Outcome(scan.pk, Scan.Status.SKIPPED, reason)
 
 
@@ -270,6 +273,7 @@ def _fail(scan: Scan, message: str) -> Outcome:
     Scan.objects.filter(pk=scan.pk).update(
         status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
     )
+    pagecache.scans_changed(scan.repository_id)
     after_scan_failed(scan.pk)
     return Outcome(scan.pk, Scan.Status.FAILED, message)
 
@@ -279,6 +283,8 @@ def fail_scan(scan_id: int, message: str) -> None:
     if Scan.objects.filter(pk=scan_id, status__in=(Scan.Status.QUEUED, Scan.Status.RUNNING)).update(
         status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
     ):
+        repository_id = Scan.objects.filter(pk=scan_id).values_list("repository_id", flat=True)
+        pagecache.scans_changed(repository_id.get())
         after_scan_failed(scan_id)
 
 
@@ -308,6 +314,7 @@ def sweep(
             if Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING).update(
                 status=Scan.Status.QUEUED
             ):
+                pagecache.scans_changed(scan.repository_id)
                 transaction.on_commit(partial(enqueue, scan.pk))
                 requeued += 1
     if stale is None:

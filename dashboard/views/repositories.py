@@ -29,6 +29,7 @@ from dashboard.selectors.repositories import (
     governance_in_force,
     latest_results,
     ratchetable,
+    recent_scans,
     repository_page,
     score_history,
     waivable,
@@ -106,7 +107,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("partial") == "results":  # type: ignore[attr-defined]
         return HttpResponse(pagecache.one(results_panel).html)
     can_manage = can_manage_repository(request.user, repository)
-    wanted = {"results": results_panel, "history": _history_panel(repository)}
+    wanted = {
+        "results": results_panel,
+        "history": _history_panel(repository),
+        "activity": _activity_panel(request, repository),
+    }
     if not can_manage:
         wanted["governance"] = _governance_panel(request, repository, results_panel)
     found = pagecache.panels(wanted)  # one lookup for the page's cached panels
@@ -117,6 +122,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "data": data,
         "results": found["results"].html,
         "history": found["history"],
+        "activity": Activity(
+            with_current_ages(found["activity"].top), with_current_ages(found["activity"].bottom)
+        ),
         "status_filter": status_filter,
         "can_manage": can_manage,
     }
@@ -180,6 +188,36 @@ def _governance_panel(
         build,
         query="",
         parts=(repository.latest_scan_id, "manage=False"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """The repository's scans: the notice (or the not-scanned state) above, the tables below."""
+
+    top: str
+    bottom: str
+
+
+def _activity_panel(request: HttpRequest, repository: Repository) -> pagecache.Panel:
+    """Retired whenever a scan of the repository is queued, starts, ends (services/scanning)."""
+
+    def build() -> Activity:
+        scans = recent_scans(repository)
+        active = next((s for s in scans if s.status in {"queued", "running"}), None)
+        data = RepositoryPage([], [], [], [], scans, active)
+        context = {"repository": repository, "data": data}
+        return Activity(
+            render_panel(request, "repository.html#activity-top", context),
+            render_panel(request, "repository.html#activity-bottom", context),
+        )
+
+    return pagecache.panel(
+        "repository-activity",
+        (pagecache.ALL, pagecache.repository(repository.pk)),
+        build,
+        query="",
+        parts=(repository.latest_scan_id,),
     )
 
 

@@ -300,3 +300,25 @@ def test_a_panel_rendered_before_the_writer_commits_is_retired_by_the_commit(
         assert len(rendered) == 1
     pagecache.one(spec())  # after the commit
     assert len(rendered) == 2
+
+
+def test_a_scan_queued_started_or_failed_shows_on_the_next_request(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    from dashboard.models import Scan
+    from dashboard.services import scanning
+
+    repository = RepositoryFactory(team=personas["team"])
+    store(repository, _statuses("pass"), sha="1" * 40)
+    client.force_login(personas["member"])
+    url = f"/repositories/{repository.pk}/"
+    assert "A scan is" not in _get(client, url)[0]
+
+    scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, send=False)
+    assert "A scan is queued" in _get(client, url)[0]
+
+    Scan.objects.filter(pk=scan.pk).update(status=Scan.Status.RUNNING)  # as a claim does
+    scanning.fail_scan(scan.pk, "the worker stopped 3 times during this scan")
+    html = _get(client, url)[0]
+    assert "A scan is" not in html
+    assert "the worker stopped 3 times" in html
