@@ -1,7 +1,8 @@
 """A fixed-window request counter per client in Django's cache (Redis in production).
 
-Small on purpose: one `add` and at most one `incr` per request. With the local-memory cache
-(embedded mode) each process counts on its own.
+Small on purpose: with Redis, one round trip per request (a script that counts and, for a
+new window, sets its expiry); with the local-memory cache (embedded mode) an `add` and at
+most one `incr`, each process counting on its own.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,20 @@ def hit(scope: str, client: str, limit: int, window_s: int, now: float | None = 
     return Decision(count <= limit, count, retry_after)
 
 
+# INCR, then EXPIRE when the window's key was just created: atomic, one round trip.
+_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
 def _count(key: str, window_s: int) -> int:
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        name = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(name, write=True)
+        return int(client.eval(_COUNT, 1, name, window_s + 1))
     if cache.add(key, 1, timeout=window_s + 1):
         return 1
     try:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from dashboard.models import Repository, Scan, WebhookDelivery
 from dashboard.services import secrets
@@ -61,12 +62,17 @@ class Refusal(Exception):
 
 
 # ----- handlers: one per supported event ----------------------------------------------------
-def on_ping(event: PushEvent, repository: Repository) -> Answer:
+# A handler decides without writing: an Answer, or a Write to run with the delivery's claim
+# (in its transaction) when the event asks for work.
+Write = Callable[[], "Answer"]
+
+
+def on_ping(event: PushEvent, repository: Repository) -> Answer | Write:
     """A provider checking the hook works (GitHub sends one when the hook is created)."""
     return Answer(200, Outcome.PONG, f"pong: hook verified for {repository.name}")
 
 
-def on_push(event: PushEvent, repository: Repository) -> Answer:
+def on_push(event: PushEvent, repository: Repository) -> Answer | Write:
     """Enqueue a scan of the pushed commit when it lands on the repository's default branch."""
     if event.deleted:
         return Answer(202, Outcome.IGNORED, f"{event.ref or 'ref'} was deleted")
@@ -81,11 +87,17 @@ def on_push(event: PushEvent, repository: Repository) -> Answer:
         raise Refusal(400, "the push names no commit (`after` is not a SHA)")
     if not repository.active:
         return Answer(202, Outcome.IGNORED, "repository is inactive")
-    scan = request_scan(repository, Scan.Trigger.WEBHOOK, ref=event.after_sha)
-    return Answer(202, Outcome.SCAN_REQUESTED, f"scan of {event.after_sha[:12]} queued", scan.pk)
+
+    def scan() -> Answer:
+        queued = request_scan(repository, Scan.Trigger.WEBHOOK, ref=event.after_sha)
+        return Answer(
+            202, Outcome.SCAN_REQUESTED, f"scan of {event.after_sha[:12]} queued", queued.pk
+        )
+
+    return scan
 
 
-HANDLERS: dict[str, Callable[[PushEvent, Repository], Answer]] = {
+HANDLERS: dict[str, Callable[[PushEvent, Repository], Answer | Write]] = {
     "push": on_push,
     "ping": on_ping,
 }
@@ -157,27 +169,36 @@ def _repository(incoming: Incoming, event: PushEvent) -> Repository:
 def _accept(
     incoming: Incoming, facts: dict[str, Any], event: PushEvent, repository: Repository
 ) -> Answer:
-    """Claim the delivery id, then run the event's handler, in one transaction."""
+    """Claim the delivery id with the handler's answer: one INSERT when the handler only
+    answers (pings, pushes to other branches); with the handler's writes in one transaction
+    when it works (a scan to queue)."""
+    handler = HANDLERS.get(event.event)
+    decided = (
+        handler(event, repository)
+        if handler is not None
+        else Answer(202, Outcome.IGNORED, f"event {event.event or '(none)'} not handled")
+    )
+    if isinstance(decided, Answer):
+        if _claim(incoming, facts, decided) is None:
+            return _duplicate(incoming, facts, event)
+        return decided
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = _record(incoming, facts, Answer(202, Outcome.IGNORED, ""), accepted=True)
-        except IntegrityError:
-            answer = Answer(202, Outcome.DUPLICATE, f"delivery {event.delivery_id} already seen")
-            _record(incoming, facts, answer, accepted=False)
-            return answer
-        handler = HANDLERS.get(event.event)
-        if handler is None:
-            answer = Answer(202, Outcome.IGNORED, f"event {event.event or '(none)'} not handled")
-        else:
-            answer = handler(event, repository)
-        record.outcome, record.status_code, record.detail = (
-            answer.outcome,
-            answer.status,
-            _safe(answer.detail)[:300],
+        claimed = _claim(incoming, facts, Answer(202, Outcome.IGNORED, ""))
+        if claimed is None:
+            return _duplicate(incoming, facts, event)
+        answer = decided()
+        WebhookDelivery.objects.filter(pk=claimed).update(
+            outcome=answer.outcome,
+            status_code=answer.status,
+            detail=_safe(answer.detail)[:300],
+            scan_id=answer.scan_id,
         )
-        record.scan_id = answer.scan_id
-        record.save(update_fields=["outcome", "status_code", "detail", "scan"])
+    return answer
+
+
+def _duplicate(incoming: Incoming, facts: Mapping[str, Any], event: PushEvent) -> Answer:
+    answer = Answer(202, Outcome.DUPLICATE, f"delivery {event.delivery_id} already seen")
+    _record(incoming, facts, answer, accepted=False)
     return answer
 
 
@@ -186,10 +207,10 @@ def _safe(text: object) -> str:
     return str(text).replace("\0", "")
 
 
-def _record(
+def _delivery(
     incoming: Incoming, facts: Mapping[str, Any], answer: Answer, *, accepted: bool
 ) -> WebhookDelivery:
-    return WebhookDelivery.objects.create(
+    return WebhookDelivery(
         provider=incoming.provider,
         delivery_id=_safe(facts.get("delivery_id", "")),
         event=_safe(facts.get("event", "")),
@@ -202,7 +223,35 @@ def _record(
         commit_sha=_safe(facts.get("commit_sha", "")),
         scan_id=answer.scan_id,
         remote_addr=incoming.remote_addr or None,
+        received_at=timezone.now(),
     )
+
+
+def _record(
+    incoming: Incoming, facts: Mapping[str, Any], answer: Answer, *, accepted: bool
+) -> WebhookDelivery:
+    record = _delivery(incoming, facts, answer, accepted=accepted)
+    record.save(force_insert=True)
+    return record
+
+
+def _claim(incoming: Incoming, facts: Mapping[str, Any], answer: Answer) -> int | None:
+    """Record a verified delivery as the first of its id; its row id, or None when the id
+    was claimed before (`delivery_unique_accepted`). One statement, no savepoint."""
+    record = _delivery(incoming, facts, answer, accepted=True)
+    fields = [f for f in WebhookDelivery._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(WebhookDelivery._meta.db_table)} "  # noqa: S608 - model names only
+        f"({', '.join(quote(str(f.column)) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(str(WebhookDelivery._meta.pk.column))}"
+    )
+    values = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def recent_deliveries(repository: Repository, limit: int = 20) -> list[WebhookDelivery]:
