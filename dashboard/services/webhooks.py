@@ -153,14 +153,19 @@ def _parse(provider: Provider, incoming: Incoming) -> PushEvent:
         raise Refusal(400, str(exc)) from None
 
 
+# What receiving a delivery reads of its repository (a scan request reads the rest if needed).
+_READ = ("team_id", "name", "default_branch", "active", "webhook_secret_encrypted")
+
+
 def _repository(incoming: Incoming, event: PushEvent) -> Repository:
+    repositories = Repository.objects.only(*_READ)
     if incoming.repository_id is not None:
-        repository = Repository.objects.filter(pk=incoming.repository_id).first()
+        repository = repositories.filter(pk=incoming.repository_id).first()
     elif not event.clone_urls:
         raise Refusal(400, "the payload names no repository URL")
     else:
         keys = {url_key(url) for url in event.clone_urls}
-        repository = Repository.objects.filter(url_key__in=keys).order_by("pk").first()
+        repository = repositories.filter(url_key__in=keys).order_by("pk").first()
     if repository is None:
         raise Refusal(404, "no registered repository matches this delivery")
     return repository
