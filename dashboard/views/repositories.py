@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 from typing import Any, cast
 
 from django.contrib import messages
@@ -23,6 +25,7 @@ from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
 from dashboard.rollout_forms import RatchetForm
 from dashboard.selectors.common import TableState, table_state
 from dashboard.selectors.repositories import (
+    GovernanceInForce,
     RepositoryPage,
     ResultsSummary,
     attestable,
@@ -103,7 +106,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """
     repository = _repository(pk)
     status_filter = request.GET.get("status", "")
-    results_panel = _results_panel(request, repository, status_filter)
+    # Read at most once per request, by whichever panel misses first.
+    in_force = cache(partial(governance_in_force, repository))
+    results_panel = _results_panel(request, repository, status_filter, in_force)
     if request.htmx and request.GET.get("partial") == "results":  # type: ignore[attr-defined]
         return HttpResponse(pagecache.one(results_panel).html)
     can_manage = can_manage_repository(request.user, repository)
@@ -113,7 +118,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "activity": _activity_panel(request, repository),
     }
     if not can_manage:
-        wanted["governance"] = _governance_panel(request, repository, results_panel)
+        wanted["governance"] = _governance_panel(request, repository, results_panel, in_force)
     found = pagecache.panels(wanted)  # one lookup for the page's cached panels
     data = repository_page(repository, status_filter, lazy=True)
     data.summary = found["results"].summary
@@ -129,9 +134,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": can_manage,
     }
     if can_manage:
-        in_force = governance_in_force(repository)
-        data.waivers, data.attestations = in_force.waivers, in_force.attestations
-        data.ratchet_rows = in_force.ratchets
+        governed = in_force()
+        data.waivers, data.attestations = governed.waivers, governed.attestations
+        data.ratchet_rows = governed.ratchets
         context["waiver_form"] = WaiverForm(rules=_rules(waivable(data)))
         context["attest_form"] = AttestationForm(rules=_rules(attestable(data)), prefix="att")
         context["ratchet_form"] = RatchetForm(rules=_rules(ratchetable(data)), prefix="ratchet")
@@ -151,13 +156,16 @@ class Rendered:
 
 
 def _results_panel(
-    request: HttpRequest, repository: Repository, status_filter: str
+    request: HttpRequest,
+    repository: Repository,
+    status_filter: str,
+    in_force: Callable[[], GovernanceInForce],
 ) -> pagecache.Panel:
     def build() -> Rendered:
-        in_force = governance_in_force(repository)
-        sections, summary = latest_results(repository, in_force.governance, status_filter)
+        governed = in_force()
+        sections, summary = latest_results(repository, governed.governance, status_filter)
         html = render_panel(request, "repository.html#results", {"sections": sections})
-        return Rendered(html, summary, in_force.valid_until)
+        return Rendered(html, summary, governed.valid_until)
 
     return pagecache.panel(
         "repository-results",
@@ -169,18 +177,21 @@ def _results_panel(
 
 
 def _governance_panel(
-    request: HttpRequest, repository: Repository, results: pagecache.Panel
+    request: HttpRequest,
+    repository: Repository,
+    results: pagecache.Panel,
+    in_force: Callable[[], GovernanceInForce],
 ) -> pagecache.Panel:
     """Waivers, attestations and ratchets as people who may not change them see them."""
 
     def build() -> Rendered:
         summary = pagecache.one(results).summary  # ratchets show the latest counts
-        in_force = governance_in_force(repository)
-        data = RepositoryPage([], in_force.waivers, in_force.attestations, [], [], None, summary)
-        data.ratchet_rows = in_force.ratchets
+        governed = in_force()
+        data = RepositoryPage([], governed.waivers, governed.attestations, [], [], None, summary)
+        data.ratchet_rows = governed.ratchets
         context = {"repository": repository, "data": data, "can_manage": False}
         html = render_panel(request, "repository.html#governance", context)
-        return Rendered(html, summary, in_force.valid_until)
+        return Rendered(html, summary, governed.valid_until)
 
     return pagecache.panel(
         "repository-governance",
