@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_SCHEMES = frozenset({"sqlite", "postgres", "postgresql", "pgsql"})
 BROKER_SCHEMES = frozenset({"filesystem", "redis", "rediss", "amqp", "pyamqp", "memory"})
-CACHE_SCHEMES = frozenset({"redis", "rediss", "locmem"})
+CACHE_SCHEMES = frozenset({"redis", "rediss", "file", "locmem"})
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -64,7 +64,8 @@ class AppConfig(BaseSettings):
     WEBHOOK_RATE_LIMIT: int = Field(default=6_000, ge=1)
     WEBHOOK_RATE_WINDOW_S: int = Field(default=60, ge=1, le=3600)
     # Page panels and rate limits: redis://… shares them between processes (production);
-    # locmem:// keeps them in each process; empty: the broker when it is Redis, else locmem.
+    # file:// between the processes of one machine (VAR_DIR/cache); locmem:// in each
+    # process. Empty: the broker when it is Redis, else file://.
     CACHE_URL: str | None = None
     # Notifications: SMTP when EMAIL_HOST is set, else messages go to the console (logs).
     EMAIL_HOST: str = ""
@@ -109,7 +110,7 @@ class AppConfig(BaseSettings):
             scheme = urlsplit(value).scheme
             if scheme not in CACHE_SCHEMES:
                 raise ValueError(
-                    f"unsupported scheme {scheme or '(none)'!r}: use redis:// or locmem://"
+                    f"unsupported scheme {scheme or '(none)'!r}: use redis://, file:// or locmem://"
                 )
         return value or None
 
@@ -163,11 +164,12 @@ class AppConfig(BaseSettings):
 
     @property
     def cache_url(self) -> str:
-        """Where the cache lives: CACHE_URL, else a Redis broker's URL, else `locmem://`."""
+        """Where the cache lives: CACHE_URL, else a Redis broker's URL, else `file://` (a
+        folder under VAR_DIR that quickstart's web, worker and beat processes share)."""
         if self.CACHE_URL:
             return self.CACHE_URL
         broker = self.broker_url
-        return broker if urlsplit(broker).scheme in {"redis", "rediss"} else "locmem://"
+        return broker if urlsplit(broker).scheme in {"redis", "rediss"} else "file://"
 
     @property
     def broker_url(self) -> str:

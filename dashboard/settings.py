@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -165,7 +166,11 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # ----- cache (page panels, rate limits): shared through Redis in production ----------------
-if CONFIG.cache_url.startswith(("redis://", "rediss://")):
+# Workers retire the page panels a scan changes, so every process must share one cache:
+# Redis, or without it a folder on this machine (quickstart); locmem:// only for one process.
+_cache_url = urlsplit(CONFIG.cache_url)
+CACHES: dict[str, dict[str, object]]
+if _cache_url.scheme in {"redis", "rediss"}:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -173,11 +178,19 @@ if CONFIG.cache_url.startswith(("redis://", "rediss://")):
             "KEY_PREFIX": "yardstick",
         }
     }
-else:
+elif _cache_url.scheme == "locmem":
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "yardstick",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": _cache_url.path or str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 

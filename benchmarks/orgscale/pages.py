@@ -198,7 +198,7 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, help="override the production WEB_WORKERS")
     parser.add_argument("--threads", type=int, help="override the production WEB_THREADS")
-    parser.add_argument("--cache", choices=("redis", "locmem"), default="redis")
+    parser.add_argument("--cache", choices=("redis", "file"), default="redis")
     parser.add_argument("--cold", action="store_true", help="retire cached panels before runs")
     parser.add_argument("--only", default="", help="only pages whose name contains this")
     parser.add_argument("--password", default="bench-password-2026")

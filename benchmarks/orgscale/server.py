@@ -40,7 +40,7 @@ class Server:
 def production_env(
     database_url: str, cache: str, overrides: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """Environment of a production-like process: DEBUG off, JSON logs, Redis cache or local."""
+    """Environment of a production-like process: DEBUG off, JSON logs, Redis or file cache."""
     var = Path(tempfile.gettempdir()) / "yardstick-bench"
     (var / "logs").mkdir(parents=True, exist_ok=True)
     env = {

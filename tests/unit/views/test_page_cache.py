@@ -322,3 +322,40 @@ def test_a_scan_queued_started_or_failed_shows_on_the_next_request(
     html = _get(client, url)[0]
     assert "A scan is" not in html
     assert "the worker stopped 3 times" in html
+
+
+def test_a_worker_process_retires_the_panels_the_web_process_serves() -> None:
+    """quickstart's worker is another process: the default cache must be shared (Redis, or
+    without it a folder under VAR_DIR), or pages would stay stale after its scans."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    before = pagecache._versions({pagecache.ORG})[pagecache.ORG]
+    code = (
+        "import django; django.setup(); "
+        "from dashboard.services import pagecache; pagecache.changed()"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    assert pagecache._versions({pagecache.ORG})[pagecache.ORG] > before
+
+
+def test_the_cache_is_shared_by_default_and_chosen_by_cache_url(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.config import ConfigError, load_config
+
+    for name in ("CELERY_BROKER_URL", "CACHE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert load_config(VAR_DIR=tmp_path).cache_url == "file://"
+    broker = "redis://127.0.0.1:6379/3"
+    assert load_config(VAR_DIR=tmp_path, CELERY_BROKER_URL=broker).cache_url == broker
+    explicit = load_config(VAR_DIR=tmp_path, CELERY_BROKER_URL=broker, CACHE_URL="locmem://")
+    assert explicit.cache_url == "locmem://"
+    with pytest.raises(ConfigError, match="CACHE_URL"):
+        load_config(VAR_DIR=tmp_path, CACHE_URL="memcached://x")
