@@ -34,6 +34,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from dashboard.observability.metrics import PAGE_CACHE
+from dashboard.services.cacheclient import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -223,19 +224,32 @@ class AfterCommit:
         _bump(list(self.scopes))
 
 
+# INCR an existing counter, or start a missing one at the clock: atomic, one round trip.
+_BUMP = """
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('INCR', key)
+  else redis.call('SET', key, ARGV[1]) end
+end
+"""
+
+
 def _bump(scopes: list[str]) -> None:
-    for scope in scopes:
-        key = _version_key(scope)
-        try:
+    keys = [_version_key(scope) for scope in scopes]
+    try:
+        redis = redis_client()
+        if redis is not None:
+            backend, client = redis
+            names = [backend.make_and_validate_key(key) for key in keys]
+            client.eval(_BUMP, len(names), *names, time.time_ns())
+            return
+        for key in keys:
             try:
                 cache.incr(key)
             except ValueError:
                 cache.add(key, time.time_ns(), timeout=None)
-        except CACHE_ERRORS as exc:
-            # The panels cached before the change may be served until they expire (ttl).
-            logger.error(
-                "page cache version %s not bumped: the cache is unreachable (%s)", key, exc
-            )
+    except CACHE_ERRORS as exc:
+        # The panels cached before the change may be served until they expire (ttl).
+        logger.error("page cache versions %s not bumped: the cache is unreachable (%s)", keys, exc)
 
 
 def watch_models() -> None:

@@ -12,11 +12,10 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
-from redis import Redis
+from django.core.cache import cache
 from redis.exceptions import RedisError
+
+from dashboard.services.cacheclient import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +57,10 @@ return count
 
 
 def _count(key: str, window_s: int) -> int:
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(backend, RedisCache):
-        name = backend.make_and_validate_key(key)
-        return int(_client().eval(_COUNT, 1, name, window_s + 1))
+    redis = redis_client()
+    if redis is not None:
+        backend, client = redis
+        return int(client.eval(_COUNT, 1, backend.make_and_validate_key(key), window_s + 1))
     if cache.add(key, 1, timeout=window_s + 1):
         return 1
     try:
@@ -70,19 +69,6 @@ def _count(key: str, window_s: int) -> int:
         # The window's key expired between our add and incr: we open the next one.
         cache.add(key, 1, timeout=window_s + 1)
         return 1
-
-
-_CLIENTS: dict[str, Redis] = {}
-
-
-def _client() -> Redis:
-    """One Redis client per cache location and process (thread-safe, pooled): Django's cache
-    makes a new client object for every call, which costs more than the call here."""
-    location = str(settings.CACHES[DEFAULT_CACHE_ALIAS]["LOCATION"])
-    client = _CLIENTS.get(location)
-    if client is None:
-        client = _CLIENTS[location] = Redis.from_url(location)
-    return client
 
 
 def client_address(remote_addr: str | None) -> str | None:

@@ -117,6 +117,28 @@ def test_the_rate_limit_is_one_redis_round_trip(private_redis: PrivateRedis, set
     assert 0 < raw.ttl(key) <= 61  # the window's key expires with its window
 
 
+def test_retiring_page_panels_is_one_redis_round_trip(
+    private_redis: PrivateRedis, settings: Any
+) -> None:
+    from dashboard.services import pagecache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": private_redis.url(1),
+        }
+    }
+    raw = redis.Redis(port=private_redis.port, db=1)
+    pagecache.changed(team_id=1, repository_id=1)  # starts the counters at the clock
+    started = pagecache._versions({"org", "team:1", "repository:1"})
+    evals = int(raw.info("commandstats").get("cmdstat_eval", {}).get("calls", 0))
+    pagecache.changed(team_id=1, repository_id=1)
+    assert int(raw.info("commandstats")["cmdstat_eval"]["calls"]) == evals + 1
+    bumped = pagecache._versions({"org", "team:1", "repository:1"})
+    assert all(bumped[scope] == started[scope] + 1 for scope in started)
+    assert started["org"] > 1_700_000_000 * 10**9  # nanoseconds of the clock, not 1
+
+
 def test_the_webhook_rate_limit_is_a_setting() -> None:
     assert (load_config().WEBHOOK_RATE_LIMIT, load_config().WEBHOOK_RATE_WINDOW_S) == (6000, 60)
     assert load_config(WEBHOOK_RATE_LIMIT=20_000).WEBHOOK_RATE_LIMIT == 20_000
