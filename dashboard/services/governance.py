@@ -74,21 +74,26 @@ def _label(repository: Repository, rule: Rule) -> str:
     return f"{repository.name} · {rule.rule_id}"
 
 
-@transaction.atomic
 def revoke_waiver(user: User, waiver: Waiver) -> None:
     """End a waiver now."""
-    require_team_maintainer(user, waiver.repository.team)
-    if waiver.revoked_at is None:
-        waiver.revoked_at = timezone.now()
-        waiver.save(update_fields=["revoked_at"])
-        _refresh(waiver.repository)
+    _revoke(user, waiver, AuditAction.WAIVER_REVOKED)
+
+
+@transaction.atomic
+def _revoke(user: User, item: Waiver | Attestation, action: AuditAction) -> None:
+    """Revoke a waiver or an attestation now (once), refresh the roll-ups, audit it."""
+    require_team_maintainer(user, item.repository.team)
+    if item.revoked_at is None:
+        item.revoked_at = timezone.now()
+        item.save(update_fields=["revoked_at"])
+        _refresh(item.repository)
         audit.record(
-            AuditAction.WAIVER_REVOKED,
+            action,
             actor=user,
-            target=waiver,
-            target_label=_label(waiver.repository, waiver.rule),
-            team=waiver.repository.team,
-            details={"rule": waiver.rule.rule_id, "expires_at": waiver.expires_at},
+            target=item,
+            target_label=_label(item.repository, item.rule),
+            team=item.repository.team,
+            details={"rule": item.rule.rule_id, "expires_at": item.expires_at},
         )
 
 
@@ -134,22 +139,9 @@ def attest(
     return attestation
 
 
-@transaction.atomic
 def revoke_attestation(user: User, attestation: Attestation) -> None:
     """Withdraw an attestation now: the rule is manual again."""
-    require_team_maintainer(user, attestation.repository.team)
-    if attestation.revoked_at is None:
-        attestation.revoked_at = timezone.now()
-        attestation.save(update_fields=["revoked_at"])
-        _refresh(attestation.repository)
-        audit.record(
-            AuditAction.ATTESTATION_REVOKED,
-            actor=user,
-            target=attestation,
-            target_label=_label(attestation.repository, attestation.rule),
-            team=attestation.repository.team,
-            details={"rule": attestation.rule.rule_id, "expires_at": attestation.expires_at},
-        )
+    _revoke(user, attestation, AuditAction.ATTESTATION_REVOKED)
 
 
 @transaction.atomic
