@@ -153,6 +153,15 @@ class GovernanceAdmin[M: (models.Waiver, models.Attestation)](admin.ModelAdmin[M
     """
 
     list_select_related = ("repository", "rule")
+    actions = ("revoke_selected",)
+
+    @admin.action(description="Revoke selected %(verbose_name_plural)s")
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
+        """Revoke each one now (audited)."""
+        for item in queryset.filter(revoked_at__isnull=True).select_related(
+            "repository__team", "rule"
+        ):
+            governance.revoke(_user(request), item)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Granted on the repository page only."""
@@ -177,15 +186,6 @@ class WaiverAdmin(GovernanceAdmin[models.Waiver]):
     list_filter = ("rule__section",)
     search_fields = ("repository__name", "rule__rule_id", "reason")
     readonly_fields = ("repository", "rule", "approved_by", "created_at")
-    actions = ("revoke_selected",)
-
-    @admin.action(description="Revoke selected waivers")
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[models.Waiver]) -> None:
-        """End each waiver now (audited)."""
-        for waiver in queryset.filter(revoked_at__isnull=True).select_related(
-            "repository__team", "rule"
-        ):
-            governance.revoke_waiver(_user(request), waiver)
 
 
 @admin.register(models.Attestation)
@@ -195,15 +195,6 @@ class AttestationAdmin(GovernanceAdmin[models.Attestation]):
     list_display = ("repository", "rule", "evidence_url", "expires_at", "attested_by", "revoked_at")
     search_fields = ("repository__name", "rule__rule_id")
     readonly_fields = ("repository", "rule", "attested_by", "created_at")
-    actions = ("revoke_selected",)
-
-    @admin.action(description="Revoke selected attestations")
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[models.Attestation]) -> None:
-        """Withdraw each attestation now (audited)."""
-        for attestation in queryset.filter(revoked_at__isnull=True).select_related(
-            "repository__team", "rule"
-        ):
-            governance.revoke_attestation(_user(request), attestation)
 
 
 @admin.register(models.CoverageReport)

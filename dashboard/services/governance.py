@@ -76,11 +76,11 @@ def _label(repository: Repository, rule: Rule) -> str:
 
 def revoke_waiver(user: User, waiver: Waiver) -> None:
     """End a waiver now."""
-    _revoke(user, waiver, AuditAction.WAIVER_REVOKED)
+    revoke(user, waiver)
 
 
 @transaction.atomic
-def _revoke(user: User, item: Waiver | Attestation, action: AuditAction) -> None:
+def revoke(user: User, item: Waiver | Attestation) -> None:
     """Revoke a waiver or an attestation now (once), refresh the roll-ups, audit it."""
     require_team_maintainer(user, item.repository.team)
     if item.revoked_at is None:
@@ -88,7 +88,9 @@ def _revoke(user: User, item: Waiver | Attestation, action: AuditAction) -> None
         item.save(update_fields=["revoked_at"])
         _refresh(item.repository)
         audit.record(
-            action,
+            AuditAction.WAIVER_REVOKED
+            if isinstance(item, Waiver)
+            else AuditAction.ATTESTATION_REVOKED,
             actor=user,
             target=item,
             target_label=_label(item.repository, item.rule),
@@ -141,7 +143,7 @@ def attest(
 
 def revoke_attestation(user: User, attestation: Attestation) -> None:
     """Withdraw an attestation now: the rule is manual again."""
-    _revoke(user, attestation, AuditAction.ATTESTATION_REVOKED)
+    revoke(user, attestation)
 
 
 @transaction.atomic

@@ -553,3 +553,32 @@ def test_admin_token_revocation_action_is_recorded(
     assert response.status_code == 302
     assert _only("token.revoked").actor == personas["admin"]
     assert api_tokens.authenticate(issued.plaintext) is None
+
+
+def test_admin_bulk_revocation_of_waivers_and_attestations_is_recorded(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    repository = _scanned(personas["team"])
+    waiver = governance.grant_waiver(
+        personas["maintainer"],
+        repository,
+        Rule.objects.get(rule_id="DEP-002"),
+        "a reason long enough",
+        timezone.now() + timedelta(days=5),
+    )
+    attestation = governance.attest(
+        personas["maintainer"],
+        repository,
+        Rule.objects.get(rule_id="VER-005"),
+        "https://wiki.example.com/runbooks",
+    )
+    client = _login(client, personas["admin"])
+    for path, item in (("waiver", waiver), ("attestation", attestation)):
+        response = client.post(
+            f"/admin/dashboard/{path}/",
+            {"action": "revoke_selected", "_selected_action": [item.pk]},
+        )
+        assert response.status_code == 302
+        item.refresh_from_db()
+        assert item.revoked_at is not None
+        assert _only(f"{path}.revoked").actor == personas["admin"]
