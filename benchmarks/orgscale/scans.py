@@ -46,15 +46,6 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, check=True)
 
 
-def _timed(func: object, runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        func()  # type: ignore[operator]
-        out.append(time.perf_counter() - started)
-    return out
-
-
 def floor_and_engine(root: Path, runs: int) -> tuple[float, float, float]:
     """(floor, engine best, engine median) in seconds, on the repository at `root`."""
     import engine_scan  # benchmarks/engine_scan.py
@@ -64,9 +55,9 @@ def floor_and_engine(root: Path, runs: int) -> tuple[float, float, float]:
     from scanners.engine import scan
 
     files = lint_targets(RepoContext(root))
-    ruff = _timed(lambda: engine_scan.ruff_floor(root, files), runs)
-    parse = _timed(lambda: engine_scan.parse_all(root, files), runs)
-    engine = _timed(lambda: scan(root), runs)
+    ruff = engine_scan.timed(lambda: engine_scan.ruff_floor(root, files), runs)
+    parse = engine_scan.timed(lambda: engine_scan.parse_all(root, files), runs)
+    engine = engine_scan.timed(lambda: scan(root), runs)
     return min(ruff) + min(parse), min(engine), statistics.median(engine)
 
 
