@@ -159,7 +159,8 @@ def session_calls(mod: PyModule) -> Iterator[DbCall]:
     """`<session>.execute/add/commit/...` calls on receivers typed or named as a session."""
     if mod.tree is None:
         return
-    typed = _session_typed_names(mod.tree)
+    # Every name `_session_typed_names` finds is spelled with "Session" in the source.
+    typed = _session_typed_names(mod.tree) if "Session" in (mod.source or "") else set()
     for node in iter_calls(mod.tree):
         if not (isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_METHODS):
             continue

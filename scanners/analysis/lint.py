@@ -152,10 +152,17 @@ def ruff_version() -> str | None:
 
 
 def lint_targets(ctx: RepoContext) -> list[str]:
-    """Repository-relative Python files ruff checks: regular, readable, not vendored."""
+    """Repository-relative Python files ruff checks: regular, readable, not vendored.
+
+    Computed once per context (both ruff runs use it): a shared list, do not mutate.
+    """
+    return ctx.memo("lint_targets", _lint_targets)
+
+
+def _lint_targets(ctx: RepoContext) -> list[str]:
     out = []
     for mod in ctx.python_files:
-        parts = PurePosixPath(mod.path).parts[:-1]
+        parts = mod.path.split("/")[:-1]
         if mod.source is None or any(p in _SKIPPED_DIRS or p.startswith(".") for p in parts):
             continue
         if os.path.islink(ctx.root / mod.path):

@@ -140,9 +140,10 @@ _TEMPLATE = re.compile(r"^(?:<.*>|\$\{.*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|%\(.*\)
 # cased, with one of these words, so its spelling in the source (identifier, dict key or
 # keyword) holds the word followed by something that is not a letter or digit. Files
 # without such a spelling cannot hold a named-literal finding and are not walked.
+# Searched in the lower-cased text: a case-insensitive search of the original is ~8x slower
+# (the engine tries every alternative at every position) and finds the same files.
 _MAYBE_SECRET_NAME = re.compile(
-    r"(?:key|token|secret|credentials?|pas+wo?r?d|passwd|passphrase|pass|pwd)(?![a-z0-9])",
-    re.IGNORECASE,
+    r"(?:key|token|secret|credentials?|pas+wo?r?d|passwd|passphrase|pass|pwd)(?![a-z0-9])"
 )
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")  # the *name* of a variable, not its value
 _PY_SUPPRESSION = re.compile(r"#\s*(?:noqa(?!:)|noqa:[^#]*\bS10[567]\b|nosec\b)")
@@ -190,6 +191,11 @@ def is_placeholder(value: str) -> bool:
     return lowered in {"password", "secret", "token", "none", "null", "true", "false"}
 
 
+def may_name_a_secret(text: str) -> bool:
+    """Whether `text` spells a secret-like name at all (the cheap test before the AST)."""
+    return _MAYBE_SECRET_NAME.search(text.lower()) is not None
+
+
 def is_test_path(path: str) -> bool:
     """Whether a repository path belongs to the test suite."""
     parts = PurePosixPath(path).parts
@@ -216,7 +222,7 @@ def scan_secrets(ctx: RepoContext) -> list[SecretFinding]:
         if (
             pure.suffix == ".py"
             and not pure.name.endswith(_DOC_SUFFIXES)
-            and _MAYBE_SECRET_NAME.search(text)
+            and may_name_a_secret(text)
         ):
             found.extend(_python_literals(ctx, path))
         elif pure.name == ".env" or (

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from scanners.analysis import settings as st
 from scanners.analysis.astutil import call_name, const_str, keyword, module_constants
 from scanners.analysis.codescan import last_part, number, parsed
-from scanners.analysis.nodes import of_type, scoped_calls
+from scanners.analysis.nodes import of_type, of_types, scoped_calls
 
 if TYPE_CHECKING:
     from scanners.context import RepoContext
@@ -278,20 +278,15 @@ def _is_safe(node: ast.expr, safe: frozenset[str]) -> bool:
 def _assignments(scope: ast.AST, name: str, before: int) -> Iterator[ast.expr]:
     """Values bound to `name` in `scope` above line `before` (`=`, `+=`), latest first."""
     found: list[tuple[int, ast.expr]] = []
-    for node in ast.walk(scope):
-        if getattr(node, "lineno", before) >= before:
+    for node in of_types(scope, ast.Assign, ast.AugAssign):
+        if not isinstance(node, ast.Assign | ast.AugAssign) or node.lineno >= before:
             continue
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            found.append((node.lineno, node.value))
-        elif (
-            isinstance(node, ast.AugAssign)
-            and isinstance(node.target, ast.Name)
-            and node.target.id == name
-            and isinstance(node.op, ast.Add)
-        ):
-            found.append((node.lineno, ast.BinOp(ast.Constant(""), ast.Add(), node.value)))
+        if isinstance(node, ast.Assign):
+            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                found.append((node.lineno, node.value))
+        elif isinstance(node.target, ast.Name) and node.target.id == name:
+            if isinstance(node.op, ast.Add):
+                found.append((node.lineno, ast.BinOp(ast.Constant(""), ast.Add(), node.value)))
     yield from (value for _, value in sorted(found, key=lambda item: -item[0]))
 
 

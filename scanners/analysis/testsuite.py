@@ -137,7 +137,7 @@ def asserts(node: ast.AST, helpers: frozenset[str] = frozenset()) -> bool:
 def assertion_helpers(modules: Iterable[PyModule]) -> frozenset[str]:
     """Names of functions defined in the test tree that assert, directly or through each other."""
     helpers = [
-        node
+        (node.name, *_assertion_facts(node))
         for mod in modules
         if mod.tree is not None
         for node in functions(mod.tree)
@@ -145,7 +145,25 @@ def assertion_helpers(modules: Iterable[PyModule]) -> frozenset[str]:
     ]
     found: frozenset[str] = frozenset()
     while True:  # a fixed point: each round adds helpers that call helpers found so far
-        more = frozenset(f.name for f in helpers if f.name not in found and asserts(f, found))
+        more = frozenset(
+            name
+            for name, direct, called in helpers
+            if name not in found and (direct or not called.isdisjoint(found))
+        )
         if not more:
             return found
         found |= more
+
+
+def _assertion_facts(node: ast.AST) -> tuple[bool, frozenset[str]]:
+    """(whether `node` asserts by itself, the names it calls): one walk, read every round."""
+    called: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Assert):
+            return True, frozenset()
+        if isinstance(child, ast.Call):
+            name = _called_name(child)
+            if name in ASSERTING_CALLS or name.startswith(ASSERTING_PREFIXES):
+                return True, frozenset()
+            called.add(name)
+    return False, frozenset(called)

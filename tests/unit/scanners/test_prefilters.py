@@ -6,12 +6,14 @@ finding"; these properties check it is a superset of what the analysis itself ac
 
 from __future__ import annotations
 
+import ast
 import string
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scanners.analysis import secrets
+from scanners.analysis import layering, secrets
 
 _WORDS = ("key", "token", "secret", "credential", "credentials", "password", "passwd",
           "passphrase", "pass", "pwd", "paswd", "api", "client", "signing", "my", "db")  # fmt: skip
@@ -37,10 +39,25 @@ def test_a_name_the_classifier_accepts_always_passes_the_text_prefilter(name: st
     value = "q8Zr3kLm9Xv2Tn7Wp4Ys6Ub1"  # long and random enough for every kind of name
     for in_tests in (False, True):
         if secrets._classify(name, value, in_tests) is not None:
-            assert secrets._MAYBE_SECRET_NAME.search(f"{name} = {value!r}"), name
-            assert secrets._MAYBE_SECRET_NAME.search(f'{{"{name}": "{value}"}}'), name
+            assert secrets.may_name_a_secret(f"{name} = {value!r}"), name
+            assert secrets.may_name_a_secret(f'{{"{name}": "{value}"}}'), name
 
 
 def test_the_prefilter_rejects_files_without_any_secret_like_name() -> None:
     text = "def total(items: list[int]) -> int:\n    return sum(items)\nkeyboard = 'qwerty'\n"
-    assert secrets._MAYBE_SECRET_NAME.search(text) is None
+    assert not secrets.may_name_a_secret(text)
+    assert secrets.may_name_a_secret(text.replace("keyboard", "API_KEY"))
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    ["AsyncSession", "orm.Session", "'Session'", "Optional[AsyncSession]", "Session | None"],
+)
+def test_session_typed_names_are_only_found_in_sources_that_spell_session(
+    annotation: str,
+) -> None:
+    source = f"def f(db: {annotation}) -> None:\n    db.execute(q)\n"
+    assert layering._session_typed_names(ast.parse(source)) == {"db"}
+    assert "Session" in source  # what session_calls tests before looking for them
+    renamed = source.replace("Session", "Sessio")
+    assert layering._session_typed_names(ast.parse(renamed)) == set()
