@@ -337,13 +337,19 @@ def _build_index(root: str, paths: Iterable[str]) -> _Index:
             continue
         index.modules[name] = path
         parts = name.split(".")
-        folder = PurePosixPath(path).parent
-        if PurePosixPath(path).name != "__init__.py":
+        folder = _parent(path)
+        if not (path == "__init__.py" or path.endswith("/__init__.py")):
             parts = parts[:-1]
         for depth in range(len(parts), 0, -1):
-            index.packages.setdefault(".".join(parts[:depth]), folder.as_posix())
-            folder = folder.parent
+            index.packages.setdefault(".".join(parts[:depth]), folder)
+            folder = _parent(folder)
     return index
+
+
+def _parent(path: str) -> str:
+    """`PurePosixPath(path).parent.as_posix()` for a relative git path, without the objects."""
+    head, slash, _ = path.rpartition("/")
+    return head if slash else "."
 
 
 def _dotted_under(root: str, path: str) -> str | None:

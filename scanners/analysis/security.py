@@ -284,9 +284,12 @@ def _assignments(scope: ast.AST, name: str, before: int) -> Iterator[ast.expr]:
         if isinstance(node, ast.Assign):
             if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 found.append((node.lineno, node.value))
-        elif isinstance(node.target, ast.Name) and node.target.id == name:
-            if isinstance(node.op, ast.Add):
-                found.append((node.lineno, ast.BinOp(ast.Constant(""), ast.Add(), node.value)))
+        elif (
+            isinstance(node.target, ast.Name)
+            and node.target.id == name
+            and isinstance(node.op, ast.Add)
+        ):
+            found.append((node.lineno, ast.BinOp(ast.Constant(""), ast.Add(), node.value)))
     yield from (value for _, value in sorted(found, key=lambda item: -item[0]))
 
 

@@ -212,7 +212,8 @@ def _fk_constraint_columns(cls: AppClass, aliases: dict[str, str]) -> list[tuple
 def _module_index_names(mod: PyModule, aliases: dict[str, str]) -> set[str]:
     """Columns named by module-level `Index(...)` calls (`Index("ix", Model.col)`)."""
     names: set[str] = set()
-    if mod.tree is None:
+    # `sqla_name` gives "Index" only for a callee spelled with "Index" in this module.
+    if mod.tree is None or "Index" not in (mod.source or ""):
         return names
     for stmt in mod.tree.body:
         for call in calls_named(stmt, aliases, {"Index"}):
@@ -258,7 +259,7 @@ def fk_columns(
 def _table_fk_columns(mod: PyModule, aliases: dict[str, str]) -> list[ForeignKeyColumn]:
     """Foreign-key `Column`s of module-level Core `Table(...)` calls."""
     out: list[ForeignKeyColumn] = []
-    if mod.tree is None:
+    if mod.tree is None or "Table" not in (mod.source or ""):  # as for "Index" above
         return out
     for stmt in mod.tree.body:
         for table in calls_named(stmt, aliases, {"Table"}):

@@ -39,7 +39,8 @@ def test_a_real_lock_parses_to_the_full_parse_minus_sdist_and_wheels(
 
 def test_artefacts_in_another_layout_are_parsed_not_lost(tmp_path: Path) -> None:
     text = LOCK_HEAD + (
-        '[[package]]\nname = "a"\nversion = "1.0"\nsource = { registry = "https://pypi.org/simple" }\n'
+        '[[package]]\nname = "a"\nversion = "1.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
         'wheels = [{ url = "https://x/a.whl", hash = "sha256:00" }]\n'
         'sdist = {url = "https://x/a.tar.gz"}  # a comment\n'
     )

@@ -14,6 +14,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scanners.analysis import layering, secrets
+from scanners.analysis.imports import ImportGraph
+from scanners.analysis.sqla_models import sqla_name
+from scanners.context import PyModule
 
 _WORDS = ("key", "token", "secret", "credential", "credentials", "password", "passwd",
           "passphrase", "pass", "pwd", "paswd", "api", "client", "signing", "my", "db")  # fmt: skip
@@ -61,3 +64,35 @@ def test_session_typed_names_are_only_found_in_sources_that_spell_session(
     assert "Session" in source  # what session_calls tests before looking for them
     renamed = source.replace("Session", "Sessio")
     assert layering._session_typed_names(ast.parse(renamed)) == set()
+
+
+def build_import_graph_for(source: str) -> dict[str, str]:
+    """The import aliases of `source` as a module `m.py` of a one-file project."""
+    return ImportGraph([PyModule("m.py", source, ast.parse(source))], [""]).aliases("m.py")
+
+
+@pytest.mark.parametrize(
+    ("imports", "callee"),
+    [
+        ("from sqlalchemy import Index", "Index"),
+        ("from sqlalchemy import Index as Ix", "Ix"),
+        ("import sqlalchemy as sa", "sa.Index"),
+        ("import sqlalchemy.schema as s", "s.Index"),
+        ("from sqlalchemy import *", "Index"),
+    ],
+)
+def test_sqlalchemy_names_resolve_only_from_callees_spelled_in_the_module(
+    imports: str, callee: str
+) -> None:
+    source = f"{imports}\n{callee}('ix_a', Model.owner_id)\n"
+    tree = ast.parse(source)
+    aliases = build_import_graph_for(source)
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call))
+    assert sqla_name(call.func, aliases) == "Index"
+    assert "Index" in source  # the prefilter of sqla_usage's Index and Table searches
+
+
+def test_a_name_imported_from_elsewhere_is_not_sqlalchemys() -> None:
+    source = "from app.db import Ix\nIx('ix_a', Model.owner_id)\n"
+    call = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call))
+    assert sqla_name(call.func, build_import_graph_for(source)) is None
