@@ -224,12 +224,7 @@ class ImportStatement:
 def import_statements(tree: ast.Module) -> list[ImportStatement]:
     """Every import statement, with `if TYPE_CHECKING:`/conditional/function context."""
     out: list[ImportStatement] = []
-    top = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-    if len(top) == len(of_type(tree, ast.Import)) + len(of_type(tree, ast.ImportFrom)):
-        body: Iterable[ast.AST] = top  # no import below the top level: nothing to descend into
-    else:
-        body = tree.body
-    _walk_imports(body, out, tc_only=False, conditional=False, in_function=False)
+    _walk_imports(tree.body, out, tc_only=False, conditional=False, in_function=False)
     return out
 
 
