@@ -13,7 +13,9 @@ Timed in one process pinned to one core (child processes such as ruff inherit th
 - rescan of an unchanged commit: `Workspace.resolve()` on a warm mirror of the repository
   (one `git fetch` plus the ref lookup: what the dashboard pays before it skips a commit it
   has already scanned).
-Each is run `--runs` times (default 3); the table gives best and median.
+Each is run `--runs` times (default 3), in rounds of one run of each, so that a ratio compares
+runs made side by side on a machine whose speed drifts; the table gives best and median, and
+the scan / floor ratio of each round (the target is judged on its median).
 
 Run: `uv run python benchmarks/engine_scan.py [--lines 50000] [--runs 3] [--keep DIR]`
 """
@@ -681,11 +683,18 @@ def main() -> int:
         parse_cpu: list[float] = []
         mandatory_cpu: list[float] = []
         scan_cpu: list[float] = []
-        ruff_times = timed(lambda: ruff_floor(root, files), args.runs, ruff_cpu)
-        parse_times = timed(lambda: parse_all(root, files), args.runs, parse_cpu)
-        mandatory_times = timed(lambda: mandatory_work(root), args.runs, mandatory_cpu)
+        ruff_times: list[float] = []
+        parse_times: list[float] = []
+        mandatory_times: list[float] = []
+        scan_times: list[float] = []
         reports = []
-        scan_times = timed(lambda: reports.append(scan(root)), args.runs, scan_cpu)
+        # Rounds, each timing every measurement once: a shared machine's speed drifts over
+        # tens of seconds, and a ratio is only fair between runs made side by side.
+        for _ in range(args.runs):
+            ruff_times += timed(lambda: ruff_floor(root, files), 1, ruff_cpu)
+            parse_times += timed(lambda: parse_all(root, files), 1, parse_cpu)
+            mandatory_times += timed(lambda: mandatory_work(root), 1, mandatory_cpu)
+            scan_times += timed(lambda: reports.append(scan(root)), 1, scan_cpu)
         rescan_times = resolve_times(root, workdir / "cache", args.runs)
         if args.profile:
             import cProfile
@@ -738,12 +747,28 @@ def main() -> int:
         f"| scan / floor | {best / floor:.2f}x | {median / floor:.2f}x | "
         f"{min(scan_cpu) / floor_cpu:.2f}x |"
     )
+    paired = sorted(
+        scan_s / (ruff_s + parse_s)
+        for scan_s, ruff_s, parse_s in zip(scan_times, ruff_times, parse_times, strict=True)
+    )
+    print(
+        f"| scan / floor of the same round (best, median of {len(paired)}) | "
+        f"{paired[0]:.2f}x | {statistics.median(paired):.2f}x | |"
+    )
+    floor_rounds = [r + p for r, p in zip(ruff_times, parse_times, strict=True)]
+    paired_mandatory = sorted(
+        work / floor_s for work, floor_s in zip(mandatory_times, floor_rounds, strict=True)
+    )
+    print(
+        f"| mandatory work / floor of the same round (best, median) | "
+        f"{paired_mandatory[0]:.2f}x | {statistics.median(paired_mandatory):.2f}x | |"
+    )
     print(
         f"| rescan of an unchanged commit (`Workspace.resolve`, warm mirror) | "
         f"{min(rescan_times):.3f} | {statistics.median(rescan_times):.3f} | |"
     )
     under_5s = "met" if best < 5.0 else "MISSED"
-    within_2x = "met" if best <= 2 * floor else "MISSED"
+    within_2x = "met" if statistics.median(paired) <= 2 else "MISSED"
     print(f"\nTarget: full scan < 5 s: {under_5s}; at most 2x the floor: {within_2x}")
     rescan = "met" if min(rescan_times) < 0.2 else "MISSED"
     print(f"Target (rescan of an unchanged commit < 200 ms): {rescan}")
