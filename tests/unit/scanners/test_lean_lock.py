@@ -37,25 +37,31 @@ def test_a_real_lock_parses_to_the_full_parse_minus_sdist_and_wheels(
     assert parsed == _without_artefacts(full)
 
 
+def _context(tmp_path: Path, packages: str) -> RepoContext:
+    lock = LOCK_HEAD + packages
+    return RepoContext(make_repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT, "uv.lock": lock}))
+
+
 def test_artefacts_in_another_layout_are_parsed_not_lost(tmp_path: Path) -> None:
-    text = LOCK_HEAD + (
+    ctx = _context(
+        tmp_path,
         '[[package]]\nname = "a"\nversion = "1.0"\n'
         'source = { registry = "https://pypi.org/simple" }\n'
         'wheels = [{ url = "https://x/a.whl", hash = "sha256:00" }]\n'
-        'sdist = {url = "https://x/a.tar.gz"}  # a comment\n'
+        'sdist = {url = "https://x/a.tar.gz"}  # a comment\n',
     )
-    repo = make_repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT, "uv.lock": text})
 
-    parsed = RepoContext(repo).uv_lock
+    parsed = ctx.uv_lock
 
     assert parsed is not None
-    assert parsed["package"][0]["version"] == "1.0"  # the rest of the entry is intact
+    package = parsed["package"][0]
+    assert package["version"] == "1.0"
+    assert package["wheels"] == [{"url": "https://x/a.whl", "hash": "sha256:00"}]
+    assert package["sdist"] == {"url": "https://x/a.tar.gz"}
 
 
 def test_a_broken_lock_is_reported_with_tomls_own_error(tmp_path: Path) -> None:
-    text = LOCK_HEAD + '[[package]]\nname = "a"\nversion = \n'
-    repo = make_repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT, "uv.lock": text})
-    ctx = RepoContext(repo)
+    ctx = _context(tmp_path, '[[package]]\nname = "a"\nversion = \n')
 
     assert ctx.uv_lock is None
     assert (ctx.parse_error("uv.lock") or "").startswith("not valid TOML: ")
@@ -63,17 +69,17 @@ def test_a_broken_lock_is_reported_with_tomls_own_error(tmp_path: Path) -> None:
 
 def test_packages_in_uvs_layout_keep_every_field_but_their_artefacts(tmp_path: Path) -> None:
     # The artefact lines are cut before parsing: what is left must still be the package.
-    text = LOCK_HEAD + (
+    ctx = _context(
+        tmp_path,
         '[[package]]\nname = "a"\nversion = "1.0"\n'
         'sdist = { url = "https://x/a.tar.gz", hash = "sha256:00", size = 1 }\n'
         "wheels = [\n"
         '    { url = "https://x/a-1.0-py3-none-any.whl", hash = "sha256:00", size = 1 },\n'
         "]\n\n"
-        '[[package]]\nname = "b"\nversion = "2.0"\n'
+        '[[package]]\nname = "b"\nversion = "2.0"\n',
     )
-    repo = make_repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT, "uv.lock": text})
 
-    parsed = RepoContext(repo).uv_lock
+    parsed = ctx.uv_lock
 
     assert parsed is not None
     assert [(p["name"], p["version"]) for p in parsed["package"]] == [("a", "1.0"), ("b", "2.0")]
