@@ -67,6 +67,19 @@ def _scanned(team: Any) -> Repository:
     return refresh_repository_score(repository)
 
 
+def _waived(personas: dict[str, Any]) -> tuple[Repository, Waiver]:
+    """`_scanned` with DEP-002 waived by the maintainer for five days."""
+    repository = _scanned(personas["team"])
+    waiver = governance.grant_waiver(
+        personas["maintainer"],
+        repository,
+        Rule.objects.get(rule_id="DEP-002"),
+        "a reason long enough",
+        timezone.now() + timedelta(days=5),
+    )
+    return repository, waiver
+
+
 def _login(client: Client, user: User) -> Client:
     client.force_login(user)
     return client
@@ -116,15 +129,7 @@ def test_waiver_granted_from_the_page_names_actor_team_address_and_request(
 def test_waiver_revoked_once_even_when_revoked_twice(
     client: Client, personas: dict[str, Any]
 ) -> None:
-    repository = _scanned(personas["team"])
-    rule = Rule.objects.get(rule_id="DEP-002")
-    waiver = governance.grant_waiver(
-        personas["maintainer"],
-        repository,
-        rule,
-        "a reason long enough",
-        timezone.now() + timedelta(days=5),
-    )
+    repository, waiver = _waived(personas)
     client = _login(client, personas["admin"])
     for _ in range(2):
         response = client.post(f"/repositories/{repository.pk}/waivers/{waiver.pk}/revoke/")
@@ -507,14 +512,7 @@ def test_admin_lists_events_but_cannot_add_change_or_delete(
 def test_waivers_are_not_added_or_deleted_in_the_admin_and_edits_are_recorded(
     client: Client, personas: dict[str, Any]
 ) -> None:
-    repository = _scanned(personas["team"])
-    waiver = governance.grant_waiver(
-        personas["maintainer"],
-        repository,
-        Rule.objects.get(rule_id="DEP-002"),
-        "a reason long enough",
-        timezone.now() + timedelta(days=5),
-    )
+    _, waiver = _waived(personas)
     client = _login(client, personas["admin"])
     assert client.get("/admin/dashboard/waiver/add/").status_code == 403
     assert (
@@ -558,14 +556,7 @@ def test_admin_token_revocation_action_is_recorded(
 def test_admin_bulk_revocation_of_waivers_and_attestations_is_recorded(
     client: Client, personas: dict[str, Any]
 ) -> None:
-    repository = _scanned(personas["team"])
-    waiver = governance.grant_waiver(
-        personas["maintainer"],
-        repository,
-        Rule.objects.get(rule_id="DEP-002"),
-        "a reason long enough",
-        timezone.now() + timedelta(days=5),
-    )
+    repository, waiver = _waived(personas)
     attestation = governance.attest(
         personas["maintainer"],
         repository,
