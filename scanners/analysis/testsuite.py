@@ -124,14 +124,8 @@ def _called_name(call: ast.Call) -> str:
 
 def asserts(node: ast.AST, helpers: frozenset[str] = frozenset()) -> bool:
     """Whether code asserts: `assert`, `pytest.raises`/`warns`/`fail`, `x.assert_*()`, a helper."""
-    for child in ast.walk(node):
-        if isinstance(child, ast.Assert):
-            return True
-        if isinstance(child, ast.Call):
-            name = _called_name(child)
-            if name in ASSERTING_CALLS or name in helpers or name.startswith(ASSERTING_PREFIXES):
-                return True
-    return False
+    direct, called = _assertion_facts(node)
+    return direct or not called.isdisjoint(helpers)
 
 
 def assertion_helpers(modules: Iterable[PyModule]) -> frozenset[str]:
