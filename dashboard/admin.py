@@ -9,11 +9,22 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from dashboard import models
 from dashboard.services import accounts, api_tokens, governance
-from dashboard.services.registration import delete_repository
+from dashboard.services.registration import (
+    CHANGEABLE,
+    Registered,
+    RegistrationError,
+    check_branch,
+    check_clone_url,
+    check_project_dir,
+    delete_repository,
+    register_repository,
+    update_repository,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -59,10 +70,50 @@ class MembershipAdmin(admin.ModelAdmin[models.Membership]):
             accounts.remove_membership(_user(request), membership)
 
 
+class RepositoryAdminForm(forms.ModelForm[models.Repository]):
+    """The admin's repository form, with the registration's checks field by field."""
+
+    class Meta:
+        model = models.Repository
+        fields = CHANGEABLE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = False
+        self.fields["name"].help_text = "Defaults to the repository name in the clone URL."
+
+    def clean_clone_url(self) -> str:
+        """The policy's verdict, and no second registration of the same repository."""
+        try:
+            url, _ = check_clone_url(self.cleaned_data["clone_url"], other_than=self.instance)
+        except RegistrationError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return url
+
+    def clean_default_branch(self) -> str:
+        """A branch name git will not read as an option."""
+        try:
+            return check_branch(self.cleaned_data["default_branch"])
+        except RegistrationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean_project_dir(self) -> str:
+        """A folder inside the repository."""
+        try:
+            return check_project_dir(self.cleaned_data["project_dir"])
+        except RegistrationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(models.Repository)
 class RepositoryAdmin(admin.ModelAdmin[models.Repository]):
-    """Registered repositories (the webhook secret is never shown)."""
+    """Registered repositories (the webhook secret is never shown).
 
+    Adding one registers it as the form does (policy, webhook secret shown once, first scan,
+    audit); an edit is checked the same way and audited field by field.
+    """
+
+    form = RepositoryAdminForm
     list_display = (
         "name",
         "team",
@@ -74,9 +125,55 @@ class RepositoryAdmin(admin.ModelAdmin[models.Repository]):
     )
     list_filter = ("active", "level", "team")
     search_fields = ("name", "clone_url")
-    exclude = ("webhook_secret_encrypted",)
     readonly_fields = ("url_key", "latest_scan", "score", "level", "created_at")
     list_select_related = ("team",)
+
+    def get_fields(self, request: HttpRequest, obj: models.Repository | None = None) -> Any:
+        """A new repository is active and opts in to the deep scan later."""
+        fields = list(super().get_fields(request, obj))
+        if obj is None:
+            fields = [f for f in fields if f not in ("active", "deep_scan", *self.readonly_fields)]
+        return fields
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: models.Repository,
+        form: forms.ModelForm[models.Repository],
+        change: bool,
+    ) -> None:
+        """Register a new repository, or save an edit, through the audited services."""
+        if change:
+            update_repository(_user(request), obj)
+            return
+        registered = register_repository(
+            obj.team,
+            obj.clone_url,
+            name=obj.name,
+            default_branch=obj.default_branch,
+            project_dir=obj.project_dir,
+            actor=_user(request),
+        )
+        obj.__dict__.update(registered.repository.__dict__)  # the admin logs and links obj
+        request._yardstick_registered = registered  # type: ignore[attr-defined]
+
+    def response_add(
+        self, request: HttpRequest, obj: models.Repository, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        """The page the registration form shows: the webhook secret, once, and its setup."""
+        registered: Registered | None = getattr(request, "_yardstick_registered", None)
+        if registered is None:
+            return super().response_add(request, obj, post_url_continue)
+        return render(
+            request,
+            "registered.html",
+            {
+                "repository": registered.repository,
+                "secret": registered.webhook_secret,
+                "scan": registered.scan,
+                "base_url": request.build_absolute_uri("/").rstrip("/"),
+            },
+        )
 
     def delete_model(self, request: HttpRequest, obj: models.Repository) -> None:
         """Delete through the service that audits it."""

@@ -24,6 +24,7 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     REPOSITORY_REGISTERED = "repository.registered", "Repository registered"
+    REPOSITORY_CHANGED = "repository.changed", "Repository changed"
     REPOSITORY_DELETED = "repository.deleted", "Repository deleted"
     DEEP_SCAN_CHANGED = "repository.deep_scan", "Deep scan switched"
     NOTIFICATIONS_CHANGED = "notifications.changed", "Notification settings changed"

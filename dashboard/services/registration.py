@@ -1,9 +1,15 @@
-"""Registering repositories, and deleting them."""
+"""Registering repositories, changing them (the Django admin) and deleting them.
+
+Every way in (the form, the API, the admin) checks a clone URL against the same policy and
+refuses a repository already registered under another spelling (one `url_key` each, which
+is also what webhooks match on).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -33,7 +39,8 @@ class Registered:
     scan: Scan
 
 
-def _clean_project_dir(value: str) -> str:
+def check_project_dir(value: str) -> str:
+    """The project folder, normalised; RegistrationError when it would leave the repository."""
     raw = value.strip()
     path = PurePosixPath(raw.rstrip("/")) if raw else PurePosixPath()
     if path.is_absolute() or ".." in path.parts or "\\" in raw:
@@ -41,6 +48,34 @@ def _clean_project_dir(value: str) -> str:
             "project_dir", "project folder must be a relative path inside the repository"
         )
     return "" if str(path) == "." else str(path)
+
+
+def check_branch(value: str) -> str:
+    """The default branch (`main` when empty); RegistrationError for what git would refuse or
+    read as an option."""
+    branch = value.strip() or "main"
+    if branch.startswith("-") or any(c in branch for c in " ~^:?*[\\") or ".." in branch:
+        raise RegistrationError("default_branch", f"{branch!r} is not a valid branch name")
+    return branch
+
+
+def check_clone_url(clone_url: str, *, other_than: Repository | None = None) -> tuple[str, str]:
+    """(the cleaned URL, its `url_key`); RegistrationError when the policy refuses the URL or
+    another repository than `other_than` is registered under it, in any spelling."""
+    try:
+        cleaned = clean_clone_url(clone_url)
+    except RepositoryError as exc:
+        raise RegistrationError("clone_url", str(exc)) from None
+    key = url_key(cleaned)
+    existing = Repository.objects.filter(url_key=key).select_related("team")
+    if other_than is not None and other_than.pk is not None:
+        existing = existing.exclude(pk=other_than.pk)
+    found = existing.first()
+    if found is not None:
+        raise RegistrationError(
+            "clone_url", f"already registered as {found.name!r} by team {found.team.name!r}"
+        )
+    return cleaned, key
 
 
 def _default_name(clone_url: str) -> str:
@@ -63,19 +98,9 @@ def register_repository(
     """
     from dashboard.services.scanning import request_scan
 
-    try:
-        cleaned = clean_clone_url(clone_url)
-    except RepositoryError as exc:
-        raise RegistrationError("clone_url", str(exc)) from None
-    key = url_key(cleaned)
-    existing = Repository.objects.filter(url_key=key).select_related("team").first()
-    if existing is not None:
-        raise RegistrationError(
-            "clone_url", f"already registered as {existing.name!r} by team {existing.team.name!r}"
-        )
-    branch = default_branch.strip() or "main"
-    if branch.startswith("-") or any(c in branch for c in " ~^:?*[\\") or ".." in branch:
-        raise RegistrationError("default_branch", f"{branch!r} is not a valid branch name")
+    cleaned, key = check_clone_url(clone_url)
+    branch = check_branch(default_branch)
+    folder = check_project_dir(project_dir)
     secret = secrets.generate_secret()
     try:
         with transaction.atomic():
@@ -85,7 +110,7 @@ def register_repository(
                 clone_url=cleaned,
                 url_key=key,
                 default_branch=branch,
-                project_dir=_clean_project_dir(project_dir),
+                project_dir=folder,
                 webhook_secret_encrypted=secrets.encrypt(secret),
             )
             scan = request_scan(repository, Scan.Trigger.MANUAL)
@@ -105,6 +130,59 @@ def register_repository(
         # Another request registered the same URL between our check and our insert.
         raise RegistrationError("clone_url", "this repository is already registered") from None
     return Registered(repository, secret, scan)
+
+
+# What an administrator may change in the admin, each audited with its old and new value.
+CHANGEABLE = ("team", "name", "clone_url", "default_branch", "project_dir", "active", "deep_scan")
+
+
+def _audited(repository: Repository, field: str) -> Any:
+    """A field's value as the audit log keeps it: the team by name, the URL redacted."""
+    if field == "team":
+        return repository.team.name
+    if field == "clone_url":
+        return redact_url(repository.clone_url)
+    return getattr(repository, field)
+
+
+def update_repository(user: User, repository: Repository) -> dict[str, list[Any]]:
+    """Save an administrator's edit of `repository` (its fields already set) after the same
+    checks as a registration; audit each changed field as [before, after].
+
+    The webhook key follows the clone URL. A save that changes nothing records nothing.
+    Returns the changes.
+    """
+    require_admin_permission(user, "dashboard.change_repository")
+    repository.clone_url, repository.url_key = check_clone_url(
+        repository.clone_url, other_than=repository
+    )
+    repository.default_branch = check_branch(repository.default_branch)
+    repository.project_dir = check_project_dir(repository.project_dir)
+    repository.name = repository.name.strip() or _default_name(repository.clone_url)
+    try:
+        with transaction.atomic():
+            stored = (
+                Repository.objects.select_for_update().select_related("team").get(pk=repository.pk)
+            )
+            changes = {
+                field: [_audited(stored, field), _audited(repository, field)]
+                for field in CHANGEABLE
+                if getattr(stored, field if field != "team" else "team_id")
+                != getattr(repository, field if field != "team" else "team_id")
+            }
+            repository.save()
+            if changes:
+                audit.record(
+                    AuditAction.REPOSITORY_CHANGED,
+                    actor=user,
+                    target=repository,
+                    target_label=repository.name,
+                    team=repository.team,
+                    details=changes,
+                )
+    except IntegrityError:
+        raise RegistrationError("clone_url", "this repository is already registered") from None
+    return changes
 
 
 @transaction.atomic
