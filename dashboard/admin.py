@@ -332,6 +332,23 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin[models.WorkerHeartbeat]):
     list_display = ("worker", "seen_at")
 
 
+@admin.register(models.OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin[models.OutboxMessage]):
+    """Follow-up tasks not done yet (read-only): a row older than a few minutes means the
+    broker lost its message and the sweeper is sending it again."""
+
+    list_display = ("task", "args", "created_at", "retry_at", "resends")
+    list_filter = ("task",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Written by the services only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Read-only."""
+        return False
+
+
 @admin.register(models.ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[models.ApiToken]):
     """API tokens: created with `manage.py create_api_token` (shown once), revoked here."""

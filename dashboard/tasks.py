@@ -17,6 +17,7 @@ from dashboard.services import (
     delivery,
     maintenance,
     notifications,
+    outbox,
     rollout,
     scanning,
 )
@@ -74,8 +75,9 @@ def deep_scan(scan_id: int) -> dict[str, object]:
 
 @shared_task(name="dashboard.sweep_scans", ignore_result=True)
 def sweep_scans() -> dict[str, int]:
-    """Re-queue scans whose worker died, resend lost queued ones, fail hopeless ones."""
-    return scanning.sweep()
+    """Re-queue scans whose worker died, resend lost queued ones, fail hopeless ones; resend
+    lost notification work (outbox messages, deliveries never tried)."""
+    return {**scanning.sweep(), **outbox.resend(), **delivery.resend_untried()}
 
 
 @shared_task(name="dashboard.nightly_rescan", ignore_result=True)
@@ -93,22 +95,32 @@ def close_day() -> dict[str, str]:
 
 
 # ----- rolling out the standard: notifications, re-evaluation -------------------------------
+# The three below are sent through the outbox (services/outbox.py): `outbox_id` is their
+# message, forgotten once the work is done; the sweeper resends it if it was lost.
 @shared_task(name="dashboard.scan_finished", ignore_result=True, acks_late=True)
-def scan_finished(scan_id: int, before: str, after: str) -> str:
+def scan_finished(scan_id: int, before: str, after: str, outbox_id: int | None = None) -> str:
     """Record a finished scan's notifications (level drop, outgoing webhooks)."""
-    return notifications.on_scan_finished(scan_id, before, after)
+    status = notifications.on_scan_finished(scan_id, before, after)
+    outbox.done(outbox_id)
+    return status
 
 
 @shared_task(name="dashboard.scan_failed", ignore_result=True, acks_late=True)
-def scan_failed(scan_id: int) -> str:
+def scan_failed(scan_id: int, outbox_id: int | None = None) -> str:
     """Record a failed scan's notifications."""
-    return notifications.on_scan_failed(scan_id)
+    status = notifications.on_scan_failed(scan_id)
+    outbox.done(outbox_id)
+    return status
 
 
 @shared_task(name="dashboard.level_changed", ignore_result=True, acks_late=True)
-def level_changed(repository_id: int, before: str, after: str, day: str) -> str:
+def level_changed(
+    repository_id: int, before: str, after: str, day: str, outbox_id: int | None = None
+) -> str:
     """Record a level drop that no scan caused (governance, grace periods ending)."""
-    return notifications.on_level_changed(repository_id, before, after, day)
+    status = notifications.on_level_changed(repository_id, before, after, day)
+    outbox.done(outbox_id)
+    return status
 
 
 @shared_task(

@@ -10,7 +10,7 @@ from dashboard.models.notifications import (
     OutgoingWebhook,
     TeamNotificationSettings,
 )
-from dashboard.models.ops import WorkerHeartbeat
+from dashboard.models.ops import OutboxMessage, WorkerHeartbeat
 from dashboard.models.org import Membership, Team
 from dashboard.models.ratchets import Ratchet
 from dashboard.models.repos import Repository
@@ -31,6 +31,7 @@ __all__ = [
     "Initiative",
     "Membership",
     "Notification",
+    "OutboxMessage",
     "OutgoingWebhook",
     "Ratchet",
     "Repository",

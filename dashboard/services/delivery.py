@@ -121,3 +121,29 @@ def deliver(delivery_id: int, *, final: bool = False) -> str:
         sent_at=timezone.now(),
     )
     return Delivery.Status.SENT
+
+
+def resend_untried(older_than: timedelta = timedelta(minutes=5)) -> dict[str, int]:
+    """Send again the deliveries never tried `older_than` after they were recorded: their
+    task was lost (the broker was down after the commit). Claiming makes a duplicate
+    harmless. Deliveries already tried wait for their own retries.
+    """
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    from dashboard.tasks import deliver_notification
+
+    untried = Delivery.objects.filter(
+        status=Delivery.Status.PENDING,
+        attempts=0,
+        claimed_at__isnull=True,
+        created_at__lt=timezone.now() - older_than,
+    ).order_by("created_at")
+    resent = 0
+    for pk in untried.values_list("pk", flat=True)[:500]:
+        try:
+            deliver_notification.delay(pk)
+        except KombuOperationalError as exc:
+            logger.warning("deliveries stay unsent: the broker is unreachable (%s)", exc)
+            break
+        resent += 1
+    return {"deliveries_resent": resent}

@@ -33,7 +33,7 @@ from dashboard.models import (
     Team,
     TeamNotificationSettings,
 )
-from dashboard.services import audit
+from dashboard.services import audit, outbox
 from dashboard.services.exports import iso_utc
 
 LEVEL_RANK = {"": 0, "none": 0, "bronze": 1, "silver": 2, "gold": 3}
@@ -303,17 +303,17 @@ def scan_payload_bytes(notification: Notification) -> bytes:
 
 # ----- hooks: the pipeline calls these; the work happens in tasks after commit ------------------
 def after_scan_stored(scan_id: int, before: str, after: str) -> None:
-    """Call inside the transaction that stores a scan's results."""
+    """Call inside the transaction that stores a scan's results (through the outbox)."""
     from dashboard.tasks import scan_finished
 
-    transaction.on_commit(partial(scan_finished.delay, scan_id, before, after), robust=True)
+    outbox.publish_on_commit(scan_finished, scan_id, before, after)
 
 
 def after_scan_failed(scan_id: int) -> None:
     """Call when a scan is marked failed (the task runs once that is committed)."""
     from dashboard.tasks import scan_failed
 
-    transaction.on_commit(partial(scan_failed.delay, scan_id), robust=True)
+    outbox.publish_on_commit(scan_failed, scan_id)
 
 
 def after_level_refreshed(repository_id: int, before: str, after: str) -> None:
@@ -323,9 +323,7 @@ def after_level_refreshed(repository_id: int, before: str, after: str) -> None:
     from dashboard.tasks import level_changed
 
     day = timezone.now().date().isoformat()
-    transaction.on_commit(
-        partial(level_changed.delay, repository_id, before, after, day), robust=True
-    )
+    outbox.publish_on_commit(level_changed, repository_id, before, after, day)
 
 
 # ----- team settings ----------------------------------------------------------------------

@@ -270,22 +270,26 @@ def _skip(scan: Scan, reason: str, prior: Scan) -> Outcome:
 
 def _fail(scan: Scan, message: str) -> Outcome:
     logger.warning("scan %s failed: %s", scan.pk, message)
-    Scan.objects.filter(pk=scan.pk).update(
-        status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
-    )
+    with transaction.atomic():  # the failure and its notification's outbox message, together
+        Scan.objects.filter(pk=scan.pk).update(
+            status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
+        )
+        after_scan_failed(scan.pk)
     pagecache.scans_changed(scan.repository_id)
-    after_scan_failed(scan.pk)
     return Outcome(scan.pk, Scan.Status.FAILED, message)
 
 
 def fail_scan(scan_id: int, message: str) -> None:
     """Record a failure decided outside the pipeline (time limit, retries exhausted)."""
-    if Scan.objects.filter(pk=scan_id, status__in=(Scan.Status.QUEUED, Scan.Status.RUNNING)).update(
-        status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
-    ):
+    with transaction.atomic():  # the failure and its notification's outbox message, together
+        failed = Scan.objects.filter(
+            pk=scan_id, status__in=(Scan.Status.QUEUED, Scan.Status.RUNNING)
+        ).update(status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000])
+        if failed:
+            after_scan_failed(scan_id)
+    if failed:
         repository_id = Scan.objects.filter(pk=scan_id).values_list("repository_id", flat=True)
         pagecache.scans_changed(repository_id.get())
-        after_scan_failed(scan_id)
 
 
 def sweep(

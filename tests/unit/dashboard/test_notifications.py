@@ -13,7 +13,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from dashboard.models import Delivery, Initiative, Notification, OutgoingWebhook, Scan
+from dashboard.models import (
+    Delivery,
+    Initiative,
+    Notification,
+    OutboxMessage,
+    OutgoingWebhook,
+    Scan,
+)
 from dashboard.services import notifications, secrets
 from dashboard.services.delivery import DeliveryRetry, deliver
 from dashboard.services.notifications import save_team_settings
@@ -51,10 +58,12 @@ def _drop(team: Any, capture: Any) -> Scan:
     store(repository, GOLD, sha="1" * 40)
     with capture() as captured:
         scan = store(repository, NONE, sha="2" * 40)
-    callbacks = queued_work(captured)
-    tasks = [cb.func.__self__.name for cb in callbacks if hasattr(cb, "func")]
-    assert tasks == ["dashboard.scan_finished"]
-    assert callbacks[0].args == (scan.pk, "gold", "none")
+    # The task's message is in the outbox, written with the results; it is sent on commit.
+    first, message = OutboxMessage.objects.order_by("id")  # one per stored scan
+    assert first.args[0] != scan.pk
+    assert (message.task, message.args) == ("dashboard.scan_finished", [scan.pk, "gold", "none"])
+    [callback] = queued_work(captured)
+    assert callback.args[1:] == (message.pk, [scan.pk, "gold", "none"])
     return scan
 
 
@@ -197,7 +206,9 @@ def test_the_pipeline_queues_the_failure_task_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         fail_scan(scan.pk, "time limit")
         fail_scan(scan.pk, "time limit")  # already failed: no second task
-    assert [cb.args for cb in queued_work(callbacks)] == [(scan.pk,)]
+    [message] = OutboxMessage.objects.all()
+    assert (message.task, message.args) == ("dashboard.scan_failed", [scan.pk])
+    assert [cb.args[1:] for cb in queued_work(callbacks)] == [(message.pk, [scan.pk])]
 
 
 def test_digest_teams_get_one_message_a_day(
