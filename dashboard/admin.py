@@ -10,7 +10,6 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from dashboard import models
 from dashboard.services import accounts, api_tokens, governance
@@ -25,6 +24,7 @@ from dashboard.services.registration import (
     register_repository,
     update_repository,
 )
+from dashboard.views.repositories import registered_page
 
 
 def _user(request: HttpRequest) -> User:
@@ -164,16 +164,7 @@ class RepositoryAdmin(admin.ModelAdmin[models.Repository]):
         registered: Registered | None = getattr(request, "_yardstick_registered", None)
         if registered is None:
             return super().response_add(request, obj, post_url_continue)
-        return render(
-            request,
-            "registered.html",
-            {
-                "repository": registered.repository,
-                "secret": registered.webhook_secret,
-                "scan": registered.scan,
-                "base_url": request.build_absolute_uri("/").rstrip("/"),
-            },
-        )
+        return registered_page(request, registered)
 
     def delete_model(self, request: HttpRequest, obj: models.Repository) -> None:
         """Delete through the service that audits it."""

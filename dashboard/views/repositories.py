@@ -40,7 +40,7 @@ from dashboard.selectors.repositories import (
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
 from dashboard.services import deep_scans, governance, pagecache, scanning
 from dashboard.services.permissions import can_manage_repository, maintained_teams
-from dashboard.services.registration import RegistrationError, register_repository
+from dashboard.services.registration import Registered, RegistrationError, register_repository
 from dashboard.views.panels import render_panel, with_current_ages
 from scanners.results import Status
 
@@ -293,17 +293,23 @@ def register(request: HttpRequest) -> HttpResponse:
         except RegistrationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            return render(
-                request,
-                "registered.html",
-                {
-                    "repository": registered.repository,
-                    "secret": registered.webhook_secret,
-                    "scan": registered.scan,
-                    "base_url": request.build_absolute_uri("/").rstrip("/"),
-                },
-            )
+            return registered_page(request, registered)
     return render(request, "register.html", {"form": form})
+
+
+def registered_page(request: HttpRequest, registered: Registered) -> HttpResponse:
+    """The answer to a registration (the form's or the admin's): the webhook secret, shown
+    this once, with how to set the webhook up."""
+    return render(
+        request,
+        "registered.html",
+        {
+            "repository": registered.repository,
+            "secret": registered.webhook_secret,
+            "scan": registered.scan,
+            "base_url": request.build_absolute_uri("/").rstrip("/"),
+        },
+    )
 
 
 @login_required
