@@ -16,7 +16,7 @@ notification a day late is noise, and the table must not grow without bound.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -65,7 +65,7 @@ def _send(task: Task[Any, Any], outbox_id: int, args: list[Any]) -> bool:
     return True
 
 
-def resend(now: Any = None) -> dict[str, int]:
+def resend(now: datetime | None = None) -> dict[str, int]:
     """Send again the messages whose task has not done its work by their `retry_at`.
 
     Returns how many went out, how many could not (broker still down), and how many were

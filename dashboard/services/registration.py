@@ -170,7 +170,8 @@ def update_repository(user: User, repository: Repository) -> dict[str, list[Any]
                 if getattr(stored, field if field != "team" else "team_id")
                 != getattr(repository, field if field != "team" else "team_id")
             }
-            repository.save()
+            # Only what the admin edits: a scan finishing meanwhile keeps its score and level.
+            repository.save(update_fields=[*CHANGEABLE, "url_key"])
             if changes:
                 audit.record(
                     AuditAction.REPOSITORY_CHANGED,

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from dashboard.models import AuditEvent, Repository, Scan
 from dashboard.services import secrets
+from dashboard.services.registration import update_repository
 from dashboard.services.urls import url_key
 from tests.factories import RepositoryFactory, TeamFactory
 
@@ -228,3 +230,22 @@ def test_keeping_the_same_repository_under_another_spelling_is_allowed(
     assert AuditEvent.objects.get(action="repository.changed").details["clone_url"][1] == (
         "git@git.example.com:org/api.git"
     )
+
+
+def test_an_edit_keeps_the_score_a_scan_stored_meanwhile(personas: dict[str, Any]) -> None:
+    repository = _registered(personas)
+    edited = Repository.objects.get(pk=repository.pk)  # the admin's copy, loaded first
+    Repository.objects.filter(pk=repository.pk).update(score=87.5, level="silver")  # a scan
+    edited.name = "api-renamed"
+    update_repository(personas["admin"], edited)
+    repository.refresh_from_db()
+    assert (repository.name, repository.score, repository.level) == ("api-renamed", 87.5, "silver")
+
+
+def test_only_administrators_may_edit_a_repository(personas: dict[str, Any]) -> None:
+    repository = _registered(personas)
+    repository.clone_url = "https://git.example.com/org/elsewhere.git"
+    with pytest.raises(PermissionDenied):
+        update_repository(personas["maintainer"], repository)
+    assert Repository.objects.get(pk=repository.pk).url_key == "git.example.com/org/api"
+    assert not AuditEvent.objects.exists()
