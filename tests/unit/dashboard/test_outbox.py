@@ -72,6 +72,14 @@ def team(personas: dict[str, Any]) -> Any:
     return personas["team"]
 
 
+def _dropped(team: Any) -> Scan:
+    """A repository's second scan, which drops it from Gold to no level (its notification
+    work is in the outbox: on-commit callbacks do not run here unless a test asks)."""
+    repository = RepositoryFactory(team=team)
+    store(repository, GOLD, sha="1" * 40)
+    return store(repository, NONE, sha="2" * 40)
+
+
 def test_a_level_drop_during_a_broker_outage_is_notified_once_the_broker_is_back(
     team: Any,
     broker: Broker,
@@ -131,10 +139,8 @@ def test_a_failure_during_an_outage_is_notified_too(
 
 
 def test_a_slow_message_sent_twice_notifies_once(team: Any, broker: Broker) -> None:
-    repository = RepositoryFactory(team=team)
     broker.up = True
-    store(repository, GOLD, sha="1" * 40)  # on-commit callbacks not run: a message in flight
-    scan = store(repository, NONE, sha="2" * 40)
+    scan = _dropped(team)  # its messages are in flight: sent, not yet done
     assert OutboxMessage.objects.count() == 2
     assert outbox.resend(timezone.now() + LATER)["outbox_resent"] == 2
     # The original message arrives after all: the task is idempotent.
@@ -146,9 +152,7 @@ def test_a_slow_message_sent_twice_notifies_once(team: Any, broker: Broker) -> N
 def test_a_task_that_fails_keeps_its_message_for_the_sweeper(
     team: Any, broker: Broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repository = RepositoryFactory(team=team)
-    store(repository, GOLD, sha="1" * 40)
-    scan = store(repository, NONE, sha="2" * 40)
+    scan = _dropped(team)
     message = OutboxMessage.objects.get(args=[scan.pk, "gold", "none"])
 
     def broken(*_: Any) -> str:
@@ -179,10 +183,8 @@ def test_the_outbox_gives_up_after_a_day_and_says_so(
 def test_deliveries_never_tried_are_resent_and_tried_ones_are_left_to_their_retries(
     team: Any, broker: Broker, django_capture_on_commit_callbacks: Any
 ) -> None:
-    repository = RepositoryFactory(team=team)
-    store(repository, GOLD, sha="1" * 40)
     broker.up = True
-    scan = store(repository, NONE, sha="2" * 40)
+    scan = _dropped(team)
     tasks.scan_finished(scan.pk, "gold", "none")  # records the delivery; its task is "lost"
     lost = Delivery.objects.get()
     assert lost.status == Delivery.Status.PENDING
@@ -203,9 +205,7 @@ def test_deliveries_never_tried_are_resent_and_tried_ones_are_left_to_their_retr
 def test_deliveries_stay_unsent_while_the_broker_is_down(
     team: Any, broker: Broker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    repository = RepositoryFactory(team=team)
-    store(repository, GOLD, sha="1" * 40)
-    scan = store(repository, NONE, sha="2" * 40)
+    scan = _dropped(team)
     tasks.scan_finished(scan.pk, "gold", "none")
     Delivery.objects.update(created_at=timezone.now() - timedelta(minutes=10))
     with caplog.at_level(logging.WARNING, logger="dashboard.services.delivery"):
