@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -84,25 +85,25 @@ class RepositoryAdminForm(forms.ModelForm[models.Repository]):
 
     def clean_clone_url(self) -> str:
         """The policy's verdict, and no second registration of the same repository."""
-        try:
-            url, _ = check_clone_url(self.cleaned_data["clone_url"], other_than=self.instance)
-        except RegistrationError as exc:
-            raise forms.ValidationError(exc.message) from None
-        return url
+        url = self.cleaned_data["clone_url"]
+        cleaned, _ = _checked(lambda: check_clone_url(url, other_than=self.instance))
+        return cleaned
 
     def clean_default_branch(self) -> str:
         """A branch name git will not read as an option."""
-        try:
-            return check_branch(self.cleaned_data["default_branch"])
-        except RegistrationError as exc:
-            raise forms.ValidationError(exc.message) from None
+        return _checked(lambda: check_branch(self.cleaned_data["default_branch"]))
 
     def clean_project_dir(self) -> str:
         """A folder inside the repository."""
-        try:
-            return check_project_dir(self.cleaned_data["project_dir"])
-        except RegistrationError as exc:
-            raise forms.ValidationError(exc.message) from None
+        return _checked(lambda: check_project_dir(self.cleaned_data["project_dir"]))
+
+
+def _checked[T](check: Callable[[], T]) -> T:
+    """A registration check's answer, or its message as the field's validation error."""
+    try:
+        return check()
+    except RegistrationError as exc:
+        raise forms.ValidationError(exc.message) from None
 
 
 @admin.register(models.Repository)

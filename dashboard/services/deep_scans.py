@@ -65,7 +65,6 @@ def set_enabled(user: User, repository: Repository, enabled: bool) -> None:
         AuditAction.DEEP_SCAN_CHANGED,
         actor=user,
         target=repository,
-        target_label=repository.name,
         team=repository.team,
         details={"enabled": enabled},
     )

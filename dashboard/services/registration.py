@@ -118,7 +118,6 @@ def register_repository(
                 AuditAction.REPOSITORY_REGISTERED,
                 actor=actor,
                 target=repository,
-                target_label=repository.name,
                 team=team,
                 details={
                     "clone_url": redact_url(repository.clone_url),
@@ -134,6 +133,8 @@ def register_repository(
 
 # What an administrator may change in the admin, each audited with its old and new value.
 CHANGEABLE = ("team", "name", "clone_url", "default_branch", "project_dir", "active", "deep_scan")
+# The attribute each is compared by (`team_id` for the team: no query per comparison).
+_ATTNAMES = {f.name: f.attname for f in Repository._meta.concrete_fields if f.name in CHANGEABLE}
 
 
 def _audited(repository: Repository, field: str) -> Any:
@@ -167,8 +168,7 @@ def update_repository(user: User, repository: Repository) -> dict[str, list[Any]
             changes = {
                 field: [_audited(stored, field), _audited(repository, field)]
                 for field in CHANGEABLE
-                if getattr(stored, field if field != "team" else "team_id")
-                != getattr(repository, field if field != "team" else "team_id")
+                if getattr(stored, _ATTNAMES[field]) != getattr(repository, _ATTNAMES[field])
             }
             # Only what the admin edits: a scan finishing meanwhile keeps its score and level.
             repository.save(update_fields=[*CHANGEABLE, "url_key"])
@@ -177,7 +177,6 @@ def update_repository(user: User, repository: Repository) -> dict[str, list[Any]
                     AuditAction.REPOSITORY_CHANGED,
                     actor=user,
                     target=repository,
-                    target_label=repository.name,
                     team=repository.team,
                     details=changes,
                 )
@@ -194,7 +193,6 @@ def delete_repository(user: User, repository: Repository) -> None:
         AuditAction.REPOSITORY_DELETED,
         actor=user,
         target=repository,
-        target_label=repository.name,
         team=repository.team,
         details={
             "clone_url": redact_url(repository.clone_url),

@@ -50,6 +50,11 @@ def _form(repository: Repository | None = None, **changes: object) -> dict[str, 
     return {key: value for key, value in data.items() if value != ""}
 
 
+def _errors(response: Any) -> Any:
+    """The admin form's errors, by field, from a response that showed the form again."""
+    return response.context["adminform"].form.errors
+
+
 def _change(repository: Repository) -> str:
     return f"/admin/dashboard/repository/{repository.pk}/change/"
 
@@ -113,7 +118,7 @@ def test_the_admin_refuses_a_clone_url_the_policy_refuses(
     client = _admin(client, personas)
     response = client.post(ADD, _form(team=personas["team"].pk, clone_url=url))
     assert response.status_code == 200  # the form again, with the error
-    errors = response.context["adminform"].form.errors
+    errors = _errors(response)
     assert "clone_url" in errors
     assert message in " ".join(errors["clone_url"]).lower()
     assert not Repository.objects.exists()
@@ -128,7 +133,7 @@ def test_the_admin_refuses_a_repository_registered_under_another_spelling(
     client = _admin(client, personas)
     response = client.post(ADD, _form(team=other.pk, clone_url="git@git.example.com:org/api"))
     assert response.status_code == 200
-    errors = " ".join(response.context["adminform"].form.errors["clone_url"])
+    errors = " ".join(_errors(response)["clone_url"])
     assert existing.name in errors
     assert "Payments" in errors
     assert Repository.objects.count() == 1
@@ -143,7 +148,7 @@ def test_the_admin_refuses_a_bad_branch_and_an_escaping_project_folder(
         ADD,
         _form(team=personas["team"].pk, clone_url=url, default_branch="--evil", project_dir="../x"),
     )
-    errors = response.context["adminform"].form.errors
+    errors = _errors(response)
     assert set(errors) >= {"default_branch", "project_dir"}
     assert not Repository.objects.exists()
 
@@ -210,7 +215,7 @@ def test_an_edit_to_a_url_already_registered_is_refused_and_changes_nothing(
         _change(second), _form(second, clone_url="ssh://git@git.example.com/org/api")
     )
     assert response.status_code == 200
-    assert first.name in " ".join(response.context["adminform"].form.errors["clone_url"])
+    assert first.name in " ".join(_errors(response)["clone_url"])
     second.refresh_from_db()
     assert second.url_key == "git.example.com/org/web"
     assert not AuditEvent.objects.exists()
