@@ -121,6 +121,8 @@ def is_public(address: Address) -> bool:
         embedded = _embedded_ipv4(address)
         if address.ipv4_mapped is not None:
             return _plainly_public(address.ipv4_mapped)
+        if address in _NAT64[0]:  # DNS64 on an IPv6-only network: the IPv4 address decides
+            return _plainly_public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if not all(_plainly_public(v4) for v4 in embedded):
             return False
     return _plainly_public(address)

@@ -160,12 +160,17 @@ def validate_url(url: str, policy: WorkspacePolicy) -> str:
         raise RepositoryError(f"git transport helpers ('{helper}::') are not allowed")
     if UNSAFE_CHAR.search(url):
         raise RepositoryError("repository URL contains whitespace or control characters")
+    normalised = None
     if match := SCHEME.match(url):
-        return _validate_scheme_url(url, match.group(1).lower(), policy)
-    scp = _SCP_LIKE.match(url)
-    # Git's own rule: a colon before any slash makes it an ssh address, not a path.
-    if scp and "/" not in url.split(":", 1)[0]:
-        return _validate_scp(url, scp, policy)
+        normalised = _validate_scheme_url(url, match.group(1).lower(), policy)
+    elif (scp := _SCP_LIKE.match(url)) and "/" not in url.split(":", 1)[0]:
+        # Git's own rule: a colon before any slash makes it an ssh address, not a path.
+        normalised = _validate_scp(url, scp, policy)
+    if normalised is not None:
+        # Decoding the host (IDNA) must not turn `ëxt::x` into the helper form `xn--...::x`.
+        if _TRANSPORT_HELPER.match(normalised):
+            raise RepositoryError(f"invalid repository URL {redact_url(url)!r}")
+        return normalised
     if not policy.allow_local_paths:
         raise RepositoryError(
             f"{url!r} is not a URL with an allowed scheme, and local paths are not allowed here"

@@ -196,15 +196,18 @@ class _Git:
         verifies the name). ssh: `HostName=<address>` with `HostKeyAlias=<name>` pins ssh and
         keeps the known_hosts entry of the name. git://: checked, not pinned (the window
         between the check and git's own lookup is the only gap). With internal hosts
-        allowed nothing is resolved here: git resolves as usual.
+        allowed and no injected resolver nothing is resolved here: git resolves as usual.
         """
         target = _remote_host(url)
-        if target is None or self.policy.allow_internal_hosts:
+        if target is None or (self.policy.allow_internal_hosts and not self.policy.resolver):
             return [], env
         scheme, host, port = target
         try:
             addresses = netpolicy.resolve_checked(
-                host, port, allow_internal=False, resolver=self.policy.resolver
+                host,
+                port,
+                allow_internal=self.policy.allow_internal_hosts,
+                resolver=self.policy.resolver,
             )
         except netpolicy.HostRefused as exc:
             if str(exc) == netpolicy.UNREACHABLE:
