@@ -1,7 +1,8 @@
 """Which repository URLs the workspace may fetch: the policy, validation and redaction.
 
 The URL is untrusted input. Anything git could read as an option (`-...`), a transport
-helper (`ext::`, `fd::`, any `name::`), a scheme or host the policy does not allow, a local
+helper (`ext::`, `fd::`, any `name::`), a scheme or host the policy does not allow (the host
+decided by `scanners.netpolicy`; a `%` escape in it is refused), a local
 path or `file://` URL (unless allowed), and whitespace or control characters are refused
 with a `RepositoryError` whose message is safe to show. Credentials in a URL are accepted
 but only ever shown redacted.
@@ -77,8 +78,11 @@ def redact_url(url: str) -> str:
 
 
 def _check_host(host: str, url: str, policy: WorkspacePolicy) -> str:
-    """The decoded host (see `scanners.netpolicy`), refused if its text says internal."""
-    # `[ipv6]` or no brackets at all: `x[` would turn `x[::1]` into the helper URL `x::1]`.
+    """The decoded host (see `scanners.netpolicy`), refused if its text says internal.
+
+    Resolution is left to fetch time (`scanners.workspace`), when it matters. `[ipv6]` or
+    no brackets at all: `x[` would turn `x[::1]` into the helper URL `x::1]`.
+    """
     if "%" in host:
         raise RepositoryError(
             f"percent-encoded (%) characters are not allowed in the host of {redact_url(url)!r}"
