@@ -213,11 +213,15 @@ class _Git:
             if str(exc) == netpolicy.UNREACHABLE:
                 raise RepositoryError(UNREACHABLE_MESSAGE) from None
             raise RepositoryError(str(exc)) from None
+        if netpolicy.literal_address(netpolicy.decode_host(host)) is not None:
+            return [], env  # an address: nothing is resolved, nothing to pin
         if scheme in ("http", "https"):
             shown = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
             return ["-c", f"http.curloptResolve={host}:{port}:{shown}"], env
         if scheme == "ssh":
-            pinned = f"-o HostName={shlex.quote(addresses[0])} -o HostKeyAlias={shlex.quote(host)}"
+            # known_hosts names a host on another port `[host]:port`; the alias is used as is.
+            alias = host if port == _DEFAULT_PORTS["ssh"] else f"[{host}]:{port}"
+            pinned = f"-o HostName={shlex.quote(addresses[0])} -o HostKeyAlias={shlex.quote(alias)}"
             return [], {**env, "GIT_SSH_COMMAND": f"{env['GIT_SSH_COMMAND']} {pinned}"}
         return [], env
 

@@ -171,8 +171,29 @@ def test_git_connects_to_the_checked_address_not_its_own_lookup(
         assert (checkout.path / "README.md").read_text() == "one\n"
 
 
+def test_a_literal_address_is_neither_resolved_nor_pinned(
+    tmp_path: Path, dumb_http_repo: Server
+) -> None:
+    def never(host: str, port: int) -> Sequence[str]:
+        raise AssertionError(f"{host} is an address: nothing to resolve")
+
+    policy = _policy(tmp_path, allow_internal_hosts=True, resolver=never)
+    with Workspace(policy).checkout(f"http://127.0.0.1:{dumb_http_repo.port}/repo.git") as out:
+        assert (out.path / "README.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("url", "pinned"),
+    [
+        ("git@git.example:org/repo.git", "-o HostName=140.82.112.3 -o HostKeyAlias=git.example"),
+        (
+            "ssh://git@git.example:2222/org/repo.git",
+            "-o HostName=140.82.112.3 -o HostKeyAlias='[git.example]:2222'",
+        ),
+    ],
+)
 def test_ssh_is_pinned_to_the_checked_address_keeping_the_host_key_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, pinned: str
 ) -> None:
     # A stand-in for ssh records its arguments and fails: nothing is contacted.
     seen = tmp_path / "ssh-args"
@@ -182,9 +203,8 @@ def test_ssh_is_pinned_to_the_checked_address_keeping_the_host_key_name(
     monkeypatch.setenv("GIT_SSH_COMMAND", str(fake_ssh))
     policy = _policy(tmp_path, resolver=resolver_of({"git.example": ["140.82.112.3"]}))
     with pytest.raises(RepositoryError) as caught:
-        Workspace(policy).sync("git@git.example:org/repo.git")
-    args = seen.read_text()
-    assert "-o HostName=140.82.112.3 -o HostKeyAlias=git.example" in args
+        Workspace(policy).sync(url)
+    assert seen.read_text().startswith(pinned.replace("'", ""))
     assert str(caught.value) == "git clone failed: could not reach the repository host"
 
 
