@@ -235,6 +235,7 @@ _DENIED = re.compile(
     r"permission denied|could not read (username|password)|returned error: 40[134]",
     re.IGNORECASE,
 )
+_NO_REF = re.compile(r"not our ref|couldn't find remote ref|no such remote ref", re.IGNORECASE)
 _REDIRECT = re.compile(r"returned error: 30\d|redirect", re.IGNORECASE)
 
 
@@ -258,6 +259,8 @@ def _network_message(line: str) -> str:
     the repository's absence; anything else about the connection becomes generic."""
     if any(cause in line for cause in _RESOURCE_ERRORS):
         return line
+    if _NO_REF.search(line):
+        return "the ref was not found in the repository"
     if _REDIRECT.search(line):
         return "the repository host answered with a redirect, which is not followed"
     if _DENIED.search(line):

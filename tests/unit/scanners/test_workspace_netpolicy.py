@@ -20,7 +20,14 @@ from pathlib import Path
 import pytest
 
 from scanners import netpolicy
-from scanners.workspace import RepositoryError, Workspace, WorkspacePolicy, validate_url
+from scanners.workspace import (
+    UNREACHABLE_MESSAGE,
+    RepositoryError,
+    Workspace,
+    WorkspacePolicy,
+    _network_message,
+    validate_url,
+)
 from tests.gitrepo import git, make_repo
 
 
@@ -284,3 +291,38 @@ def test_the_generic_message_does_not_hide_a_local_path_error(tmp_path: Path) ->
     with pytest.raises(RepositoryError) as caught:
         Workspace(policy).sync(os.fspath(tmp_path / "missing"))
     assert "could not reach" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        (
+            "fatal: unable to access 'u': Failed to connect to h port 22: Connection refused",
+            UNREACHABLE_MESSAGE,
+        ),
+        (
+            "fatal: unable to access 'u': gnutls_handshake() failed: An unexpected TLS packet",
+            UNREACHABLE_MESSAGE,
+        ),
+        ("fatal: unable to access 'u': Received HTTP/0.9 when not allowed", UNREACHABLE_MESSAGE),
+        ("ssh: connect to host h port 22: No route to host", UNREACHABLE_MESSAGE),
+        (
+            "fatal: repository 'https://h/o/r.git/' not found",
+            "repository not found, or access denied",
+        ),
+        (
+            "fatal: Authentication failed for 'https://h/o/r.git/'",
+            "repository not found, or access denied",
+        ),
+        (
+            "fatal: remote error: upload-pack: not our ref 1234",
+            "the ref was not found in the repository",
+        ),
+        (
+            "fatal: write error: No space left on device",
+            "fatal: write error: No space left on device",
+        ),
+    ],
+)
+def test_fetch_errors_are_summarised_without_connection_details(line: str, shown: str) -> None:
+    assert _network_message(line) == shown
