@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from dashboard import models
+from dashboard.rollout_forms import clean_receiver_url
 from dashboard.services import secrets
 
 
@@ -57,6 +58,10 @@ class TeamNotificationSettingsForm(forms.ModelForm[models.TeamNotificationSettin
 
     slack_webhook_url = forms.URLField(required=False, assume_scheme="https")
 
+    def clean_slack_webhook_url(self) -> str:
+        """A receiver the address policy allows (see `clean_receiver_url`)."""
+        return clean_receiver_url(str(self.cleaned_data.get("slack_webhook_url") or ""))
+
     class Meta:
         model = models.TeamNotificationSettings
         fields = ("team", "email_recipients", "digest")
@@ -85,6 +90,10 @@ class OutgoingWebhookForm(forms.ModelForm[models.OutgoingWebhook]):
     class Meta:
         model = models.OutgoingWebhook
         fields = ("name", "url", "team", "active")
+
+    def clean_url(self) -> str:
+        """A receiver the address policy allows (see `clean_receiver_url`)."""
+        return clean_receiver_url(str(self.cleaned_data.get("url") or ""))
 
 
 @admin.register(models.OutgoingWebhook)

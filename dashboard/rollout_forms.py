@@ -15,6 +15,18 @@ from dashboard.services.initiatives import Goal
 from dashboard.services.outbound import check_url
 
 
+def clean_receiver_url(url: str) -> str:
+    """A notification receiver's URL as `check_url` allows it (resolved too), else a field
+    error: the admin's and the team page's forms share it."""
+    url = url.strip()
+    if url:
+        try:
+            check_url(url, resolve=True)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+    return url
+
+
 def _today() -> date:
     return timezone.now().date()
 
@@ -113,11 +125,5 @@ class NotificationSettingsForm(forms.Form):
         return ", ".join(addresses)
 
     def clean_slack_webhook_url(self) -> str:
-        """An http(s) URL (https outside development)."""
-        url = str(self.cleaned_data["slack_webhook_url"]).strip()
-        if url:
-            try:
-                check_url(url)
-            except ValueError as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return url
+        """An http(s) URL (https outside development) to a host the address policy allows."""
+        return clean_receiver_url(str(self.cleaned_data["slack_webhook_url"]))

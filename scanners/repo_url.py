@@ -1,7 +1,8 @@
 """Which repository URLs the workspace may fetch: the policy, validation and redaction.
 
 The URL is untrusted input. Anything git could read as an option (`-...`), a transport
-helper (`ext::`, `fd::`, any `name::`), a scheme or host the policy does not allow, a local
+helper (`ext::`, `fd::`, any `name::`), a scheme or host the policy does not allow (the host
+decided by `scanners.netpolicy`; a `%` escape in it is refused), a local
 path or `file://` URL (unless allowed), and whitespace or control characters are refused
 with a `RepositoryError` whose message is safe to show. Credentials in a URL are accepted
 but only ever shown redacted.
@@ -9,13 +10,13 @@ but only ever shown redacted.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from scanners import netpolicy
 
 GIT_SCHEMES = frozenset({"https", "http", "ssh", "git", "file"})
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -42,10 +43,14 @@ class WorkspacePolicy:
     allowed_schemes: frozenset[str] = frozenset({"https", "ssh"})
     allowed_hosts: frozenset[str] = frozenset()  # empty: any host
     allow_local_paths: bool = False  # file:// URLs and paths: demo data and tests only
-    #: False refuses hosts written as loopback, private, link-local or reserved addresses
-    #: (`127.0.0.1`, `10.1.2.3`, `169.254.169.254`, `[::1]`, `localhost`). Names are not
-    #: resolved: a public name pointing inside needs a network-level egress rule too.
+    #: False refuses hosts that are not public addresses (`127.0.0.1`, `10.1.2.3`,
+    #: `169.254.169.254`, `[::1]`, `localhost`, see `scanners.netpolicy`): by their text when
+    #: a URL is validated, and by every resolved address right before each fetch, which then
+    #: connects to the checked addresses only (see `scanners.workspace`).
     allow_internal_hosts: bool = True
+    #: How the workspace resolves host names before a fetch (None: `getaddrinfo`); tests
+    #: inject one that maps names to addresses without DNS.
+    resolver: netpolicy.Resolver | None = field(default=None, compare=False)
     clone_timeout_s: float = 600.0
     max_repo_bytes: int = 2 * 1024**3
     lock_timeout_s: float = 900.0  # wait this long for another scan of the same repository
@@ -73,34 +78,27 @@ def redact_url(url: str) -> str:
 
 
 def _check_host(host: str, url: str, policy: WorkspacePolicy) -> str:
-    # `[ipv6]` or no brackets at all: `x[` would turn `x[::1]` into the helper URL `x::1]`.
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    host = host.lower()
-    if not host or host.startswith("-") or "[" in host or "]" in host:
-        raise RepositoryError(f"invalid host in repository URL {redact_url(url)!r}")
-    if not policy.allow_internal_hosts and _is_internal(host):
-        raise RepositoryError(f"internal address {host!r} is not allowed here")
+    """The decoded host (see `scanners.netpolicy`), refused if its text says internal.
+
+    Resolution is left to fetch time (`scanners.workspace`), when it matters. `[ipv6]` or
+    no brackets at all: `x[` would turn `x[::1]` into the helper URL `x::1]`.
+    """
+    if "%" in host:
+        raise RepositoryError(
+            f"percent-encoded (%) characters are not allowed in the host of {redact_url(url)!r}"
+        )
+    try:
+        host = netpolicy.decode_host(host)
+    except netpolicy.HostRefused:
+        raise RepositoryError(f"invalid host in repository URL {redact_url(url)!r}") from None
+    try:
+        netpolicy.check_host_text(host, allow_internal=policy.allow_internal_hosts)
+    except netpolicy.HostRefused as exc:
+        raise RepositoryError(str(exc)) from None
     if policy.allowed_hosts and host not in {h.lower() for h in policy.allowed_hosts}:
         allowed = ", ".join(sorted(policy.allowed_hosts))
         raise RepositoryError(f"host {host!r} is not allowed (allowed hosts: {allowed})")
     return host
-
-
-def _is_internal(host: str) -> bool:
-    """Whether a host is written as a non-public address (or a name for this machine)."""
-    name = host.rstrip(".")
-    if name == "localhost" or name.endswith((".localhost", ".internal", ".local")):
-        return True
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        try:  # forms inet_aton accepts: 2130706433, 0x7f.1, 127.1
-            address = ipaddress.ip_address(socket.inet_aton(name))
-        except OSError:
-            return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
 
 
 def _split(url: str) -> SplitResult:
@@ -166,12 +164,17 @@ def validate_url(url: str, policy: WorkspacePolicy) -> str:
         raise RepositoryError(f"git transport helpers ('{helper}::') are not allowed")
     if UNSAFE_CHAR.search(url):
         raise RepositoryError("repository URL contains whitespace or control characters")
+    normalised = None
     if match := SCHEME.match(url):
-        return _validate_scheme_url(url, match.group(1).lower(), policy)
-    scp = _SCP_LIKE.match(url)
-    # Git's own rule: a colon before any slash makes it an ssh address, not a path.
-    if scp and "/" not in url.split(":", 1)[0]:
-        return _validate_scp(url, scp, policy)
+        normalised = _validate_scheme_url(url, match.group(1).lower(), policy)
+    elif (scp := _SCP_LIKE.match(url)) and "/" not in url.split(":", 1)[0]:
+        # Git's own rule: a colon before any slash makes it an ssh address, not a path.
+        normalised = _validate_scp(url, scp, policy)
+    if normalised is not None:
+        # Decoding the host (IDNA) must not turn `ëxt::x` into the helper form `xn--...::x`.
+        if _TRANSPORT_HELPER.match(normalised):
+            raise RepositoryError(f"invalid repository URL {redact_url(url)!r}")
+        return normalised
     if not policy.allow_local_paths:
         raise RepositoryError(
             f"{url!r} is not a URL with an allowed scheme, and local paths are not allowed here"

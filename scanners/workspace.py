@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -32,8 +33,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from scanners import netpolicy
 from scanners.repo_url import (
+    _SCP_LIKE,
+    SCHEME,
     UNSAFE_CHAR,
     RepositoryError,
     WorkspacePolicy,
@@ -122,6 +127,7 @@ class _Git:
             "credential.helper=",
             "gc.autoDetach=false",  # no background gc outliving the lock
             "maintenance.autoDetach=false",
+            "http.followRedirects=false",  # a redirect could point anywhere, unchecked
             "protocol.allow=never",
             "protocol.ext.allow=never",
             *(f"protocol.{name}.allow=always" for name in sorted(allowed)),
@@ -136,15 +142,25 @@ class _Git:
         watch: Path | None = None,
         local_transport: bool = False,
         secrets: Mapping[str, str] | None = None,
+        remote: str | None = None,
     ) -> str:
-        """Run `git <args>`; kill it at the time limit or when `watch` outgrows the limit."""
-        argv = ["git", *self.config(local_transport=local_transport), *args]
+        """Run `git <args>`; kill it at the time limit or when `watch` outgrows the limit.
+
+        `remote` is the URL the command contacts: its host is resolved and checked right
+        now and git connects to the checked addresses only (`_pinned`); a failure then
+        gets a generic message (`_network_message`), never curl's or ssh's own text.
+        """
+        env = self.env()
+        pins: list[str] = []
+        if remote is not None:
+            pins, env = self._pinned(remote, env)
+        argv = ["git", *self.config(local_transport=local_transport), *pins, *args]
         shown = " ".join(args[:1])
         try:
             proc = subprocess.Popen(  # noqa: S603 - argv list, no shell, validated inputs
                 argv,
                 cwd=cwd,
-                env=self.env(),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -168,8 +184,88 @@ class _Git:
                     raise RepositoryError(f"git {shown}: {problem}") from None
         if proc.returncode != 0:
             message = _last_line(err.decode("utf-8", "replace"), secrets or {})
+            if remote is not None and _remote_host(remote) is not None:
+                message = _network_message(message)
             raise RepositoryError(f"git {shown} failed: {message}")
         return out.decode("utf-8", "replace").strip()
+
+    def _pinned(self, url: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """`-c` options and environment that make git connect to checked addresses only.
+
+        http(s): `http.curloptResolve` pins curl to the checked addresses (TLS still
+        verifies the name). ssh: `HostName=<address>` with `HostKeyAlias=<name>` pins ssh and
+        keeps the known_hosts entry of the name. git://: checked, not pinned (the window
+        between the check and git's own lookup is the only gap). With internal hosts
+        allowed and no injected resolver nothing is resolved here: git resolves as usual.
+        """
+        target = _remote_host(url)
+        if target is None or (self.policy.allow_internal_hosts and not self.policy.resolver):
+            return [], env
+        scheme, host, port = target
+        try:
+            addresses = netpolicy.resolve_checked(
+                host,
+                port,
+                allow_internal=self.policy.allow_internal_hosts,
+                resolver=self.policy.resolver,
+            )
+        except netpolicy.HostRefused as exc:
+            if str(exc) == netpolicy.UNREACHABLE:
+                raise RepositoryError(UNREACHABLE_MESSAGE) from None
+            raise RepositoryError(str(exc)) from None
+        if netpolicy.literal_address(netpolicy.decode_host(host)) is not None:
+            return [], env  # an address: nothing is resolved, nothing to pin
+        if scheme in ("http", "https"):
+            shown = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
+            return ["-c", f"http.curloptResolve={host}:{port}:{shown}"], env
+        if scheme == "ssh":
+            # known_hosts names a host on another port `[host]:port`; the alias is used as is.
+            alias = host if port == _DEFAULT_PORTS["ssh"] else f"[{host}]:{port}"
+            pinned = f"-o HostName={shlex.quote(addresses[0])} -o HostKeyAlias={shlex.quote(alias)}"
+            return [], {**env, "GIT_SSH_COMMAND": f"{env['GIT_SSH_COMMAND']} {pinned}"}
+        return [], env
+
+
+#: What a scan says when the repository's host cannot be reached, whatever the cause
+#: (refused, filtered, TLS, a non-git server): the details would make a port scanner.
+UNREACHABLE_MESSAGE = "could not reach the repository host"
+_DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
+_DENIED = re.compile(
+    r"not found|does not appear to be a git repository|authentication failed|"
+    r"permission denied|could not read (username|password)|returned error: 40[134]",
+    re.IGNORECASE,
+)
+_NO_REF = re.compile(r"not our ref|couldn't find remote ref|no such remote ref", re.IGNORECASE)
+_REDIRECT = re.compile(r"returned error: 30\d|redirect", re.IGNORECASE)
+
+
+def _remote_host(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of a validated network URL; None for a local path or file URL."""
+    if match := SCHEME.match(url):
+        scheme = match.group(1).lower()
+        if scheme == "file":
+            return None
+        parts = urlsplit(url)
+        scheme = "ssh" if scheme in ("git+ssh", "ssh+git") else scheme
+        return scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    scp = _SCP_LIKE.match(url)
+    if scp and "/" not in url.split(":", 1)[0]:
+        return "ssh", scp.group("host"), 22
+    return None
+
+
+def _network_message(line: str) -> str:
+    """The safe summary of a failed fetch: git's line names the machine's own problem, or
+    the repository's absence; anything else about the connection becomes generic."""
+    if any(cause in line for cause in _RESOURCE_ERRORS):
+        return line
+    if _NO_REF.search(line):
+        return "the ref was not found in the repository"
+    if _REDIRECT.search(line):
+        return "the repository host answered with a redirect, which is not followed"
+    if _DENIED.search(line):
+        return "repository not found, or access denied"
+    return UNREACHABLE_MESSAGE
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -284,6 +380,7 @@ class Workspace:
                 cwd=mirror,
                 watch=mirror,
                 secrets=secrets,
+                remote=url,
             )
         else:
             self._clone(url, mirror, secrets)
@@ -311,6 +408,7 @@ class Workspace:
                 ],
                 watch=partial,
                 secrets=secrets,
+                remote=url,
             )
             self._git.run(
                 ["config", "remote.origin.url", redact_url(url)], cwd=partial / "repo.git"
@@ -337,6 +435,7 @@ class Workspace:
                 cwd=mirror,
                 watch=mirror,
                 secrets={url: redact_url(url)},
+                remote=url,
             )
             sha = self._rev_parse(mirror, ref)
         return sha, ref

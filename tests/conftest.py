@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -172,3 +173,23 @@ def _fresh_page_cache() -> None:
 def _fast_password_hashing(settings: object) -> None:
     """PBKDF2's deliberate slowness buys nothing in tests; MD5 keeps persona set-up fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+#: Names the test resolver knows: this machine only (tests never reach another host).
+LOOPBACK_NAMES = {"localhost": ["127.0.0.1", "::1"], "localhost.localdomain": ["127.0.0.1"]}
+
+
+def loopback_resolver(host: str, port: int) -> list[str]:
+    """A resolver that answers loopback names only and fails any other as DNS would."""
+    if host in LOOPBACK_NAMES:
+        return LOOPBACK_NAMES[host]
+    raise socket.gaierror(socket.EAI_NONAME, f"no DNS in tests: {host}")
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The address policy's default resolver sends no DNS query from a test: a name the
+    policy resolves is answered from `LOOPBACK_NAMES` or fails (tests inject the rest)."""
+    from scanners import netpolicy
+
+    monkeypatch.setattr(netpolicy, "system_resolver", loopback_resolver)

@@ -1,4 +1,8 @@
-"""Clone URL policy and identity, shared by registration, webhooks and the workspace."""
+"""Clone URL policy and identity, shared by registration, webhooks and the workspace.
+
+The address rules themselves live in `scanners.netpolicy` (used through
+`scanners.repo_url.validate_url` here and by the workspace at fetch time).
+"""
 
 from __future__ import annotations
 

@@ -272,6 +272,7 @@ URLISH = st.lists(URL_ATOMS | st.text(max_size=4), max_size=10).map("".join)
 @example("git@-oProxyCommand=x:y", False)
 @example("https://example.com:99999/x", False)
 @example("https://[::1/x", False)
+@example("ëxt::x", False)  # IDNA would make it the helper form xn--ext-1da::x
 def test_url_validation_refuses_or_returns_a_safe_url(url: str, local: bool) -> None:
     policy = WorkspacePolicy(allowed_schemes=frozenset({"https", "ssh"}), allow_local_paths=local)
     try:
