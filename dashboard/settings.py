@@ -195,6 +195,9 @@ else:
     }
 
 # ----- integrations ------------------------------------------------------------------------
+# The client's address (dashboard/services/clientip.py): the TCP peer unless a proxy is trusted.
+TRUSTED_PROXY_META_KEY = CONFIG.trusted_proxy_meta_key
+TRUSTED_PROXY_COUNT = CONFIG.TRUSTED_PROXY_COUNT
 WEBHOOK_RATE_LIMIT = (CONFIG.WEBHOOK_RATE_LIMIT, CONFIG.WEBHOOK_RATE_WINDOW_S)  # per source IP
 API_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # CI report and coverage uploads
 

@@ -15,7 +15,7 @@ from dashboard.observability.context import (
     set_request_id,
 )
 from dashboard.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from dashboard.services.ratelimit import client_address
+from dashboard.services.clientip import client_ip
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -36,7 +36,7 @@ class RequestIdMiddleware:
         request_id = accept_or_generate(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
-        address = set_client_address(client_address(request.META.get("REMOTE_ADDR")))
+        address = set_client_address(client_ip(request))
         try:
             response = self.get_response(request)
         finally:

@@ -10,7 +10,7 @@ from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from dashboard.services import ratelimit
+from dashboard.services.clientip import client_ip
 
 #: Failed sign-ins allowed per address and per username in one window (seconds).
 DEFAULT_LOGIN_RATE_LIMIT = (10, 300)
@@ -20,7 +20,7 @@ def _keys(request: HttpRequest, window: int) -> tuple[list[str], int]:
     """Cache keys of this attempt's counters (address, username) and seconds left."""
     moment = time.time()
     slot = int(moment // window)
-    address = ratelimit.client_address(request.META.get("REMOTE_ADDR")) or "unknown"
+    address = client_ip(request) or "unknown"
     username = str(request.POST.get("username", "")).strip().lower()[:150]
     keys = [f"signin-fail:address:{address}:{slot}"]
     if username:
