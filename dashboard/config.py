@@ -62,6 +62,9 @@ class AppConfig(BaseSettings):
     WEB_BIND: str = "0.0.0.0:8000"  # in the container; publish the port to expose it
     WEB_WORKERS: int = Field(default=2, ge=1, le=64)
     WEB_THREADS: int = Field(default=4, ge=1, le=64)
+    # Where gunicorn's workers keep their metrics so /metrics sums them (prometheus-client's
+    # multiprocess mode); emptied when gunicorn starts. Default: VAR_DIR/metrics.
+    METRICS_DIR: Path | None = None
     # Webhook deliveries accepted per source address per window (a git host sends from a few
     # addresses, so this bounds a whole host); past it, 429 with Retry-After.
     WEBHOOK_RATE_LIMIT: int = Field(default=6_000, ge=1)
@@ -197,6 +200,11 @@ class AppConfig(BaseSettings):
         if not self.TRUSTED_PROXY_HEADER:
             return None
         return "HTTP_" + self.TRUSTED_PROXY_HEADER.upper().replace("-", "_")
+
+    @property
+    def metrics_dir(self) -> Path:
+        """The folder of the web workers' metric files (gunicorn.conf.py)."""
+        return self.METRICS_DIR or self.VAR_DIR / "metrics"
 
     @property
     def broker_url(self) -> str:

@@ -14,7 +14,7 @@ from dashboard.observability.context import (
     set_client_address,
     set_request_id,
 )
-from dashboard.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from dashboard.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS, method_label
 from dashboard.services.clientip import client_ip
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -53,11 +53,12 @@ class MetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        """Measure one request; the view label is the URL name, never the raw path."""
+        """Measure one request with bounded labels: the URL's name (never the raw path) and
+        a standard method or "other" (never the client's text)."""
         started = time.perf_counter()
         response = self.get_response(request)
         match = request.resolver_match
         view = match.view_name if match and match.view_name else "unmatched"
-        HTTP_REQUESTS.labels(view, request.method or "-", str(response.status_code)).inc()
+        HTTP_REQUESTS.labels(view, method_label(request.method), str(response.status_code)).inc()
         HTTP_LATENCY.labels(view).observe(time.perf_counter() - started)
         return response
