@@ -55,15 +55,20 @@ def check_broker() -> Check:
     return Check("broker", True, True, "ok")
 
 
-CACHE_PROBE_KEY = "health:probe"
+CACHE_PROBE_PREFIX = "health:probe:"
 
 
 def check_cache() -> Check:
-    """Write and read back a probe key: the cache holds page panels and webhook rate limits."""
+    """Write, read back and delete a probe key: the cache holds page panels and rate limits.
+
+    Each probe has its own key, so probes of several processes at once never see each other's.
+    """
     token = uuid.uuid4().hex
+    key = CACHE_PROBE_PREFIX + token
     try:
-        cache.set(CACHE_PROBE_KEY, token, timeout=30)
-        ok = cache.get(CACHE_PROBE_KEY) == token
+        cache.set(key, token, timeout=30)
+        ok = cache.get(key) == token
+        cache.delete(key)
     except Exception as exc:  # noqa: BLE001 - each cache backend raises its own errors
         logger.warning("readiness: cache unreachable: %s", type(exc).__name__)
         return Check("cache", False, True, "unreachable")

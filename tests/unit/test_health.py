@@ -136,3 +136,11 @@ def test_metrics_label_unknown_paths_without_the_raw_path(client: Client) -> Non
     text = client.get("/metrics").content.decode()
     assert _counter(text, "unmatched", "404") >= 1
     assert "raw-path-marker" not in text
+
+
+def test_ready_names_a_cache_that_does_not_keep_values(client: Client) -> None:
+    dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    with override_settings(CACHES=dummy):
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"]["detail"] == "does not keep values"
