@@ -6,6 +6,7 @@ Django's `settings.py` is a thin translation of `AppConfig`; every variable is d
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +19,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_SCHEMES = frozenset({"sqlite", "postgres", "postgresql", "pgsql"})
 BROKER_SCHEMES = frozenset({"filesystem", "redis", "rediss", "amqp", "pyamqp", "memory"})
 CACHE_SCHEMES = frozenset({"redis", "rediss", "file", "locmem"})
+
+HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -59,6 +62,9 @@ class AppConfig(BaseSettings):
     WEB_BIND: str = "0.0.0.0:8000"  # in the container; publish the port to expose it
     WEB_WORKERS: int = Field(default=2, ge=1, le=64)
     WEB_THREADS: int = Field(default=4, ge=1, le=64)
+    # Where gunicorn's workers keep their metrics so /metrics sums them (prometheus-client's
+    # multiprocess mode); emptied when gunicorn starts. Default: VAR_DIR/metrics.
+    METRICS_DIR: Path | None = None
     # Webhook deliveries accepted per source address per window (a git host sends from a few
     # addresses, so this bounds a whole host); past it, 429 with Retry-After.
     WEBHOOK_RATE_LIMIT: int = Field(default=6_000, ge=1)
@@ -67,6 +73,15 @@ class AppConfig(BaseSettings):
     # file:// between the processes of one machine (VAR_DIR/cache); locmem:// in each
     # process. Empty: the broker when it is Redis, else file://.
     CACHE_URL: str | None = None
+    # The client's address behind a reverse proxy (one definition: dashboard/services/clientip):
+    # empty trusts no proxy and uses the TCP peer (REMOTE_ADDR); else the header the proxy sets,
+    # e.g. X-Forwarded-For (then the entry TRUSTED_PROXY_COUNT places from the right, the one
+    # the outermost trusted proxy appended) or X-Real-IP.
+    TRUSTED_PROXY_HEADER: str = ""
+    TRUSTED_PROXY_COUNT: int = Field(default=1, ge=1, le=10)
+    # Sign-in: failed attempts allowed per (username, address) pair before a cool-off (minutes).
+    LOGIN_FAILURE_LIMIT: int = Field(default=10, ge=1, le=1000)
+    LOGIN_COOLOFF_MINUTES: int = Field(default=5, ge=1, le=1440)
     # Notifications: SMTP when EMAIL_HOST is set, else messages go to the console (logs).
     EMAIL_HOST: str = ""
     EMAIL_PORT: int = Field(default=587, ge=1, le=65_535)
@@ -113,6 +128,14 @@ class AppConfig(BaseSettings):
                     f"unsupported scheme {scheme or '(none)'!r}: use redis://, file:// or locmem://"
                 )
         return value or None
+
+    @field_validator("TRUSTED_PROXY_HEADER")
+    @classmethod
+    def _proxy_header(cls, value: str) -> str:
+        value = value.strip()
+        if value and not HEADER_NAME.fullmatch(value):
+            raise ValueError(f"not an HTTP header name: {value!r} (e.g. X-Forwarded-For)")
+        return value
 
     @model_validator(mode="after")
     def _environment_defaults(self) -> AppConfig:
@@ -170,6 +193,18 @@ class AppConfig(BaseSettings):
             return self.CACHE_URL
         broker = self.broker_url
         return broker if urlsplit(broker).scheme in {"redis", "rediss"} else "file://"
+
+    @property
+    def trusted_proxy_meta_key(self) -> str | None:
+        """`request.META` key of TRUSTED_PROXY_HEADER (None: no proxy is trusted)."""
+        if not self.TRUSTED_PROXY_HEADER:
+            return None
+        return "HTTP_" + self.TRUSTED_PROXY_HEADER.upper().replace("-", "_")
+
+    @property
+    def metrics_dir(self) -> Path:
+        """The folder of the web workers' metric files (gunicorn.conf.py)."""
+        return self.METRICS_DIR or self.VAR_DIR / "metrics"
 
     @property
     def broker_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # the API docs' static files (development only)
+    "axes",  # sign-in lockout per (username, address): dashboard/views/signin.py
     "dashboard",
 ]
 
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in (any form: ours, the admin's) into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -100,6 +104,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes refuses a sign-in before any password is checked when its (username, address)
+# pair failed too often; then Django's own backend signs people in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed attempts are rows in the database, not the cache: sign-in works with the cache down.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Per pair only: a guesser can neither lock an account for everyone (its owner signs in from
+# another address) nor everyone behind one address (another user there is unaffected).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = CONFIG.LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=CONFIG.LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "dashboard.services.clientip.client_ip"
+AXES_USERNAME_CALLABLE = "dashboard.views.signin.attempted_username"
+AXES_LOCKOUT_CALLABLE = "dashboard.views.signin.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not stored (no table that only grows)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -195,6 +217,9 @@ else:
     }
 
 # ----- integrations ------------------------------------------------------------------------
+# The client's address (dashboard/services/clientip.py): the TCP peer unless a proxy is trusted.
+TRUSTED_PROXY_META_KEY = CONFIG.trusted_proxy_meta_key
+TRUSTED_PROXY_COUNT = CONFIG.TRUSTED_PROXY_COUNT
 WEBHOOK_RATE_LIMIT = (CONFIG.WEBHOOK_RATE_LIMIT, CONFIG.WEBHOOK_RATE_WINDOW_S)  # per source IP
 API_UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # CI report and coverage uploads
 

@@ -9,7 +9,7 @@ from dashboard.api.app import api
 from dashboard.views import audit as audit_views
 from dashboard.views import badges as badge_views
 from dashboard.views import exports as export_views
-from dashboard.views import health, initiatives, overview, repositories, rules, scans, signin, teams
+from dashboard.views import health, initiatives, overview, repositories, rules, scans, teams
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
 from dashboard.views import webhooks as webhook_views
@@ -17,7 +17,7 @@ from dashboard.views import webhooks as webhook_views
 urlpatterns = [
     path("", overview.index, name="home"),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
-    path("accounts/login/", signin.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/<slug:slug>/", teams.detail, name="team"),
     path(

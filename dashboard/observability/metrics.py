@@ -1,15 +1,23 @@
-"""Prometheus metrics: HTTP traffic, database connections and Celery queue depth."""
+"""Prometheus metrics: HTTP traffic, database connections and Celery queue depth.
+
+Under gunicorn (gunicorn.conf.py) every worker process counts in files under
+`PROMETHEUS_MULTIPROC_DIR` (prometheus-client's multiprocess mode, chosen when the variable is
+set before prometheus_client is imported), and a scrape, whichever worker answers it, sums
+them all. Without the variable (runserver, tests) the process's own registry is exposed.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
@@ -29,6 +37,19 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+#: Method label values; any other request method (they are the client's text) counts as "other".
+STANDARD_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+OTHER_METHOD = "other"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def method_label(method: str | None) -> str:
+    """The request method as a label: one of STANDARD_METHODS, else "other"."""
+    return method if method in STANDARD_METHODS else OTHER_METHOD
+
+
 PAGE_CACHE = Counter(
     "yardstick_page_cache",
     "Cached page panels looked up, by panel and result (hit, miss, error).",
@@ -84,4 +105,15 @@ class RuntimeCollector(Collector):
         yield depth
 
 
-REGISTRY.register(RuntimeCollector())
+RUNTIME = RuntimeCollector()
+REGISTRY.register(RUNTIME)
+
+
+def exposition() -> bytes:
+    """The text a scrape gets: every worker's counters summed, gauges read now."""
+    if not os.environ.get(MULTIPROC_ENV):
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    registry.register(RUNTIME)
+    return generate_latest(registry)

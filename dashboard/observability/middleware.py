@@ -14,8 +14,8 @@ from dashboard.observability.context import (
     set_client_address,
     set_request_id,
 )
-from dashboard.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from dashboard.services.ratelimit import client_address
+from dashboard.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS, method_label
+from dashboard.services.clientip import client_ip
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -36,7 +36,7 @@ class RequestIdMiddleware:
         request_id = accept_or_generate(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
-        address = set_client_address(client_address(request.META.get("REMOTE_ADDR")))
+        address = set_client_address(client_ip(request))
         try:
             response = self.get_response(request)
         finally:
@@ -53,11 +53,12 @@ class MetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        """Measure one request; the view label is the URL name, never the raw path."""
+        """Measure one request with bounded labels: the URL's name (never the raw path) and
+        a standard method or "other" (never the client's text)."""
         started = time.perf_counter()
         response = self.get_response(request)
         match = request.resolver_match
         view = match.view_name if match and match.view_name else "unmatched"
-        HTTP_REQUESTS.labels(view, request.method or "-", str(response.status_code)).inc()
+        HTTP_REQUESTS.labels(view, method_label(request.method), str(response.status_code)).inc()
         HTTP_LATENCY.labels(view).observe(time.perf_counter() - started)
         return response

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connections
 from kombu import Connection
 
@@ -53,6 +55,28 @@ def check_broker() -> Check:
     return Check("broker", True, True, "ok")
 
 
+CACHE_PROBE_PREFIX = "health:probe:"
+
+
+def check_cache() -> Check:
+    """Write, read back and delete a probe key: the cache holds page panels and rate limits.
+
+    Each probe has its own key, so probes of several processes at once never see each other's.
+    """
+    token = uuid.uuid4().hex
+    key = CACHE_PROBE_PREFIX + token
+    try:
+        cache.set(key, token, timeout=30)
+        ok = cache.get(key) == token
+        cache.delete(key)
+    except Exception as exc:  # noqa: BLE001 - each cache backend raises its own errors
+        logger.warning("readiness: cache unreachable: %s", type(exc).__name__)
+        return Check("cache", False, True, "unreachable")
+    if not ok:
+        return Check("cache", False, True, "does not keep values")
+    return Check("cache", True, True, "ok")
+
+
 def check_worker() -> Check:
     """Report the latest worker heartbeat (informative: workers may be scaled to zero)."""
     try:
@@ -66,4 +90,4 @@ def check_worker() -> Check:
 
 def readiness() -> list[Check]:
     """Every check, in a fixed order."""
-    return [check_database(), check_broker(), check_worker()]
+    return [check_database(), check_broker(), check_cache(), check_worker()]

@@ -7,7 +7,6 @@ most one `incr`, each process counting on its own.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -69,11 +68,3 @@ def _count(key: str, window_s: int) -> int:
         # The window's key expired between our add and incr: we open the next one.
         cache.add(key, 1, timeout=window_s + 1)
         return 1
-
-
-def client_address(remote_addr: str | None) -> str | None:
-    """The request's source IP, or None when the server gave something else."""
-    try:
-        return str(ipaddress.ip_address((remote_addr or "").strip()))
-    except ValueError:
-        return None

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from dashboard.observability.metrics import REGISTRY
+from dashboard.observability.metrics import exposition
 from dashboard.services.health import readiness
 from scanners import ENGINE_VERSION
 
@@ -48,5 +48,5 @@ def ready(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text exposition of this process's metrics."""
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    """Prometheus text exposition: the totals of every web process (see observability.metrics)."""
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -1,56 +1,43 @@
-"""Sign-in with brute-force protection: failed attempts counted per address and per username."""
+"""Sign-in lockout with django-axes: which username an attempt names, and the locked-out answer.
+
+Axes (settings: `AXES_*`) counts failed attempts in the database per (username, client
+address) pair and, past `LOGIN_FAILURE_LIMIT` failures, refuses that pair for
+`LOGIN_COOLOFF_MINUTES` without checking the password, on our sign-in page and the admin's.
+"""
 
 from __future__ import annotations
 
-import time
+import math
+from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth.views import LoginView
-from django.core.cache import cache
+from axes.helpers import get_cool_off
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from dashboard.services import ratelimit
-
-#: Failed sign-ins allowed per address and per username in one window (seconds).
-DEFAULT_LOGIN_RATE_LIMIT = (10, 300)
-
-
-def _keys(request: HttpRequest, window: int) -> tuple[list[str], int]:
-    """Cache keys of this attempt's counters (address, username) and seconds left."""
-    moment = time.time()
-    slot = int(moment // window)
-    address = ratelimit.client_address(request.META.get("REMOTE_ADDR")) or "unknown"
-    username = str(request.POST.get("username", "")).strip().lower()[:150]
-    keys = [f"signin-fail:address:{address}:{slot}"]
-    if username:
-        keys.append(f"signin-fail:user:{username}:{slot}")
-    return keys, max(1, int((slot + 1) * window - moment))
+#: Longest username Django's user model accepts.
+USERNAME_MAX = 150
 
 
-class ThrottledLoginView(LoginView):
-    """Django's sign-in; past the limit of failures it answers 429 without checking anything.
+def attempted_username(request: HttpRequest, credentials: Mapping[str, Any] | None) -> str:
+    """The username an attempt names, so spelling variants ("ANN ", "ann") count as one."""
+    raw = credentials.get("username") if credentials else request.POST.get("username")
+    return str(raw or "").strip().lower()[:USERNAME_MAX]
 
-    Only failures count, so people signing in (or a test suite) are never slowed. Counting
-    per username too stops a guesser spread over many addresses; the price is that such a
-    guesser can hold one account's sign-in shut for a window.
-    """
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        """Refuse when the address or the username failed too often; count a new failure."""
-        limit, window = getattr(settings, "LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT)
-        keys, wait = _keys(request, window)
-        if any(int(cache.get(key, 0)) >= limit for key in keys):
-            response = HttpResponse(
-                f"Too many failed sign-in attempts. Try again in {wait} seconds.",
-                status=429,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Retry-After"] = str(wait)
-            return response
-        response = super().post(request, *args, **kwargs)
-        if not request.user.is_authenticated:
-            for key in keys:
-                cache.add(key, 0, timeout=window + 1)
-                cache.incr(key)
-        return response
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: Mapping[str, Any] | None = None,
+) -> HttpResponse:
+    """429 with Retry-After: every refused attempt restarts the pair's cool-off."""
+    cool_off = get_cool_off(request)
+    seconds = max(1, int(cool_off.total_seconds())) if cool_off else 300
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": math.ceil(seconds / 60)},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

@@ -8,11 +8,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dashboard.services import ratelimit, webhooks
+from dashboard.services.clientip import client_ip
 from dashboard.views.bodies import read_limited
 
 
 def _deliver(request: HttpRequest, provider: str, repository_id: int | None = None) -> JsonResponse:
-    address = ratelimit.client_address(request.META.get("REMOTE_ADDR"))
+    address = client_ip(request)
     limit, window = settings.WEBHOOK_RATE_LIMIT
     decision = ratelimit.hit("webhook", address or "unknown", limit, window)
     if not decision.allowed:

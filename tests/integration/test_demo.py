@@ -154,7 +154,7 @@ def test_a_partial_build_is_cleared_before_building_again(monkeypatch: Any) -> N
 
 def test_every_page_shows_the_demo_banner_only_with_demo_data(client: Client) -> None:
     User.objects.create_user(username="viewer", password="pw")
-    client.login(username="viewer", password="pw")
+    client.force_login(User.objects.get(username="viewer"))
     assert b"demo-banner" not in client.get("/").content
     _demo("--teams", "1", "--repos", "1", "--days", "30", "--workers", "1")
     for url in ("/", "/repositories/", "/teams/payments/", "/rules/"):

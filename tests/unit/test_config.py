@@ -29,6 +29,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "LOG_FORMAT",
         "ALLOW_LOCAL_REPOSITORIES",
         "ALLOW_INTERNAL_HOSTS",
+        "TRUSTED_PROXY_HEADER",
+        "TRUSTED_PROXY_COUNT",
+        "LOGIN_FAILURE_LIMIT",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
@@ -135,3 +138,34 @@ def test_internal_hosts_follow_local_repositories_unless_set(
     assert load_config().ALLOW_INTERNAL_HOSTS is False
     monkeypatch.setenv("ALLOW_INTERNAL_HOSTS", "true")
     assert load_config().ALLOW_INTERNAL_HOSTS is True
+
+
+def test_trusted_proxy_defaults_to_none_and_names_a_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_config().trusted_proxy_meta_key is None  # REMOTE_ADDR: no header is believed
+    monkeypatch.setenv("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+    monkeypatch.setenv("TRUSTED_PROXY_COUNT", "2")
+    config = load_config()
+    assert (config.trusted_proxy_meta_key, config.TRUSTED_PROXY_COUNT) == (
+        "HTTP_X_FORWARDED_FOR",
+        2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TRUSTED_PROXY_HEADER": "X Forwarded: For"}, "TRUSTED_PROXY_HEADER: not an HTTP header"),
+        ({"TRUSTED_PROXY_COUNT": "0"}, "TRUSTED_PROXY_COUNT"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT"),
+    ],
+)
+def test_invalid_proxy_and_sign_in_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    assert message in str(info.value)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +43,30 @@ def test_ready_is_503_naming_the_broker_when_it_is_unreachable(
     assert response.status_code == 503
     body = response.json()
     assert body["failing"] == ["broker"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+# A cache on a closed loopback port: real connection attempts, refused at once (finding 8).
+CACHE_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
+
+
+def test_ready_reports_the_cache_when_it_answers(client: Client) -> None:
+    body = client.get("/health/ready").json()
+    assert body["checks"]["cache"] == {"ok": True, "critical": True, "detail": "ok"}
+
+
+def test_ready_is_503_naming_the_cache_when_it_is_unreachable(client: Client) -> None:
+    with override_settings(CACHES=CACHE_DOWN):  # also drops the open cache connections
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["cache"]
+    assert body["checks"]["cache"]["detail"] == "unreachable"
     assert body["checks"]["database"]["ok"] is True
 
 
@@ -112,3 +136,11 @@ def test_metrics_label_unknown_paths_without_the_raw_path(client: Client) -> Non
     text = client.get("/metrics").content.decode()
     assert _counter(text, "unmatched", "404") >= 1
     assert "raw-path-marker" not in text
+
+
+def test_ready_names_a_cache_that_does_not_keep_values(client: Client) -> None:
+    dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    with override_settings(CACHES=dummy):
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"]["detail"] == "does not keep values"
