@@ -24,12 +24,20 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scanners.context import RepoContext
-from scanners.egress import EgressProxy, index_hosts, proxy_environment, relay_command
+from scanners.egress import (
+    EgressProxy,
+    Network,
+    index_hosts,
+    index_networks,
+    proxy_environment,
+    relay_command,
+)
 from scanners.measured import (
     MAX_REPORT_BYTES,
     CoverageData,
@@ -39,7 +47,7 @@ from scanners.measured import (
     TypeCheck,
 )
 from scanners.measured.parsers import parse_coverage, parse_junit, parse_mypy
-from scanners.sandbox import Limits, Mount, Run, Sandbox
+from scanners.sandbox import Limits, Mount, Run, Sandbox, SandboxUnavailable
 
 WORK, OUT, CACHE, EGRESS = "/work", "/out", "/uv-cache", "/egress"
 UV = "/opt/yardstick/uv"
@@ -70,6 +78,8 @@ class DeepScanConfig:
     uid: int | None = None  # sandbox uid (default: see scanners.sandbox)
     #: Hosts phase 1 may reach through the egress proxy (default: `egress.index_hosts`).
     index_hosts: tuple[str, ...] = field(default_factory=lambda: index_hosts(os.environ))
+    #: Non-global networks those hosts may resolve to (`DEEP_SCAN_INDEX_NETWORKS`).
+    index_networks: tuple[Network, ...] = field(default_factory=lambda: _networks(os.environ))
 
 
 @dataclass
@@ -97,6 +107,13 @@ class DeepScanResult:
             f"{p.run.peak_rss_kb // 1024} MiB"
             for p in self.phases
         )
+
+
+def _networks(environ: Mapping[str, str]) -> tuple[Network, ...]:
+    try:
+        return index_networks(environ)
+    except ValueError as exc:
+        raise SandboxUnavailable(str(exc)) from None
 
 
 def find_uv(config: DeepScanConfig) -> Path:
@@ -183,7 +200,9 @@ class DeepScan:
             egress = scratch / "egress"
             egress.mkdir(exist_ok=True)
             os.chmod(egress, 0o755)  # noqa: S103 - the sandbox uid reaches the socket in it
-            proxy = EgressProxy(egress / "proxy.sock", self.config.index_hosts)
+            proxy = EgressProxy(
+                egress / "proxy.sock", self.config.index_hosts, networks=self.config.index_networks
+            )
             mounts += [
                 Mount(self.config.cache_dir, CACHE, writable=True),
                 Mount(egress, EGRESS, writable=True),

@@ -8,8 +8,10 @@ sandbox) through a unix socket bound into it. The proxy accepts only
 
 - `CONNECT host:443` (TLS end to end: the proxy never sees a request or a credential),
 - to a host of the allow-list (the package index's hosts),
-- resolving only to global addresses (never loopback, private, link-local, reserved...);
-  it connects to the address it checked, so a second DNS answer cannot redirect it.
+- resolving only to global addresses (never loopback, private, link-local, reserved...),
+  or to a network the operator names for the index in `DEEP_SCAN_INDEX_NETWORKS` (a mirror
+  or gateway on an internal network; loopback never); it connects to the address it
+  checked, so a second DNS answer cannot redirect it.
 
 Anything else gets an HTTP error line and is recorded in `refusals`.
 """
@@ -31,12 +33,15 @@ logger = logging.getLogger(__name__)
 PYPI_HOSTS = ("pypi.org", "files.pythonhosted.org")
 #: Environment variables naming the worker's package index (the first one set wins).
 INDEX_VARIABLES = ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL")
+#: Comma-separated networks (CIDR) the index hosts may resolve to besides global addresses.
+NETWORKS_VARIABLE = "DEEP_SCAN_INDEX_NETWORKS"
 RELAY_PORT = 3128  # inside the sandbox's own network namespace: always free
 MAX_HEAD = 8192
 MAX_TUNNELS = 64
 
 #: (host, port) -> the addresses it resolves to.
 Resolver = Callable[[str, int], list[str]]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: Runs inside the sandbox: relays 127.0.0.1:PORT to the unix socket, runs the command with
 #: the relay listening, exits with its status.
@@ -91,22 +96,47 @@ def index_hosts(environ: Mapping[str, str]) -> tuple[str, ...]:
     return PYPI_HOSTS
 
 
+def index_networks(environ: Mapping[str, str]) -> tuple[Network, ...]:
+    """The networks of `DEEP_SCAN_INDEX_NETWORKS` (ValueError names a malformed one)."""
+    networks = []
+    for item in environ.get(NETWORKS_VARIABLE, "").split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip()))
+            except ValueError as exc:
+                raise ValueError(f"{NETWORKS_VARIABLE}: {exc}") from None
+    return tuple(networks)
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """The addresses `host` resolves to (stream sockets)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def is_global(address: str) -> bool:
-    """Whether `address` is a public unicast address (IPv4-mapped IPv6 judged as IPv4)."""
-    # TODO(merge): use scanners.netpolicy
+def _address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+        return ip.ipv4_mapped
+    return ip
+
+
+def is_global(address: str) -> bool:
+    """Whether `address` is a public unicast address (IPv4-mapped IPv6 judged as IPv4)."""
+    # TODO(merge): use scanners.netpolicy
+    ip = _address(address)
+    return ip is not None and ip.is_global and not ip.is_multicast
+
+
+def in_networks(address: str, networks: Iterable[Network]) -> bool:
+    """Whether `address` lies in one of `networks` (never a loopback or unspecified one)."""
+    ip = _address(address)
+    if ip is None or ip.is_loopback or ip.is_unspecified or ip.is_multicast:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
 
 
 class Refused(Exception):
@@ -127,6 +157,7 @@ class EgressProxy:
         *,
         ports: Iterable[int] = (443,),
         resolver: Resolver = system_resolver,
+        networks: Iterable[Network] = (),
         connect_timeout: float = 15.0,
         idle_timeout: float = 120.0,
         allow_non_global_for_tests: bool = False,
@@ -135,6 +166,7 @@ class EgressProxy:
         self.allowed_hosts = frozenset(h.lower().rstrip(".") for h in allowed_hosts)
         self.ports = frozenset(ports)
         self.resolver = resolver
+        self.networks = tuple(networks)
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         # Only tests set it, to reach a loopback "index"; never set by the deep scan.
@@ -160,7 +192,7 @@ class EgressProxy:
         if not addresses:
             raise Refused(502, f"{host}:{port}: does not resolve")
         if not self.allow_non_global_for_tests:
-            bad = [a for a in addresses if not is_global(a)]
+            bad = [a for a in addresses if not (is_global(a) or in_networks(a, self.networks))]
             if bad:
                 raise Refused(403, f"{host}:{port}: resolves to a non-global address {bad[0]}")
         return addresses

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scanners.deep import DeepScan, DeepScanConfig
+from scanners.egress import PYPI_HOSTS, index_networks, is_global, system_resolver
 from scanners.engine import scan
 from scanners.results import Status
 from scanners.sandbox import Limits
@@ -31,6 +32,18 @@ def fixture_files() -> dict[str, str | bytes | None]:
     }
 
 
+def machine_index_networks() -> str:
+    """`DEEP_SCAN_INDEX_NETWORKS` for this machine: the non-global addresses its DNS gives
+    PyPI's hosts (a test machine may reach the index through a gateway; production does not)."""
+    found = set()
+    for host in PYPI_HOSTS:
+        try:
+            found |= {a for a in system_resolver(host, 443) if not is_global(a)}
+        except OSError:
+            continue
+    return ",".join(sorted(found))
+
+
 @pytest.fixture(scope="module")
 def config() -> Iterator[DeepScanConfig]:
     """Scratch below a folder the sandbox uid reaches; uv's cache persistent under var/."""
@@ -39,7 +52,8 @@ def config() -> Iterator[DeepScanConfig]:
     cache = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var")) / "deep-uv-cache"
     cache.mkdir(parents=True, exist_ok=True)
     shared = cache if _reachable(cache) else work / "uv-cache"
-    yield DeepScanConfig(work_dir=work / "deep", cache_dir=shared)
+    networks = index_networks({"DEEP_SCAN_INDEX_NETWORKS": machine_index_networks()})
+    yield DeepScanConfig(work_dir=work / "deep", cache_dir=shared, index_networks=networks)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -19,6 +19,7 @@ from scanners.egress import (
     EgressProxy,
     Refused,
     index_hosts,
+    index_networks,
     is_global,
     proxy_environment,
 )
@@ -148,3 +149,18 @@ def test_the_allow_list_follows_the_configured_index() -> None:
     environ = {"UV_INDEX_URL": "https://user:secret@Index.Corp.example/simple"}
     assert index_hosts(environ) == ("index.corp.example",)
     assert set(proxy_environment().values()) == {"http://127.0.0.1:3128"}
+
+
+def test_networks_named_for_the_index_are_trusted_but_never_loopback(socket_dir: Path) -> None:
+    networks = index_networks({"DEEP_SCAN_INDEX_NETWORKS": "203.0.113.0/24, 127.0.0.0/8"})
+    resolver = fixed({"pypi.org": ["203.0.113.80"], "files.pythonhosted.org": ["127.0.0.1"]})
+    proxy = EgressProxy(socket_dir / "p", PYPI_HOSTS, resolver=resolver, networks=networks)
+    assert proxy.decide("pypi.org", 443) == ["203.0.113.80"]
+    with pytest.raises(Refused, match=r"non-global address 127\.0\.0\.1"):
+        proxy.decide("files.pythonhosted.org", 443)
+    untrusted = EgressProxy(socket_dir / "p", PYPI_HOSTS, resolver=resolver)
+    with pytest.raises(Refused, match=r"non-global address 203\.0\.113\.80"):
+        untrusted.decide("pypi.org", 443)
+    with pytest.raises(ValueError, match="DEEP_SCAN_INDEX_NETWORKS"):
+        index_networks({"DEEP_SCAN_INDEX_NETWORKS": "10.0.0.0/33"})
+    assert index_networks({}) == ()
