@@ -126,3 +126,11 @@ def test_the_configured_redis_cache_ignores_a_forged_pickle(tmp_path: Path) -> N
     assert out["incr"] == 6
     assert out["limit"] == [1, 2, 3]
     assert "not signed with this deployment's key" in done.stderr
+
+
+def test_celery_accepts_json_only() -> None:
+    """Nothing read from the broker is unpickled either."""
+    from dashboard.celery import app
+
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_serializer == app.conf.result_serializer == "json"

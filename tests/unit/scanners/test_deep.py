@@ -142,3 +142,26 @@ def test_a_lock_that_does_not_install_is_reported(tmp_path: Path, config: DeepSc
     result = DeepScan(config).run(repo)
     assert [p.name for p in result.phases] == ["uv sync --frozen"]
     assert result.reports.why["mypy"].startswith("deep scan: `uv sync --frozen` failed (exit 2")
+
+
+def test_a_packaged_project_is_imported_from_src_without_being_built(
+    tmp_path: Path, config: DeepScanConfig
+) -> None:
+    """Phase 1 never installs the project itself; phase 2 imports it from `src/`."""
+    files = fixture_files()
+    pyproject = str(files["pyproject.toml"])
+    pyproject = pyproject.replace("[tool.uv]\npackage = false\n", "[tool.uv]\npackage = true\n")
+    pyproject = pyproject.replace('pythonpath = ["src"]\n', "")
+    files["pyproject.toml"] = pyproject + (
+        '\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    files["uv.lock"] = str(files["uv.lock"]).replace(
+        'name = "shop"\nversion = "0.1.0"\nsource = { virtual = "." }',
+        'name = "shop"\nversion = "0.1.0"\nsource = { editable = "." }',
+    )
+    assert 'source = { editable = "." }' in files["uv.lock"]
+    repo = make_repo(tmp_path / "packaged", files)
+    result = DeepScan(config).run(repo)
+    assert "Building" not in result.phases[0].run.output
+    outcome = scan(repo, only={"TST-008"}, reports=result.reports).outcomes[0].result
+    assert outcome.message == "1 of 3 tests failed"  # the tests imported `shop`
