@@ -10,6 +10,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,140 @@ def test_git_and_path_dependencies_are_refused_before_anything_runs(
     assert unsupported_sources({"package": [{"name": "x", "source": {"url": "https://x"}}]}) == [
         "x (url)"
     ]
+
+
+def _tls_files(folder: Path, host: str) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for `host` it signed: (ca.pem, cert.pem, key.pem)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "yardstick test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(*[False] * 5, True, True, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    for path in paths:
+        path.chmod(0o644)
+    return paths
+
+
+def _wheel(folder: Path) -> Path:
+    """A pure-Python wheel `tinydep 1.0` (one module), built by hand."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {
+        "tinydep/__init__.py": "VALUE = 42\n",
+        "tinydep-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tinydep\nVersion: 1.0\n",
+        "tinydep-1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{name},sha256={digest.decode()},{len(text.encode())}")
+    record.append("tinydep-1.0.dist-info/RECORD,,")
+    files["tinydep-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
+    path = folder / "tinydep-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_phase_one_installs_a_locked_wheel_through_the_proxy(
+    tmp_path: Path, config: DeepScanConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The allowed path end to end: uv (sandbox) -> relay -> unix socket -> proxy -> a
+    loopback HTTPS "index" (the proxy's test-only switch lets `index.test` be 127.0.0.1)."""
+    import functools
+    import hashlib
+    import http.server
+    import ssl
+    import threading
+
+    from scanners import deep as deep_module
+    from scanners.egress import EgressProxy
+
+    config.cache_dir.mkdir(parents=True)
+    ca, cert, key = _tls_files(config.cache_dir, "index.test")  # the cache is mounted
+    files = _wheel(tmp_path)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    proxy = functools.partial(
+        EgressProxy,
+        ports=[port],
+        resolver=lambda host, _port: ["127.0.0.1"] if host == "index.test" else [],
+        allow_non_global_for_tests=True,
+    )
+    monkeypatch.setattr(deep_module, "EgressProxy", proxy)
+    monkeypatch.setenv("SSL_CERT_FILE", "/uv-cache/ca.pem")  # the CA, as seen in the sandbox
+    digest = hashlib.sha256(files.read_bytes()).hexdigest()
+    index = f"https://index.test:{port}"
+    lock = (
+        'version = 1\nrevision = 3\nrequires-python = ">=3.13"\n\n'
+        '[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
+        'dependencies = [{ name = "tinydep" }]\n\n'
+        '[package.metadata]\nrequires-dist = [{ name = "tinydep" }]\n\n'
+        '[[package]]\nname = "tinydep"\nversion = "1.0"\n'
+        f'source = {{ registry = "{index}/simple" }}\n'
+        f'wheels = [{{ url = "{index}/{files.name}", hash = "sha256:{digest}" }}]\n'
+    )
+    pyproject = (
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.13"\n'
+        'dependencies = ["tinydep"]\n\n[tool.uv]\npackage = false\n'
+    )
+    repo = make_repo(tmp_path / "app", {"pyproject.toml": pyproject, "uv.lock": lock})
+    try:
+        outcome = DeepScan(replace(config, index_hosts=("index.test",))).run(repo)
+    finally:
+        server.shutdown()
+        server.server_close()
+    install = outcome.phases[0].run
+    assert install.ok, install.output
+    assert "+ tinydep==1.0" in install.output
+    assert "egress refused" not in install.output
+    assert ca.exists()
