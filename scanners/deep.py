@@ -142,7 +142,9 @@ def _mypy_target(ctx: RepoContext) -> list[str]:
 
 
 def _copy(checkout: Path, scratch: Path) -> None:
-    shutil.copytree(checkout, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    """The checkout without `.git` and any committed `.venv` (uv would run its interpreter)."""
+    ignore = shutil.ignore_patterns(".git", ".venv")
+    shutil.copytree(checkout, scratch, symlinks=True, ignore=ignore)
 
 
 def _remove(path: Path) -> None:

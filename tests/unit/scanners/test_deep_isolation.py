@@ -328,3 +328,20 @@ def test_phase_one_installs_a_locked_wheel_through_the_proxy(
     assert "+ tinydep==1.0" in install.output
     assert "egress refused" not in install.output
     assert ca.exists()
+
+
+def test_a_committed_virtual_environment_is_never_run(
+    tmp_path: Path, config: DeepScanConfig
+) -> None:
+    """uv would run `.venv/bin/python` of an existing environment to inspect it."""
+    files = files_of(FIXTURES / "deepscan-backend")
+    files[".venv/pyvenv.cfg"] = f"home = {Path(PYTHON).parent}\nversion_info = 3.13.0\n"
+    files[".venv/bin/python"] = (
+        f'#!/bin/sh\necho ran > /uv-cache/venv-python-ran\nexec {PYTHON} "$@"\n'
+    )
+    repo = make_repo(tmp_path / "venv", files)
+    (repo / ".venv" / "bin" / "python").chmod(0o755)
+    result = DeepScan(config).run(repo)
+    install = result.phases[0].run
+    assert not (config.cache_dir / "venv-python-ran").exists(), install.output
+    assert install.ok, install.output
