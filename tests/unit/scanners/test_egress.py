@@ -164,3 +164,14 @@ def test_networks_named_for_the_index_are_trusted_but_never_loopback(socket_dir:
     with pytest.raises(ValueError, match="DEEP_SCAN_INDEX_NETWORKS"):
         index_networks({"DEEP_SCAN_INDEX_NETWORKS": "10.0.0.0/33"})
     assert index_networks({}) == ()
+
+
+def test_a_malformed_network_setting_stops_the_deep_scan_with_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanners.deep import DeepScanConfig
+    from scanners.sandbox import SandboxUnavailable
+
+    monkeypatch.setenv("DEEP_SCAN_INDEX_NETWORKS", "pypi.org")
+    with pytest.raises(SandboxUnavailable, match="DEEP_SCAN_INDEX_NETWORKS"):
+        DeepScanConfig(work_dir=tmp_path, cache_dir=tmp_path)
