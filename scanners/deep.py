@@ -220,7 +220,7 @@ class DeepScan:
             }
             command = relay_command(f"{EGRESS}/proxy.sock", command, python)
         else:
-            env["PYTHONPATH"] = f"{cwd}/src:{cwd}"  # the project is not installed (phase 1)
+            env["PYTHONPATH"] = f"{cwd}/src:{cwd}"  # phase 1 never installs the project
         limits = self.config.install_limits if network else self.config.run_limits
         with proxy if proxy is not None else contextlib.nullcontext():
             run = self.sandbox.run(command, mounts=mounts, cwd=cwd, env=env, limits=limits)
