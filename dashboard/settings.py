@@ -195,9 +195,12 @@ CACHES: dict[str, dict[str, object]]
 if _cache_url.scheme in {"redis", "rediss"}:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Values signed with SECRET_KEY: one this deployment did not write (whoever can
+            # reach Redis) is a miss, never unpickled.
+            "BACKEND": "dashboard.services.signedcache.SignedRedisCache",
             "LOCATION": CONFIG.cache_url,
             "KEY_PREFIX": "yardstick",
+            "OPTIONS": {"serializer": "dashboard.services.signedcache.SignedPickleSerializer"},
         }
     }
 elif _cache_url.scheme == "locmem":

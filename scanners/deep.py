@@ -1,24 +1,43 @@
 """The deep scan: install a checkout's locked dependencies and run its tests and mypy, sandboxed.
 
-Phase 1 (network on: uv must reach the package index) runs `uv sync --frozen` in a scratch
-copy of the checkout. Phase 2 (no network at all) runs `pytest --cov --cov-report=xml
---junitxml` and `mypy --strict`. Every phase runs in `scanners.sandbox` with its limits; the
+Phase 1 installs the locked dependencies in a scratch copy of the checkout, and runs none of
+the repository's code: `uv sync --frozen --no-build --no-install-project
+--no-install-workspace --no-config` (wheels only; the project, its workspace and any sdist are
+never built, so no in-tree build backend runs; the repository's `uv.toml`/`[tool.uv]` settings
+are ignored). Locks naming git, URL, path or editable dependencies outside the workspace are
+refused before anything runs. Its network is its own namespace (loopback only): uv reaches
+the package index through `scanners.egress` (a CONNECT proxy the worker runs, allowing only
+the index's hosts on 443 at global addresses). Its environment is an allow-list: no index
+credentials, tokens or service URLs of the worker. Phase 2 (no network at all) runs `pytest
+--cov --cov-report=xml --junitxml` and `mypy --strict`, with `src/` on PYTHONPATH since the
+project itself is not installed. Every phase runs in `scanners.sandbox` with its limits; the
 results become `Reports` for TST-006, TST-008 and STY-009, and the cost (time, peak memory)
 is returned with them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scanners.context import RepoContext
+from scanners.egress import (
+    EgressProxy,
+    Network,
+    index_hosts,
+    index_networks,
+    proxy_environment,
+    relay_command,
+)
 from scanners.measured import (
     MAX_REPORT_BYTES,
     CoverageData,
@@ -28,13 +47,20 @@ from scanners.measured import (
     TypeCheck,
 )
 from scanners.measured.parsers import parse_coverage, parse_junit, parse_mypy
-from scanners.sandbox import Limits, Mount, Run, Sandbox
+from scanners.sandbox import Limits, Mount, Run, Sandbox, SandboxUnavailable
 
-WORK, OUT, CACHE = "/work", "/out", "/uv-cache"
-PASSED_ENV = (
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL",
-    "UV_INDEX", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+WORK, OUT, CACHE, EGRESS = "/work", "/out", "/uv-cache", "/egress"
+UV = "/opt/yardstick/uv"
+#: The worker's variables phase 1 sees (an allow-list: never an index URL, token or secret).
+PASSED_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+#: Phase 1: install the locked wheels; build nothing, run none of the repository's code.
+INSTALL = (
+    "sync", "--frozen", "--no-build", "--no-install-project", "--no-install-workspace",
+    "--no-config", "--no-python-downloads",
 )  # fmt: skip
+#: Lock sources installed without building: a registry's wheels; the workspace is skipped.
+REGISTRY_SOURCES = frozenset({"registry"})
+WORKSPACE_SOURCES = frozenset({"editable", "directory", "virtual"})
 INSTALL_LIMITS = Limits(wall_s=600, cpu_s=900, file_bytes=1024**3)
 RUN_LIMITS = Limits(wall_s=600, cpu_s=600)
 
@@ -50,6 +76,10 @@ class DeepScanConfig:
     install_limits: Limits = INSTALL_LIMITS
     run_limits: Limits = RUN_LIMITS
     uid: int | None = None  # sandbox uid (default: see scanners.sandbox)
+    #: Hosts phase 1 may reach through the egress proxy (default: `egress.index_hosts`).
+    index_hosts: tuple[str, ...] = field(default_factory=lambda: index_hosts(os.environ))
+    #: Non-global networks those hosts may resolve to (`DEEP_SCAN_INDEX_NETWORKS`).
+    index_networks: tuple[Network, ...] = field(default_factory=lambda: _networks(os.environ))
 
 
 @dataclass
@@ -79,6 +109,13 @@ class DeepScanResult:
         )
 
 
+def _networks(environ: Mapping[str, str]) -> tuple[Network, ...]:
+    try:
+        return index_networks(environ)
+    except ValueError as exc:
+        raise SandboxUnavailable(str(exc)) from None
+
+
 def find_uv(config: DeepScanConfig) -> Path:
     """The uv binary: configured, beside the interpreter, or on PATH."""
     candidates = [config.uv, config.python.resolve().parent / "uv", Path(sys.prefix) / "bin/uv"]
@@ -105,7 +142,9 @@ def _mypy_target(ctx: RepoContext) -> list[str]:
 
 
 def _copy(checkout: Path, scratch: Path) -> None:
-    shutil.copytree(checkout, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    """The checkout without `.git` and any committed `.venv` (uv would run its interpreter)."""
+    ignore = shutil.ignore_patterns(".git", ".venv")
+    shutil.copytree(checkout, scratch, symlinks=True, ignore=ignore)
 
 
 def _remove(path: Path) -> None:
@@ -144,14 +183,13 @@ class DeepScan:
         return DeepScanResult(reports, self.phases, elapsed, peak)
 
     def _phase(self, name: str, command: list[str], scratch: Path, cwd: str, network: bool) -> Run:
+        """Run one phase; `network` (phase 1) reaches the package index through the proxy only."""
+        python = str(self.config.python.resolve())
         mounts = [
             Mount(scratch / "work", WORK, writable=True),
             Mount(scratch / "out", OUT, writable=True),
-            Mount(
-                self.config.python.resolve().parents[1],
-                str(self.config.python.resolve().parents[1]),
-            ),
-            Mount(self.uv, "/opt/yardstick/uv"),
+            Mount(self.config.python.resolve().parents[1], str(Path(python).parents[1])),
+            Mount(self.uv, UV),
         ]
         env = {
             "HOME": "/tmp",  # noqa: S108 - the sandbox's own tmpfs
@@ -159,20 +197,35 @@ class DeepScan:
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        proxy: EgressProxy | None = None
         if network:
-            mounts.append(Mount(self.config.cache_dir, CACHE, writable=True))
+            egress = scratch / "egress"
+            egress.mkdir(exist_ok=True)
+            os.chmod(egress, 0o755)  # noqa: S103 - the sandbox uid reaches the socket in it
+            proxy = EgressProxy(
+                egress / "proxy.sock", self.config.index_hosts, networks=self.config.index_networks
+            )
+            mounts += [
+                Mount(self.config.cache_dir, CACHE, writable=True),
+                Mount(egress, EGRESS, writable=True),
+            ]
             env |= {k: v for k in PASSED_ENV if (v := os.environ.get(k))}
-            env |= {
+            env |= proxy_environment() | {
                 "UV_CACHE_DIR": CACHE,
-                "UV_PYTHON": str(self.config.python.resolve()),
+                "UV_PYTHON": python,
                 "UV_PYTHON_DOWNLOADS": "never",
                 "UV_LINK_MODE": "copy",
                 "UV_NO_PROGRESS": "1",
+                "UV_NO_CONFIG": "1",
             }
+            command = relay_command(f"{EGRESS}/proxy.sock", command, python)
+        else:
+            env["PYTHONPATH"] = f"{cwd}/src:{cwd}"  # phase 1 never installs the project
         limits = self.config.install_limits if network else self.config.run_limits
-        run = self.sandbox.run(
-            command, mounts=mounts, cwd=cwd, env=env, limits=limits, network=network
-        )
+        with proxy if proxy is not None else contextlib.nullcontext():
+            run = self.sandbox.run(command, mounts=mounts, cwd=cwd, env=env, limits=limits)
+        if proxy is not None and proxy.refusals:
+            run.output += "".join(f"\negress refused: {r}" for r in proxy.refusals[:20])
         self.phases.append(Phase(name, run))
         return run
 
@@ -180,15 +233,19 @@ class DeepScan:
         project = ctx.project_rel
         if not ctx.exists(ctx.path("uv.lock")):
             return _why(f"deep scan: no uv.lock in {project or 'the repository root'}")
+        unsupported = unsupported_sources(ctx.uv_lock)
+        if unsupported:
+            return _why(
+                "deep scan: dependencies that would be built or fetched from elsewhere than the"
+                f" package index are not installed: {', '.join(unsupported[:10])}"
+            )
         _copy(ctx.root, scratch / "work")
         (scratch / "out").mkdir()
         self.config.cache_dir.mkdir(parents=True, exist_ok=True)
         for folder in (scratch / "work", scratch / "out", self.config.cache_dir):
             self.sandbox.give(folder)
         cwd = f"{WORK}/{project}".rstrip("/")
-        install = self._phase(
-            "uv sync --frozen", ["/opt/yardstick/uv", "sync", "--frozen"], scratch, cwd, True
-        )
+        install = self._phase("uv sync --frozen", [UV, *INSTALL], scratch, cwd, True)
         if not install.ok:
             return _why(f"deep scan: `uv sync --frozen` failed ({_reason(install)})")
         venv = scratch / "work" / project / ".venv"
@@ -245,6 +302,28 @@ class DeepScan:
         if run.killed:
             return TypeCheck((), False, f"killed: {run.killed}", "deep scan")
         return parse_mypy(run.output, run.exit_code, "deep scan")
+
+
+def unsupported_sources(lock: dict[str, Any] | None) -> list[str]:
+    """Locked packages phase 1 refuses: git, URL and path sources, local ones outside the
+    workspace (they would be built, or fetched from elsewhere than the package index)."""
+    if not lock:
+        return []
+    manifest = lock.get("manifest")
+    members = manifest.get("members", []) if isinstance(manifest, dict) else []
+    refused = []
+    for package in lock.get("package") or []:
+        source = package.get("source") if isinstance(package, dict) else None
+        if not isinstance(source, dict) or not source:
+            continue
+        kind = next(iter(source))
+        if kind in REGISTRY_SOURCES:
+            continue
+        name = str(package.get("name"))
+        if kind in WORKSPACE_SOURCES and (source[kind] == "." or name in members):
+            continue  # the project or a workspace member: not installed (--no-install-*)
+        refused.append(f"{name} ({kind})")
+    return refused
 
 
 def read_output(path: Path) -> bytes:

@@ -45,12 +45,19 @@ def test_docker_compose_defines_the_production_stack() -> None:
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgresql://")
-        assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
+        for url in ("CELERY_BROKER_URL", "CACHE_URL"):  # Redis asks for its password
+            assert env[url].startswith("redis://:${REDIS_PASSWORD:?"), url
+            assert "}@redis:6379/" in env[url]
         assert set(services[name]["depends_on"]) <= set(services)
     assert "gunicorn --config gunicorn.conf.py" in services["web"]["command"]
     assert "celery -A dashboard worker" in services["worker"]["command"]
     assert "celery -A dashboard beat" in services["beat"]["command"]
     assert set(compose["volumes"]) >= {"postgres-data", "redis-data"}
+    redis = services["redis"]
+    assert redis["command"][-2:] == ["--requirepass", "${REDIS_PASSWORD:?set REDIS_PASSWORD}"]
+    assert redis["environment"]["REDISCLI_AUTH"] == "${REDIS_PASSWORD:?set REDIS_PASSWORD}"
+    assert "redis-cli ping | grep -q PONG" in redis["healthcheck"]["test"]
+    assert "# REDIS_PASSWORD=" in (ROOT / ".env.example").read_text()
 
 
 def test_readme_states_the_two_commands() -> None:

@@ -16,14 +16,16 @@ from dashboard.models import CheckResult, CoverageReport, Repository, Scan
 from dashboard.services import deep_scans, scanning
 from tests.factories import RepositoryFactory, TeamFactory
 from tests.gitrepo import make_repo
-from tests.unit.scanners.test_deep import fixture_files
+from tests.unit.scanners.test_deep import fixture_files, machine_index_networks
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _var_dir(settings: object) -> Iterator[Path]:
-    """VAR_DIR in a folder the sandbox uid can reach (pytest's tmp_path is private)."""
+def _var_dir(settings: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """VAR_DIR in a folder the sandbox uid can reach (pytest's tmp_path is private); the
+    package index reachable wherever this machine's DNS puts it."""
+    monkeypatch.setenv("DEEP_SCAN_INDEX_NETWORKS", machine_index_networks())
     folder = Path(tempfile.mkdtemp(prefix="yardstick-deep-dash-"))
     folder.chmod(0o755)
     settings.VAR_DIR = folder / "var"  # type: ignore[attr-defined]

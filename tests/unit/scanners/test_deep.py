@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scanners.deep import DeepScan, DeepScanConfig
+from scanners.egress import PYPI_HOSTS, index_networks, is_global, system_resolver
 from scanners.engine import scan
 from scanners.results import Status
 from scanners.sandbox import Limits
@@ -31,6 +32,18 @@ def fixture_files() -> dict[str, str | bytes | None]:
     }
 
 
+def machine_index_networks() -> str:
+    """`DEEP_SCAN_INDEX_NETWORKS` for this machine: the non-global addresses its DNS gives
+    PyPI's hosts (a test machine may reach the index through a gateway; production does not)."""
+    found = set()
+    for host in PYPI_HOSTS:
+        try:
+            found |= {a for a in system_resolver(host, 443) if not is_global(a)}
+        except OSError:
+            continue
+    return ",".join(sorted(found))
+
+
 @pytest.fixture(scope="module")
 def config() -> Iterator[DeepScanConfig]:
     """Scratch below a folder the sandbox uid reaches; uv's cache persistent under var/."""
@@ -39,7 +52,8 @@ def config() -> Iterator[DeepScanConfig]:
     cache = Path(os.environ.get("VAR_DIR", REPO_ROOT / "var")) / "deep-uv-cache"
     cache.mkdir(parents=True, exist_ok=True)
     shared = cache if _reachable(cache) else work / "uv-cache"
-    yield DeepScanConfig(work_dir=work / "deep", cache_dir=shared)
+    networks = index_networks({"DEEP_SCAN_INDEX_NETWORKS": machine_index_networks()})
+    yield DeepScanConfig(work_dir=work / "deep", cache_dir=shared, index_networks=networks)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -128,3 +142,26 @@ def test_a_lock_that_does_not_install_is_reported(tmp_path: Path, config: DeepSc
     result = DeepScan(config).run(repo)
     assert [p.name for p in result.phases] == ["uv sync --frozen"]
     assert result.reports.why["mypy"].startswith("deep scan: `uv sync --frozen` failed (exit 2")
+
+
+def test_a_packaged_project_is_imported_from_src_without_being_built(
+    tmp_path: Path, config: DeepScanConfig
+) -> None:
+    """Phase 1 never installs the project itself; phase 2 imports it from `src/`."""
+    files = fixture_files()
+    pyproject = str(files["pyproject.toml"])
+    pyproject = pyproject.replace("[tool.uv]\npackage = false\n", "[tool.uv]\npackage = true\n")
+    pyproject = pyproject.replace('pythonpath = ["src"]\n', "")
+    files["pyproject.toml"] = pyproject + (
+        '\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    files["uv.lock"] = str(files["uv.lock"]).replace(
+        'name = "shop"\nversion = "0.1.0"\nsource = { virtual = "." }',
+        'name = "shop"\nversion = "0.1.0"\nsource = { editable = "." }',
+    )
+    assert 'source = { editable = "." }' in files["uv.lock"]
+    repo = make_repo(tmp_path / "packaged", files)
+    result = DeepScan(config).run(repo)
+    assert "Building" not in result.phases[0].run.output
+    outcome = scan(repo, only={"TST-008"}, reports=result.reports).outcomes[0].result
+    assert outcome.message == "1 of 3 tests failed"  # the tests imported `shop`
