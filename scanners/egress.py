@@ -28,6 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scanners import netpolicy
+from scanners.netpolicy import system_resolver
+
 logger = logging.getLogger(__name__)
 
 PYPI_HOSTS = ("pypi.org", "files.pythonhosted.org")
@@ -108,12 +111,6 @@ def index_networks(environ: Mapping[str, str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses `host` resolves to (stream sockets)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
 def _address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -125,10 +122,9 @@ def _address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
 
 
 def is_global(address: str) -> bool:
-    """Whether `address` is a public unicast address (IPv4-mapped IPv6 judged as IPv4)."""
-    # TODO(merge): use scanners.netpolicy
+    """Whether `address` is public unicast, as the one outbound policy judges it."""
     ip = _address(address)
-    return ip is not None and ip.is_global and not ip.is_multicast
+    return ip is not None and netpolicy.is_public(ip)
 
 
 def in_networks(address: str, networks: Iterable[Network]) -> bool:
