@@ -54,7 +54,10 @@ class AppConfig(BaseSettings):
     BUILD_TIME: str = "unknown"
     ALLOW_LOCAL_REPOSITORIES: bool | None = None
     ALLOW_INTERNAL_HOSTS: bool | None = None
+    # Celery's soft time limits (the hard limit is 60 s later): static scans, and deep scans
+    # (install + tests + mypy in the sandbox). The Redis visibility timeout follows them.
     SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)
+    DEEP_SCAN_TIME_LIMIT_S: int = Field(default=1800, ge=10, le=86_400)
     # Web server (gunicorn.conf.py): processes x threads; one process per core.
     WEB_BIND: str = "0.0.0.0:8000"  # in the container; publish the port to expose it
     WEB_WORKERS: int = Field(default=2, ge=1, le=64)

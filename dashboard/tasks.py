@@ -23,9 +23,6 @@ from dashboard.services import (
 )
 from dashboard.services.heartbeat import record_heartbeat
 
-#: Install + tests + mypy, each phase with its own sandbox limits (scanners.deep).
-DEEP_SCAN_TIME_LIMIT_S = 1800
-
 
 @shared_task(name="dashboard.heartbeat", ignore_result=True)
 def heartbeat(worker: str | None = None) -> dict[str, str]:
@@ -61,8 +58,7 @@ def scan_repository(self: object, scan_id: int) -> dict[str, object]:
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
-    soft_time_limit=DEEP_SCAN_TIME_LIMIT_S,
-    time_limit=DEEP_SCAN_TIME_LIMIT_S + 60,
+    # Time limits: settings.DEEP_SCAN_TIME_LIMIT_S, through CELERY_TASK_ANNOTATIONS.
 )
 def deep_scan(scan_id: int) -> dict[str, object]:
     """Run the opt-in sandboxed deep scan of a scan's commit (queue "deep")."""

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from dashboard.models import AuditAction, CheckResult, CoverageReport, Repository, Scan
 from dashboard.services import audit
+from dashboard.services.locks import deep_scan_lock
 from dashboard.services.permissions import require_team_maintainer
 from dashboard.services.rollups import record_scan_day
 from dashboard.services.scoring import score_scan
@@ -94,7 +95,20 @@ def deep_config(repository: Repository) -> DeepScanConfig:
 
 
 def run_deep_scan(scan_id: int) -> str:
-    """Run a queued deep scan; its failure is recorded on the scan, never raised."""
+    """Run a queued deep scan; its failure is recorded on the scan, never raised.
+
+    Runs under the deep scan's lock. A redelivered message (the broker gave it to a second
+    worker) finds the lock taken and leaves quietly; a scan left `running` with its lock free
+    belonged to a worker that died (the lock died with it), so it is claimed again.
+    """
+    with deep_scan_lock(scan_id) as acquired:
+        if not acquired:
+            logger.info("deep scan of scan %s is running on another worker", scan_id)
+            return "running elsewhere"
+        return _run_claimed(scan_id)
+
+
+def _run_claimed(scan_id: int) -> str:
     scan = Scan.objects.select_related("repository").filter(pk=scan_id).first()
     if scan is None or not scan.commit_sha:
         return "gone"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,13 +29,16 @@ def _var_dir(settings: object, tmp_path: Path) -> None:
 
 
 @contextmanager
-def held_elsewhere(repository_id: int) -> Iterator[None]:
-    """Hold a repository's lock from another thread (another DB session), like a busy worker."""
+def held_elsewhere(
+    key: int, lock: Callable[[int], AbstractContextManager[bool]] = repository_lock
+) -> Iterator[None]:
+    """Hold a lock (a repository's by default) from another thread (another DB session), like
+    a busy worker."""
     taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         try:
-            with repository_lock(repository_id) as acquired:
+            with lock(key) as acquired:
                 assert acquired
                 taken.set()
                 release.wait(30)
