@@ -45,6 +45,9 @@ class AppConfig(BaseSettings):
     ALLOWED_HOSTS: CommaList = Field(default_factory=list)
     CSRF_TRUSTED_ORIGINS: CommaList = Field(default_factory=list)
     VAR_DIR: Path = BASE_DIR / "var"
+    # Where `collectstatic` writes and whitenoise serves from in production. Not under
+    # VAR_DIR: the image collects at build time, and the VAR_DIR volume would hide it.
+    STATIC_ROOT: Path = BASE_DIR / "staticfiles"
     DATABASE_URL: str | None = None
     CELERY_BROKER_URL: str | None = None
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

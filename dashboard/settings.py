@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -112,8 +113,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Outside VAR_DIR (a volume in docker-compose.yml, which would hide what the image collected).
+STATIC_ROOT = CONFIG.STATIC_ROOT
+with suppress(OSError):  # read-only in the image: collectstatic made it at build time
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve from the source folders in development; production runs collectstatic at build time.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
