@@ -61,6 +61,10 @@ class AppConfig(BaseSettings):
     # (install + tests + mypy in the sandbox). The Redis visibility timeout follows them.
     SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)
     DEEP_SCAN_TIME_LIMIT_S: int = Field(default=1800, ge=10, le=86_400)
+    # What one commit's checkout may hold, checked before it is written (scanners.tree_limits).
+    CHECKOUT_MAX_FILES: int = Field(default=50_000, ge=1)
+    CHECKOUT_MAX_MB: int = Field(default=512, ge=1)
+    CHECKOUT_MAX_DEPTH: int = Field(default=40, ge=1, le=10_000)
     # Web server (gunicorn.conf.py): processes x threads; one process per core.
     WEB_BIND: str = "0.0.0.0:8000"  # in the container; publish the port to expose it
     WEB_WORKERS: int = Field(default=2, ge=1, le=64)

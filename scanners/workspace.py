@@ -27,11 +27,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TypeVar
 
 from scanners.repo_url import (
     UNSAFE_CHAR,
@@ -41,6 +43,9 @@ from scanners.repo_url import (
     redact_url,
     validate_url,
 )
+from scanners.tree_limits import check_tree
+
+_T = TypeVar("_T")
 
 _HEX_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # Variables that must never reach git from the caller's environment (credentials and ssh
@@ -128,20 +133,13 @@ class _Git:
         ]
         return [arg for option in options for arg in ("-c", option)]
 
-    def run(
-        self,
-        args: Sequence[str],
-        *,
-        cwd: Path | None = None,
-        watch: Path | None = None,
-        local_transport: bool = False,
-        secrets: Mapping[str, str] | None = None,
-    ) -> str:
-        """Run `git <args>`; kill it at the time limit or when `watch` outgrows the limit."""
+    def _start(
+        self, args: Sequence[str], cwd: Path | None, *, local_transport: bool
+    ) -> subprocess.Popen[bytes]:
+        """Start `git <args>` in its own process group, its output piped."""
         argv = ["git", *self.config(local_transport=local_transport), *args]
-        shown = " ".join(args[:1])
         try:
-            proc = subprocess.Popen(  # noqa: S603 - argv list, no shell, validated inputs
+            return subprocess.Popen(  # noqa: S603 - argv list, no shell, validated inputs
                 argv,
                 cwd=cwd,
                 env=self.env(),
@@ -152,6 +150,19 @@ class _Git:
             )
         except OSError as exc:
             raise RepositoryError(f"cannot run git: {exc.strerror}") from exc
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        watch: Path | None = None,
+        local_transport: bool = False,
+        secrets: Mapping[str, str] | None = None,
+    ) -> str:
+        """Run `git <args>`; kill it at the time limit or when `watch` outgrows the limit."""
+        shown = " ".join(args[:1])
+        proc = self._start(args, cwd, local_transport=local_transport)
         deadline = time.monotonic() + self.policy.clone_timeout_s
         while True:
             try:
@@ -171,10 +182,38 @@ class _Git:
             raise RepositoryError(f"git {shown} failed: {message}")
         return out.decode("utf-8", "replace").strip()
 
+    def read(self, args: Sequence[str], cwd: Path, consume: Callable[[IO[bytes]], _T]) -> _T:
+        """Run `git <args>` and let `consume` read its output as it streams; stop git (and
+        re-raise) when `consume` raises, and at the time limit."""
+        shown = " ".join(args[:1])
+        proc = self._start(args, cwd, local_transport=False)
+        timer = threading.Timer(self.policy.clone_timeout_s, _kill_quietly, [proc])
+        timer.start()
+        try:
+            assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+            result = consume(proc.stdout)
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            timer.cancel()
+        _out, err = proc.communicate()
+        if proc.returncode == -signal.SIGKILL:
+            raise RepositoryError(f"git {shown}: timed out after {self.policy.clone_timeout_s:g}s")
+        if proc.returncode != 0:
+            raise RepositoryError(
+                f"git {shown} failed: {_last_line(err.decode('utf-8', 'replace'), {})}"
+            )
+        return result
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+
+def _kill_quietly(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    _kill_quietly(proc)
     proc.communicate()
 
 
@@ -364,6 +403,12 @@ class Workspace:
                 if fetch or not (mirror / "HEAD").is_file():
                     self._sync_locked(normalised, mirror)
                 sha, ref_name = self._resolve(normalised, mirror, ref)
+                # Measured on the mirror's objects, before one file is written.
+                self._git.read(
+                    ["ls-tree", "-r", "-l", "-z", "--full-tree", sha],
+                    mirror,
+                    lambda out: check_tree(out, self.policy),
+                )
                 # --local hard-links the mirror's objects: cheap, and independent of later
                 # fetches; the scratch clone keeps full history for the history rules.
                 self._git.run(

@@ -123,6 +123,17 @@ def test_unreachable_repository_fails_with_a_message(tmp_path: Path) -> None:
     assert scan.finished_at is not None
 
 
+def test_a_commit_over_the_configured_checkout_limit_fails_the_scan_saying_why(
+    tmp_path: Path, settings: object
+) -> None:
+    settings.CHECKOUT_MAX_FILES = 5  # type: ignore[attr-defined]
+    repository = _registered(golden_repo(tmp_path / "golden"))
+    scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, send=False)
+    assert scanning.run_scan(scan.pk, "w").status == "failed"
+    scan.refresh_from_db()
+    assert scan.error == "the commit has more than 5 files, the limit of a checkout"
+
+
 def test_missing_ref_fails_with_a_message(tmp_path: Path) -> None:
     repository = _registered(golden_repo(tmp_path / "golden"))
     scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, "no-such-branch", send=False)
