@@ -72,8 +72,14 @@ def deep_scan(scan_id: int) -> dict[str, object]:
 @shared_task(name="dashboard.sweep_scans", ignore_result=True)
 def sweep_scans() -> dict[str, int]:
     """Re-queue scans whose worker died, resend lost queued ones, fail hopeless ones; resend
-    lost notification work (outbox messages, deliveries never tried)."""
-    return {**scanning.sweep(), **outbox.resend(), **delivery.resend_untried()}
+    lost notification work (outbox messages, deliveries never tried); remove the scratch
+    folders killed workers left."""
+    return {
+        **scanning.sweep(),
+        **outbox.resend(),
+        **delivery.resend_untried(),
+        **maintenance.sweep_scratch(),
+    }
 
 
 @shared_task(name="dashboard.nightly_rescan", ignore_result=True)

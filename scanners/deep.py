@@ -13,7 +13,6 @@ import os
 import shutil
 import stat
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from scanners.measured import (
 )
 from scanners.measured.parsers import parse_coverage, parse_junit, parse_mypy
 from scanners.sandbox import Limits, Mount, Run, Sandbox
+from scanners.scratch import scratch_dir
 
 WORK, OUT, CACHE = "/work", "/out", "/uv-cache"
 PASSED_ENV = (
@@ -37,6 +37,8 @@ PASSED_ENV = (
 )  # fmt: skip
 INSTALL_LIMITS = Limits(wall_s=600, cpu_s=900, file_bytes=1024**3)
 RUN_LIMITS = Limits(wall_s=600, cpu_s=600)
+#: The deep scan's scratch copies under `work_dir` (scanners.scratch sweeps dead ones).
+SCRATCH_PREFIX = "deep-"
 
 
 @dataclass(frozen=True)
@@ -108,17 +110,6 @@ def _copy(checkout: Path, scratch: Path) -> None:
     shutil.copytree(checkout, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
 
 
-def _remove(path: Path) -> None:
-    """Remove a scratch tree, even one the sandbox made unreadable."""
-
-    def retry(func: object, name: str, _: object) -> None:
-        os.chmod(os.path.dirname(name), stat.S_IRWXU)
-        with_retry = os.rmdir if os.path.isdir(name) and not os.path.islink(name) else os.unlink
-        with_retry(name)
-
-    shutil.rmtree(path, onexc=retry)
-
-
 class DeepScan:
     """One deep scan of one checkout."""
 
@@ -133,12 +124,10 @@ class DeepScan:
         """Install, test, type-check; the scratch copy is removed on every exit path."""
         started = time.monotonic()
         ctx = RepoContext(checkout, project_dir=project_dir)
-        scratch = Path(tempfile.mkdtemp(prefix="deep-", dir=self.config.work_dir))
-        try:
+        # Marked in use while it runs, so the sweeper removes it only after a killed worker.
+        with scratch_dir(self.config.work_dir, SCRATCH_PREFIX) as scratch:
             os.chmod(scratch, 0o755)  # noqa: S103 - the sandbox uid must traverse it
             reports = self._run(ctx, scratch)
-        finally:
-            _remove(scratch)
         peak = max((p.run.peak_rss_kb for p in self.phases), default=0)
         elapsed = int((time.monotonic() - started) * 1000)
         return DeepScanResult(reports, self.phases, elapsed, peak)

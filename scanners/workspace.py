@@ -26,7 +26,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -43,9 +42,12 @@ from scanners.repo_url import (
     redact_url,
     validate_url,
 )
+from scanners.scratch import scratch_dir, sweep
 from scanners.tree_limits import check_tree
 
 _T = TypeVar("_T")
+#: Scratch folder names: checkouts under `checkouts/`, clones in progress under `mirrors/`.
+CHECKOUT_PREFIX, PARTIAL_PREFIX = "checkout-", ".partial-"
 
 _HEX_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # Variables that must never reach git from the caller's environment (credentials and ssh
@@ -336,8 +338,7 @@ class Workspace:
     def _clone(self, url: str, mirror: Path, secrets: Mapping[str, str]) -> None:
         # Clone beside the final place and rename, so a failed clone never looks like a mirror.
         # Bare rather than --mirror: heads and tags only, not hosting refs such as refs/pull/*.
-        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.mirrors_dir))
-        try:
+        with scratch_dir(self.mirrors_dir, PARTIAL_PREFIX) as partial:
             self._git.run(
                 [
                     "clone",
@@ -355,8 +356,6 @@ class Workspace:
                 ["config", "remote.origin.url", redact_url(url)], cwd=partial / "repo.git"
             )
             (partial / "repo.git").rename(mirror)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
 
     def _resolve(self, url: str, mirror: Path, ref: str | None) -> tuple[str, str]:
         """(commit sha, ref name) of `ref` or of the default branch in the mirror."""
@@ -396,8 +395,8 @@ class Workspace:
         """
         normalised = validate_url(url, self.policy)
         mirror = self.mirror_path(normalised)
-        scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=self.checkouts_dir))
-        try:
+        # Marked in use until the block exits; `sweep_scratch` removes a killed worker's.
+        with scratch_dir(self.checkouts_dir, CHECKOUT_PREFIX) as scratch:
             tree = scratch / "tree"
             with self._locked(mirror):
                 if fetch or not (mirror / "HEAD").is_file():
@@ -426,5 +425,10 @@ class Workspace:
                 )
             self._git.run(["checkout", "--quiet", "--detach", "--force", sha], cwd=tree)
             yield Checkout(tree, sha, ref_name, redact_url(normalised))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+
+    def sweep_scratch(self, older_than_s: float) -> int:
+        """Remove checkouts and partial clones left by killed workers (no live process holds
+        them) older than `older_than_s`; return how many were removed."""
+        return sweep(self.checkouts_dir, CHECKOUT_PREFIX, older_than_s) + sweep(
+            self.mirrors_dir, PARTIAL_PREFIX, older_than_s
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -86,10 +87,15 @@ def _send(scan_id: int) -> None:
     deep_scan.delay(scan_id)
 
 
+def deep_work_dir() -> Path:
+    """Where deep scans keep their scratch copies (VAR_DIR/deep)."""
+    return Path(settings.VAR_DIR) / "deep"
+
+
 def deep_config(repository: Repository) -> DeepScanConfig:
     """Scratch under VAR_DIR/deep; a uv cache per repository (no cross-repository poisoning)."""
     return DeepScanConfig(
-        work_dir=settings.VAR_DIR / "deep",
+        work_dir=deep_work_dir(),
         cache_dir=settings.VAR_DIR / "deep-cache" / str(repository.pk),
     )
 

@@ -1,0 +1,73 @@
+"""Scratch checkouts left by a killed worker are swept; one in use is kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanners.workspace import Workspace, WorkspacePolicy
+from tests.gitrepo import make_repo
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# Checks a repository out, says where, and waits inside the checkout to be killed.
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from scanners.workspace import Workspace, WorkspacePolicy
+policy = WorkspacePolicy(allow_local_paths=True, cache_dir=Path(sys.argv[1]), clone_timeout_s=60)
+with Workspace(policy).checkout(sys.argv[2]) as checkout:
+    print(checkout.path, flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> WorkspacePolicy:
+    return WorkspacePolicy(allow_local_paths=True, cache_dir=tmp_path / "cache", clone_timeout_s=60)
+
+
+@pytest.fixture
+def killed_checkout(policy: WorkspacePolicy, tmp_path: Path) -> Path:
+    """The scratch folder of a checkout whose process was killed with SIGKILL."""
+    repo = make_repo(tmp_path / "repo", {"README.md": "hello\n", "app/main.py": "x = 1\n"})
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(policy.cache_dir), str(repo)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        tree = Path(holder.stdout.readline().strip())
+        assert (tree / "README.md").is_file()
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.communicate(timeout=30)
+    assert tree.parent.is_dir()  # the killed process could not clean up
+    return tree.parent
+
+
+def test_the_sweep_removes_the_scratch_checkout_of_a_killed_worker(
+    policy: WorkspacePolicy, killed_checkout: Path
+) -> None:
+    workspace = Workspace(policy)
+    assert workspace.sweep_scratch(older_than_s=3600) == 0  # too young to judge: kept
+    assert killed_checkout.is_dir()
+    assert workspace.sweep_scratch(older_than_s=0) == 1
+    assert not killed_checkout.exists()
+    assert list((policy.cache_dir / "checkouts").iterdir()) == []
+
+
+def test_the_sweep_keeps_a_checkout_in_use(policy: WorkspacePolicy, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"README.md": "hello\n"})
+    workspace = Workspace(policy)
+    with workspace.checkout(str(repo)) as checkout:
+        assert Workspace(policy).sweep_scratch(older_than_s=0) == 0
+        assert (checkout.path / "README.md").read_text() == "hello\n"
+    assert list((policy.cache_dir / "checkouts").iterdir()) == []
