@@ -23,6 +23,7 @@ from dashboard.services import audit
 from dashboard.services.locks import deep_scan_lock
 from dashboard.services.permissions import require_team_maintainer
 from dashboard.services.rollups import record_scan_day
+from dashboard.services.scan_rows import ScanGone, lock_scan_rows
 from dashboard.services.scoring import score_scan
 from dashboard.services.urls import workspace_policy
 from scanners.deep import DeepScan, DeepScanConfig, DeepScanResult
@@ -138,7 +139,11 @@ def _run_claimed(scan_id: int) -> str:
         logger.warning("deep scan of scan %s failed: %s", scan.pk, exc)
         fail_deep_scan(scan.pk, str(exc))
         return "failed"
-    store_deep_scan(scan, result, report)
+    try:
+        store_deep_scan(scan, result, report)
+    except ScanGone:
+        logger.info("deep scan of scan %s stopped: its repository was deleted", scan.pk)
+        return "gone"
     return "done"
 
 
@@ -151,7 +156,11 @@ def fail_deep_scan(scan_id: int, message: str) -> None:
 
 @transaction.atomic
 def store_deep_scan(scan: Scan, result: DeepScanResult, report: Report) -> Scan:
-    """Replace the scan's report-rule results, store measured coverage, re-score, record cost."""
+    """Replace the scan's report-rule results, store measured coverage, re-score, record cost.
+
+    Raises `ScanGone` when the scan or its repository was deleted meanwhile.
+    """
+    lock_scan_rows(scan)
     coverage = result.reports.coverage
     if coverage is not None:
         CoverageReport.objects.update_or_create(

@@ -3,6 +3,7 @@ runs on its own queue, replaces the report rules' results, re-scores and records
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from dashboard import tasks
 from dashboard.celery import app
 from dashboard.models import CheckResult, CoverageReport, Repository, Scan
 from dashboard.services import deep_scans, scanning
@@ -127,6 +129,30 @@ def test_a_deep_scan_that_cannot_run_is_recorded_as_failed(
     assert scan.deep_status == "failed"
     assert scan.deep_detail
     assert _results(scan)["TST-006"][0] == "not_applicable"  # static results untouched
+
+
+def test_deleting_the_repository_during_its_deep_scan_ends_quietly(
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: object,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repository = _registered(make_repo(tmp_path / "shop", fixture_files()), deep=True)
+    scan = _static_scan(repository, django_capture_on_commit_callbacks)
+    real_engine = deep_scans.run_engine
+
+    def engine(*args: object, **kwargs: object) -> object:
+        Repository.objects.filter(pk=repository.pk).delete()
+        return real_engine(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deep_scans, "run_engine", engine)
+    with caplog.at_level(logging.DEBUG):
+        assert tasks.deep_scan(scan.pk) == {"scan_id": scan.pk, "status": "gone"}
+    ours = [r for r in caplog.records if r.name.startswith("dashboard")]
+    assert [(r.levelno, r.getMessage()) for r in ours] == [
+        (logging.INFO, f"deep scan of scan {scan.pk} stopped: its repository was deleted")
+    ]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
 
 
 def test_a_redelivered_deep_scan_still_running_elsewhere_is_not_run_twice(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -132,6 +133,47 @@ def test_a_commit_over_the_configured_checkout_limit_fails_the_scan_saying_why(
     assert scanning.run_scan(scan.pk, "w").status == "failed"
     scan.refresh_from_db()
     assert scan.error == "the commit has more than 5 files, the limit of a checkout"
+
+
+@pytest.mark.parametrize("when", ["while the engine runs", "before a fetch error is stored"])
+def test_deleting_the_repository_mid_scan_ends_the_task_quietly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    when: str,
+) -> None:
+    from dashboard import tasks
+
+    source = golden_repo(tmp_path / "golden")
+    repository = _registered(source)
+    scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, send=False)
+
+    def delete_repository() -> None:
+        Repository.objects.filter(pk=repository.pk).delete()
+
+    if when == "while the engine runs":
+
+        def engine(*args: object, **kwargs: object) -> object:
+            delete_repository()
+            return run_engine(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(scanning, "run_engine", engine)
+    else:
+
+        def unreachable(*_args: object, **_kwargs: object) -> None:
+            delete_repository()
+            raise scanning.RepositoryError("git fetch failed: the host went away")
+
+        monkeypatch.setattr(scanning.Workspace, "resolve", unreachable)
+    with caplog.at_level(logging.DEBUG):
+        result = tasks.scan_repository(scan.pk)
+    assert result["status"] == "gone"
+    assert not Scan.objects.filter(pk=scan.pk).exists()
+    ours = [r for r in caplog.records if r.name.startswith("dashboard")]
+    assert [(r.levelno, r.getMessage()) for r in ours] == [
+        (logging.INFO, f"scan {scan.pk} stopped: its repository was deleted during the scan")
+    ]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
 
 
 def test_missing_ref_fails_with_a_message(tmp_path: Path) -> None:
