@@ -20,6 +20,9 @@ BROKER_SCHEMES = frozenset({"filesystem", "redis", "rediss", "amqp", "pyamqp", "
 CACHE_SCHEMES = frozenset({"redis", "rediss", "file", "locmem"})
 
 CommaList = Annotated[list[str], NoDecode]
+#: Outside development; Django's deployment check (security.W009) asks for the same.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 5
 
 
 class ConfigError(Exception):
@@ -143,11 +146,13 @@ class AppConfig(BaseSettings):
             if not dev:
                 raise ValueError("SECRET_KEY is required outside development")
             self.SECRET_KEY = _development_secret(self.VAR_DIR)
-        elif not dev and (len(self.SECRET_KEY) < 50 or len(set(self.SECRET_KEY)) < 5):
-            # Django's own deployment check (security.W009) asks for the same.
+        elif not dev and (
+            len(self.SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+            or len(set(self.SECRET_KEY)) < SECRET_KEY_MIN_DISTINCT
+        ):
             raise ValueError(
-                "SECRET_KEY must be at least 50 characters, 5 of them different, "
-                "outside development"
+                f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters, "
+                f"{SECRET_KEY_MIN_DISTINCT} of them different, outside development"
             )
         self._refuse_insecure_combinations()
         return self
