@@ -61,3 +61,11 @@ def test_the_webhook_limit_comment_states_the_default() -> None:
     assert window == 60
     stated = {int(n.replace(",", "")) for n in re.findall(r"([\d,]+) a minute", comment)}
     assert stated == {per_window}
+
+
+def test_the_deploy_guides_environment_file_names_only_real_settings() -> None:
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    section = text.split("## 4. The environment file", 1)[1].split("## 5.", 1)[0]
+    named = set(re.findall(r"^([A-Z_]+)=", section, re.MULTILINE))
+    assert {"ENVIRONMENT", "SECRET_KEY", "ALLOWED_HOSTS", "STATIC_ROOT"} <= named
+    assert named <= set(AppConfig.model_fields)
