@@ -168,7 +168,7 @@ CELERY_TASK_ANNOTATIONS = {
 }
 #: The longest retry countdown of any task (deliver_notification's retry_backoff_max): a
 #: worker holds a counted-down message unacknowledged until it runs it.
-LONGEST_RETRY_DELAY_S = 3600
+NOTIFICATION_RETRY_MAX_DELAY_S = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -189,7 +189,7 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "visibility_timeout": max(
             CELERY_TASK_TIME_LIMIT,
             DEEP_SCAN_TIME_LIMIT_S + TIME_LIMIT_GRACE_S,
-            LONGEST_RETRY_DELAY_S,
+            NOTIFICATION_RETRY_MAX_DELAY_S,
         )
         + 600
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -133,7 +134,7 @@ def level_changed(
     # Transient: the receiver answered 5xx/429 or could not be reached; the database blinked.
     autoretry_for=(delivery.DeliveryRetry, OperationalError, InterfaceError),
     retry_backoff=30,
-    retry_backoff_max=3600,
+    retry_backoff_max=settings.NOTIFICATION_RETRY_MAX_DELAY_S,  # below Redis's visibility
     retry_jitter=True,
     max_retries=6,
 )
