@@ -32,35 +32,40 @@ def policy(tmp_path: Path) -> WorkspacePolicy:
     return WorkspacePolicy(allow_local_paths=True, cache_dir=tmp_path / "cache", clone_timeout_s=60)
 
 
-@pytest.fixture
-def killed_checkout(policy: WorkspacePolicy, tmp_path: Path) -> Path:
-    """The scratch folder of a checkout whose process was killed with SIGKILL."""
-    repo = make_repo(tmp_path / "repo", {"README.md": "hello\n", "app/main.py": "x = 1\n"})
+def _hold_checkout(policy: WorkspacePolicy, repo: Path) -> tuple[subprocess.Popen[str], Path]:
+    """Another process inside `checkout()`: (the process, its scratch folder)."""
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(policy.cache_dir), str(repo)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
-    try:
-        assert holder.stdout is not None
-        tree = Path(holder.stdout.readline().strip())
-        assert (tree / "README.md").is_file()
-    finally:
-        os.kill(holder.pid, signal.SIGKILL)
+    assert holder.stdout is not None
+    tree = Path(holder.stdout.readline().strip())
+    if not (tree / "README.md").is_file():
+        holder.kill()
         holder.communicate(timeout=30)
-    assert tree.parent.is_dir()  # the killed process could not clean up
-    return tree.parent
+        pytest.fail("the holder process did not check the repository out")
+    return holder, tree.parent
 
 
 def test_the_sweep_removes_the_scratch_checkout_of_a_killed_worker(
-    policy: WorkspacePolicy, killed_checkout: Path
+    policy: WorkspacePolicy, tmp_path: Path
 ) -> None:
+    repo = make_repo(tmp_path / "repo", {"README.md": "hello\n", "app/main.py": "x = 1\n"})
+    holder, scratch = _hold_checkout(policy, repo)
     workspace = Workspace(policy)
+    try:
+        assert workspace.sweep_scratch(older_than_s=0) == 0  # a live process holds it
+        assert scratch.is_dir()
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.communicate(timeout=30)
+    assert scratch.is_dir()  # the killed process could not clean up
     assert workspace.sweep_scratch(older_than_s=3600) == 0  # too young to judge: kept
-    assert killed_checkout.is_dir()
+    assert scratch.is_dir()
     assert workspace.sweep_scratch(older_than_s=0) == 1
-    assert not killed_checkout.exists()
+    assert not scratch.exists()
     assert list((policy.cache_dir / "checkouts").iterdir()) == []
 
 
