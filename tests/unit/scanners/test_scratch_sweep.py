@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,19 @@ def test_the_sweep_keeps_a_checkout_in_use(policy: WorkspacePolicy, tmp_path: Pa
         assert Workspace(policy).sweep_scratch(older_than_s=0) == 0
         assert (checkout.path / "README.md").read_text() == "hello\n"
     assert list((policy.cache_dir / "checkouts").iterdir()) == []
+
+
+def test_the_sweep_removes_a_dead_partial_clone_but_never_a_mirror(
+    policy: WorkspacePolicy, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"README.md": "hello\n"})
+    workspace = Workspace(policy)
+    mirror = workspace.sync(str(repo))
+    partial = workspace.mirrors_dir / ".partial-dead"
+    (partial / "repo.git").mkdir(parents=True)
+    long_ago = time.time() - 7200
+    for folder in (partial, mirror):
+        os.utime(folder, (long_ago, long_ago))
+    assert workspace.sweep_scratch(older_than_s=3600) == 1
+    assert not partial.exists()
+    assert (mirror / "HEAD").is_file()
