@@ -8,6 +8,7 @@ import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -99,3 +100,23 @@ def test_a_path_nested_past_the_depth_limit_is_refused(
     with pytest.raises(RepositoryError, match=r"a path 51 levels deep, more than the limit of 40"):
         _check_out(Workspace(policy), str(repo))
     assert list((policy.cache_dir / "checkouts").iterdir()) == []
+
+
+def test_listing_a_tree_past_the_time_limit_stops_git_and_says_so(
+    policy: WorkspacePolicy, tmp_path: Path
+) -> None:
+    bomb = _bomb(tmp_path / "bomb", fanout=10, levels=4)
+    workspace = Workspace(replace(policy, clone_timeout_s=0.5))
+
+    def slow_reader(stream: IO[bytes]) -> bytes:
+        time.sleep(1.5)  # git fills the pipe and waits; the timer kills it meanwhile
+        return stream.read()
+
+    with pytest.raises(RepositoryError, match=r"git ls-tree: timed out after 0.5s"):
+        workspace._git.read(["ls-tree", "-r", "-l", "-z", "HEAD"], bomb, slow_reader)
+
+
+def test_a_failing_listing_is_a_repository_error(policy: WorkspacePolicy, tmp_path: Path) -> None:
+    repo = _bomb(tmp_path / "small", fanout=1, levels=0)
+    with pytest.raises(RepositoryError, match=r"git ls-tree failed: fatal: not a tree object"):
+        Workspace(policy)._git.read(["ls-tree", "-r", "0" * 40], repo, lambda out: out.read())
