@@ -8,6 +8,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY . .
+# Static files go to STATIC_ROOT (/app/staticfiles), outside the VAR_DIR volume (/app/var).
 RUN uv sync --locked --no-dev \
  && ENVIRONMENT=development VAR_DIR=/tmp/build python manage.py collectstatic --noinput \
  && useradd --system --create-home yardstick && mkdir -p /app/var /app/logs \

@@ -12,6 +12,8 @@ from celery.signals import before_task_publish, task_postrun, task_prerun
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("yardstick")
+# Time limits, annotations and broker options are settings (CELERY_*), derived from the one
+# validated configuration (dashboard/config.py).
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     # A killed worker's task is redelivered, not lost; a worker takes one task at a time.
@@ -22,8 +24,6 @@ app.conf.update(
     accept_content=["json"],
     result_serializer="json",
     task_ignore_result=True,
-    task_time_limit=int(os.environ.get("SCAN_TIME_LIMIT_S", "600")) + 60,
-    task_soft_time_limit=int(os.environ.get("SCAN_TIME_LIMIT_S", "600")),
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
     timezone="UTC",

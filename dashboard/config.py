@@ -23,6 +23,9 @@ CACHE_SCHEMES = frozenset({"redis", "rediss", "file", "locmem"})
 HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 
 CommaList = Annotated[list[str], NoDecode]
+#: Outside development; Django's deployment check (security.W009) asks for the same.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 5
 
 
 class ConfigError(Exception):
@@ -48,6 +51,9 @@ class AppConfig(BaseSettings):
     ALLOWED_HOSTS: CommaList = Field(default_factory=list)
     CSRF_TRUSTED_ORIGINS: CommaList = Field(default_factory=list)
     VAR_DIR: Path = BASE_DIR / "var"
+    # Where `collectstatic` writes and whitenoise serves from in production. Not under
+    # VAR_DIR: the image collects at build time, and the VAR_DIR volume would hide it.
+    STATIC_ROOT: Path = BASE_DIR / "staticfiles"
     DATABASE_URL: str | None = None
     CELERY_BROKER_URL: str | None = None
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -57,7 +63,14 @@ class AppConfig(BaseSettings):
     BUILD_TIME: str = "unknown"
     ALLOW_LOCAL_REPOSITORIES: bool | None = None
     ALLOW_INTERNAL_HOSTS: bool | None = None
+    # Celery's soft time limits (the hard limit is 60 s later): static scans, and deep scans
+    # (install + tests + mypy in the sandbox). The Redis visibility timeout follows them.
     SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)
+    DEEP_SCAN_TIME_LIMIT_S: int = Field(default=1800, ge=10, le=86_400)
+    # What one commit's checkout may hold, checked before it is written (scanners.tree_limits).
+    CHECKOUT_MAX_FILES: int = Field(default=50_000, ge=1)
+    CHECKOUT_MAX_MB: int = Field(default=512, ge=1)
+    CHECKOUT_MAX_DEPTH: int = Field(default=40, ge=1, le=10_000)
     # Web server (gunicorn.conf.py): processes x threads; one process per core.
     WEB_BIND: str = "0.0.0.0:8000"  # in the container; publish the port to expose it
     WEB_WORKERS: int = Field(default=2, ge=1, le=64)
@@ -156,11 +169,13 @@ class AppConfig(BaseSettings):
             if not dev:
                 raise ValueError("SECRET_KEY is required outside development")
             self.SECRET_KEY = _development_secret(self.VAR_DIR)
-        elif not dev and (len(self.SECRET_KEY) < 50 or len(set(self.SECRET_KEY)) < 5):
-            # Django's own deployment check (security.W009) asks for the same.
+        elif not dev and (
+            len(self.SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+            or len(set(self.SECRET_KEY)) < SECRET_KEY_MIN_DISTINCT
+        ):
             raise ValueError(
-                "SECRET_KEY must be at least 50 characters, 5 of them different, "
-                "outside development"
+                f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters, "
+                f"{SECRET_KEY_MIN_DISTINCT} of them different, outside development"
             )
         self._refuse_insecure_combinations()
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import suppress
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -35,6 +36,10 @@ BUILD_TIME = CONFIG.BUILD_TIME
 ALLOW_LOCAL_REPOSITORIES = bool(CONFIG.ALLOW_LOCAL_REPOSITORIES)
 ALLOW_INTERNAL_HOSTS = bool(CONFIG.ALLOW_INTERNAL_HOSTS)
 SCAN_TIME_LIMIT_S = CONFIG.SCAN_TIME_LIMIT_S
+DEEP_SCAN_TIME_LIMIT_S = CONFIG.DEEP_SCAN_TIME_LIMIT_S
+CHECKOUT_MAX_FILES = CONFIG.CHECKOUT_MAX_FILES
+CHECKOUT_MAX_BYTES = CONFIG.CHECKOUT_MAX_MB * 1024**2
+CHECKOUT_MAX_DEPTH = CONFIG.CHECKOUT_MAX_DEPTH
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -133,8 +138,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Outside VAR_DIR (a volume in docker-compose.yml, which would hide what the image collected).
+STATIC_ROOT = CONFIG.STATIC_ROOT
+with suppress(OSError):  # read-only in the image: collectstatic made it at build time
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve from the source folders in development; production runs collectstatic at build time.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -170,6 +177,20 @@ SECURE_CSP = {
 
 # ----- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = CONFIG.broker_url
+# Time limits come from the configuration (environment or `.env`), never from os.environ
+# alone: soft at the limit (the task records the failure), hard a minute later.
+TIME_LIMIT_GRACE_S = 60
+CELERY_TASK_SOFT_TIME_LIMIT = SCAN_TIME_LIMIT_S
+CELERY_TASK_TIME_LIMIT = SCAN_TIME_LIMIT_S + TIME_LIMIT_GRACE_S
+CELERY_TASK_ANNOTATIONS = {
+    "dashboard.deep_scan": {
+        "soft_time_limit": DEEP_SCAN_TIME_LIMIT_S,
+        "time_limit": DEEP_SCAN_TIME_LIMIT_S + TIME_LIMIT_GRACE_S,
+    }
+}
+#: The longest retry countdown of any task (deliver_notification's retry_backoff_max): a
+#: worker holds a counted-down message unacknowledged until it runs it.
+NOTIFICATION_RETRY_MAX_DELAY_S = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -183,8 +204,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # A task not acknowledged within the time limit is redelivered (acks_late).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SCAN_TIME_LIMIT_S * 2}
+    # Redis redelivers a message not acknowledged within the visibility timeout (acks_late),
+    # even while its task still runs: so it must outlast the longest hard time limit (deep
+    # scans included) and the longest retry countdown, with a margin.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": max(
+            CELERY_TASK_TIME_LIMIT,
+            DEEP_SCAN_TIME_LIMIT_S + TIME_LIMIT_GRACE_S,
+            NOTIFICATION_RETRY_MAX_DELAY_S,
+        )
+        + 600
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # ----- cache (page panels, rate limits): shared through Redis in production ----------------

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -22,9 +23,6 @@ from dashboard.services import (
     scanning,
 )
 from dashboard.services.heartbeat import record_heartbeat
-
-#: Install + tests + mypy, each phase with its own sandbox limits (scanners.deep).
-DEEP_SCAN_TIME_LIMIT_S = 1800
 
 
 @shared_task(name="dashboard.heartbeat", ignore_result=True)
@@ -61,8 +59,7 @@ def scan_repository(self: object, scan_id: int) -> dict[str, object]:
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
-    soft_time_limit=DEEP_SCAN_TIME_LIMIT_S,
-    time_limit=DEEP_SCAN_TIME_LIMIT_S + 60,
+    # Time limits: settings.DEEP_SCAN_TIME_LIMIT_S, through CELERY_TASK_ANNOTATIONS.
 )
 def deep_scan(scan_id: int) -> dict[str, object]:
     """Run the opt-in sandboxed deep scan of a scan's commit (queue "deep")."""
@@ -76,8 +73,14 @@ def deep_scan(scan_id: int) -> dict[str, object]:
 @shared_task(name="dashboard.sweep_scans", ignore_result=True)
 def sweep_scans() -> dict[str, int]:
     """Re-queue scans whose worker died, resend lost queued ones, fail hopeless ones; resend
-    lost notification work (outbox messages, deliveries never tried)."""
-    return {**scanning.sweep(), **outbox.resend(), **delivery.resend_untried()}
+    lost notification work (outbox messages, deliveries never tried); remove the scratch
+    folders killed workers left."""
+    return {
+        **scanning.sweep(),
+        **outbox.resend(),
+        **delivery.resend_untried(),
+        **maintenance.sweep_scratch(),
+    }
 
 
 @shared_task(name="dashboard.nightly_rescan", ignore_result=True)
@@ -131,7 +134,7 @@ def level_changed(
     # Transient: the receiver answered 5xx/429 or could not be reached; the database blinked.
     autoretry_for=(delivery.DeliveryRetry, OperationalError, InterfaceError),
     retry_backoff=30,
-    retry_backoff_max=3600,
+    retry_backoff_max=settings.NOTIFICATION_RETRY_MAX_DELAY_S,  # below Redis's visibility
     retry_jitter=True,
     max_retries=6,
 )

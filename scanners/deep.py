@@ -22,7 +22,6 @@ import os
 import shutil
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from scanners.measured import (
 )
 from scanners.measured.parsers import parse_coverage, parse_junit, parse_mypy
 from scanners.sandbox import Limits, Mount, Run, Sandbox, SandboxUnavailable
+from scanners.scratch import scratch_dir
 
 WORK, OUT, CACHE, EGRESS = "/work", "/out", "/uv-cache", "/egress"
 UV = "/opt/yardstick/uv"
@@ -63,6 +63,8 @@ REGISTRY_SOURCES = frozenset({"registry"})
 WORKSPACE_SOURCES = frozenset({"editable", "directory", "virtual"})
 INSTALL_LIMITS = Limits(wall_s=600, cpu_s=900, file_bytes=1024**3)
 RUN_LIMITS = Limits(wall_s=600, cpu_s=600)
+#: The deep scan's scratch copies under `work_dir` (scanners.scratch sweeps dead ones).
+SCRATCH_PREFIX = "deep-"
 
 
 @dataclass(frozen=True)
@@ -147,17 +149,6 @@ def _copy(checkout: Path, scratch: Path) -> None:
     shutil.copytree(checkout, scratch, symlinks=True, ignore=ignore)
 
 
-def _remove(path: Path) -> None:
-    """Remove a scratch tree, even one the sandbox made unreadable."""
-
-    def retry(func: object, name: str, _: object) -> None:
-        os.chmod(os.path.dirname(name), stat.S_IRWXU)
-        with_retry = os.rmdir if os.path.isdir(name) and not os.path.islink(name) else os.unlink
-        with_retry(name)
-
-    shutil.rmtree(path, onexc=retry)
-
-
 class DeepScan:
     """One deep scan of one checkout."""
 
@@ -172,12 +163,10 @@ class DeepScan:
         """Install, test, type-check; the scratch copy is removed on every exit path."""
         started = time.monotonic()
         ctx = RepoContext(checkout, project_dir=project_dir)
-        scratch = Path(tempfile.mkdtemp(prefix="deep-", dir=self.config.work_dir))
-        try:
+        # Marked in use while it runs, so the sweeper removes it only after a killed worker.
+        with scratch_dir(self.config.work_dir, SCRATCH_PREFIX) as scratch:
             os.chmod(scratch, 0o755)  # noqa: S103 - the sandbox uid must traverse it
             reports = self._run(ctx, scratch)
-        finally:
-            _remove(scratch)
         peak = max((p.run.peak_rss_kb for p in self.phases), default=0)
         elapsed = int((time.monotonic() - started) * 1000)
         return DeepScanResult(reports, self.phases, elapsed, peak)

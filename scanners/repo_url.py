@@ -53,6 +53,11 @@ class WorkspacePolicy:
     resolver: netpolicy.Resolver | None = field(default=None, compare=False)
     clone_timeout_s: float = 600.0
     max_repo_bytes: int = 2 * 1024**3
+    #: Checked on the commit's tree before anything is checked out (a "git bomb" of nested
+    #: trees reusing one object is tiny in the mirror and huge on disk).
+    max_checkout_files: int = 50_000
+    max_checkout_bytes: int = 512 * 1024**2
+    max_checkout_depth: int = 40  # folders above a file, plus one
     lock_timeout_s: float = 900.0  # wait this long for another scan of the same repository
     cache_dir: Path = field(default_factory=default_cache_dir)
 

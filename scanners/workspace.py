@@ -27,12 +27,13 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TypeVar
 from urllib.parse import urlsplit
 
 from scanners import netpolicy
@@ -46,6 +47,12 @@ from scanners.repo_url import (
     redact_url,
     validate_url,
 )
+from scanners.scratch import scratch_dir, sweep
+from scanners.tree_limits import check_tree
+
+_T = TypeVar("_T")
+#: Scratch folder names: checkouts under `checkouts/`, clones in progress under `mirrors/`.
+CHECKOUT_PREFIX, PARTIAL_PREFIX = "checkout-", ".partial-"
 
 _HEX_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # Variables that must never reach git from the caller's environment (credentials and ssh
@@ -134,6 +141,37 @@ class _Git:
         ]
         return [arg for option in options for arg in ("-c", option)]
 
+    def _start(
+        self,
+        args: Sequence[str],
+        cwd: Path | None,
+        *,
+        local_transport: bool,
+        remote: str | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start `git <args>` in its own process group, its output piped.
+
+        `remote` is the URL the command contacts: its host is resolved and checked right
+        now and git connects to the checked addresses only (`_pinned`).
+        """
+        env = self.env()
+        pins: list[str] = []
+        if remote is not None:
+            pins, env = self._pinned(remote, env)
+        argv = ["git", *self.config(local_transport=local_transport), *pins, *args]
+        try:
+            return subprocess.Popen(  # noqa: S603 - argv list, no shell, validated inputs
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RepositoryError(f"cannot run git: {exc.strerror}") from exc
+
     def run(
         self,
         args: Sequence[str],
@@ -146,28 +184,12 @@ class _Git:
     ) -> str:
         """Run `git <args>`; kill it at the time limit or when `watch` outgrows the limit.
 
-        `remote` is the URL the command contacts: its host is resolved and checked right
-        now and git connects to the checked addresses only (`_pinned`); a failure then
-        gets a generic message (`_network_message`), never curl's or ssh's own text.
+        With `remote` (the URL the command contacts) git is pinned to its checked addresses
+        (`_start`), and a failure gets a generic message (`_network_message`), never curl's
+        or ssh's own text.
         """
-        env = self.env()
-        pins: list[str] = []
-        if remote is not None:
-            pins, env = self._pinned(remote, env)
-        argv = ["git", *self.config(local_transport=local_transport), *pins, *args]
         shown = " ".join(args[:1])
-        try:
-            proc = subprocess.Popen(  # noqa: S603 - argv list, no shell, validated inputs
-                argv,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise RepositoryError(f"cannot run git: {exc.strerror}") from exc
+        proc = self._start(args, cwd, local_transport=local_transport, remote=remote)
         deadline = time.monotonic() + self.policy.clone_timeout_s
         while True:
             try:
@@ -225,6 +247,30 @@ class _Git:
             return [], {**env, "GIT_SSH_COMMAND": f"{env['GIT_SSH_COMMAND']} {pinned}"}
         return [], env
 
+    def read(self, args: Sequence[str], cwd: Path, consume: Callable[[IO[bytes]], _T]) -> _T:
+        """Run `git <args>` and let `consume` read its output as it streams; stop git (and
+        re-raise) when `consume` raises, and at the time limit."""
+        shown = " ".join(args[:1])
+        proc = self._start(args, cwd, local_transport=False)
+        timer = threading.Timer(self.policy.clone_timeout_s, _kill_quietly, [proc])
+        timer.start()
+        try:
+            assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+            result = consume(proc.stdout)
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            timer.cancel()
+        _out, err = proc.communicate()
+        if proc.returncode == -signal.SIGKILL:
+            raise RepositoryError(f"git {shown}: timed out after {self.policy.clone_timeout_s:g}s")
+        if proc.returncode != 0:
+            raise RepositoryError(
+                f"git {shown} failed: {_last_line(err.decode('utf-8', 'replace'), {})}"
+            )
+        return result
+
 
 #: What a scan says when the repository's host cannot be reached, whatever the cause
 #: (refused, filtered, TLS, a non-git server): the details would make a port scanner.
@@ -268,9 +314,13 @@ def _network_message(line: str) -> str:
     return UNREACHABLE_MESSAGE
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _kill_quietly(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    _kill_quietly(proc)
     proc.communicate()
 
 
@@ -394,8 +444,7 @@ class Workspace:
     def _clone(self, url: str, mirror: Path, secrets: Mapping[str, str]) -> None:
         # Clone beside the final place and rename, so a failed clone never looks like a mirror.
         # Bare rather than --mirror: heads and tags only, not hosting refs such as refs/pull/*.
-        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.mirrors_dir))
-        try:
+        with scratch_dir(self.mirrors_dir, PARTIAL_PREFIX) as partial:
             self._git.run(
                 [
                     "clone",
@@ -414,8 +463,6 @@ class Workspace:
                 ["config", "remote.origin.url", redact_url(url)], cwd=partial / "repo.git"
             )
             (partial / "repo.git").rename(mirror)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
 
     def _resolve(self, url: str, mirror: Path, ref: str | None) -> tuple[str, str]:
         """(commit sha, ref name) of `ref` or of the default branch in the mirror."""
@@ -456,13 +503,19 @@ class Workspace:
         """
         normalised = validate_url(url, self.policy)
         mirror = self.mirror_path(normalised)
-        scratch = Path(tempfile.mkdtemp(prefix="checkout-", dir=self.checkouts_dir))
-        try:
+        # Marked in use until the block exits; `sweep_scratch` removes a killed worker's.
+        with scratch_dir(self.checkouts_dir, CHECKOUT_PREFIX) as scratch:
             tree = scratch / "tree"
             with self._locked(mirror):
                 if fetch or not (mirror / "HEAD").is_file():
                     self._sync_locked(normalised, mirror)
                 sha, ref_name = self._resolve(normalised, mirror, ref)
+                # Measured on the mirror's objects, before one file is written.
+                self._git.read(
+                    ["ls-tree", "-r", "-l", "-z", "--full-tree", sha],
+                    mirror,
+                    lambda out: check_tree(out, self.policy),
+                )
                 # --local hard-links the mirror's objects: cheap, and independent of later
                 # fetches; the scratch clone keeps full history for the history rules.
                 self._git.run(
@@ -480,5 +533,10 @@ class Workspace:
                 )
             self._git.run(["checkout", "--quiet", "--detach", "--force", sha], cwd=tree)
             yield Checkout(tree, sha, ref_name, redact_url(normalised))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+
+    def sweep_scratch(self, older_than_s: float) -> int:
+        """Remove checkouts and partial clones left by killed workers (no live process holds
+        them) older than `older_than_s`; return how many were removed."""
+        return sweep(self.checkouts_dir, CHECKOUT_PREFIX, older_than_s) + sweep(
+            self.mirrors_dir, PARTIAL_PREFIX, older_than_s
+        )

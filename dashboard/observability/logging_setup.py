@@ -21,12 +21,17 @@ BACKUPS = 5
 
 
 class RequestIdFilter(logging.Filter):
-    """Attach the current correlation id to every record as `request_id`."""
+    """Attach the current correlation id to every record as `request_id`.
+
+    `django.request` logs a 4xx/5xx response after the middleware chain returned (and the
+    request's id was unbound), but passes the request along: its id is taken from there.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Never drops a record; only annotates it."""
         if not hasattr(record, "request_id"):
-            record.request_id = get_request_id()
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or get_request_id()
         return True
 
 

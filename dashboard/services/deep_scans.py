@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,8 +20,10 @@ from django.utils import timezone
 
 from dashboard.models import AuditAction, CheckResult, CoverageReport, Repository, Scan
 from dashboard.services import audit
+from dashboard.services.locks import deep_scan_lock
 from dashboard.services.permissions import require_team_maintainer
 from dashboard.services.rollups import record_scan_day
+from dashboard.services.scan_rows import ScanGone, lock_scan_rows
 from dashboard.services.scoring import score_scan
 from dashboard.services.urls import workspace_policy
 from scanners.deep import DeepScan, DeepScanConfig, DeepScanResult
@@ -85,16 +88,34 @@ def _send(scan_id: int) -> None:
     deep_scan.delay(scan_id)
 
 
+def deep_work_dir() -> Path:
+    """Where deep scans keep their scratch copies (VAR_DIR/deep)."""
+    return Path(settings.VAR_DIR) / "deep"
+
+
 def deep_config(repository: Repository) -> DeepScanConfig:
     """Scratch under VAR_DIR/deep; a uv cache per repository (no cross-repository poisoning)."""
     return DeepScanConfig(
-        work_dir=settings.VAR_DIR / "deep",
+        work_dir=deep_work_dir(),
         cache_dir=settings.VAR_DIR / "deep-cache" / str(repository.pk),
     )
 
 
 def run_deep_scan(scan_id: int) -> str:
-    """Run a queued deep scan; its failure is recorded on the scan, never raised."""
+    """Run a queued deep scan; its failure is recorded on the scan, never raised.
+
+    Runs under the deep scan's lock. A redelivered message (the broker gave it to a second
+    worker) finds the lock taken and leaves quietly; a scan left `running` with its lock free
+    belonged to a worker that died (the lock died with it), so it is claimed again.
+    """
+    with deep_scan_lock(scan_id) as acquired:
+        if not acquired:
+            logger.info("deep scan of scan %s is running on another worker", scan_id)
+            return "running elsewhere"
+        return _run_claimed(scan_id)
+
+
+def _run_claimed(scan_id: int) -> str:
     scan = Scan.objects.select_related("repository").filter(pk=scan_id).first()
     if scan is None or not scan.commit_sha:
         return "gone"
@@ -118,7 +139,11 @@ def run_deep_scan(scan_id: int) -> str:
         logger.warning("deep scan of scan %s failed: %s", scan.pk, exc)
         fail_deep_scan(scan.pk, str(exc))
         return "failed"
-    store_deep_scan(scan, result, report)
+    try:
+        store_deep_scan(scan, result, report)
+    except ScanGone:
+        logger.info("deep scan of scan %s stopped: its repository was deleted", scan.pk)
+        return "gone"
     return "done"
 
 
@@ -131,7 +156,11 @@ def fail_deep_scan(scan_id: int, message: str) -> None:
 
 @transaction.atomic
 def store_deep_scan(scan: Scan, result: DeepScanResult, report: Report) -> Scan:
-    """Replace the scan's report-rule results, store measured coverage, re-score, record cost."""
+    """Replace the scan's report-rule results, store measured coverage, re-score, record cost.
+
+    Raises `ScanGone` when the scan or its repository was deleted meanwhile.
+    """
+    lock_scan_rows(scan)
     coverage = result.reports.coverage
     if coverage is not None:
         CoverageReport.objects.update_or_create(

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from dashboard.models import Repository, Scan
 from dashboard.services import rollups
+from dashboard.services.deep_scans import deep_work_dir
 from dashboard.services.scanning import request_scan
 from dashboard.services.scoring import refresh_repository_score
+from dashboard.services.urls import workspace_policy
+from scanners import scratch
+from scanners.deep import SCRATCH_PREFIX
+from scanners.workspace import Workspace
 
 
 def rescan_active_repositories() -> int:
@@ -31,3 +37,12 @@ def close_day(day: date) -> None:
         changed = Repository.objects.filter(latest_scan__isnull=False)
     for repository in changed.select_related("latest_scan"):
         refresh_repository_score(repository)
+
+
+def sweep_scratch() -> dict[str, int]:
+    """Remove scratch folders (checkouts, partial clones, deep-scan copies) that killed workers
+    left: older than a scan's hard time limit, and no live process holds their lock."""
+    older_than = settings.SCAN_TIME_LIMIT_S + settings.TIME_LIMIT_GRACE_S
+    removed = Workspace(workspace_policy()).sweep_scratch(older_than)
+    removed += scratch.sweep(deep_work_dir(), SCRATCH_PREFIX, older_than)
+    return {"scratch_removed": removed}

@@ -20,6 +20,7 @@ from dashboard.services.locks import repository_lock
 from dashboard.services.notifications import after_scan_failed, after_scan_stored
 from dashboard.services.ratchets import follow_improvements
 from dashboard.services.rollups import record_scan_day
+from dashboard.services.scan_rows import ScanGone, lock_scan_rows
 from dashboard.services.scoring import score_scan
 from dashboard.services.standards import current_standard
 from dashboard.services.urls import workspace_policy
@@ -125,11 +126,17 @@ def run_scan(scan_id: int, worker: str) -> Outcome:
         if claimed != 1:
             return Outcome(scan_id, "lost", "another worker finished it first")
         pagecache.scans_changed(repository.pk)
-        scan.refresh_from_db()
         try:
-            return _execute(scan, repository)
-        except RepositoryError as exc:
-            return _fail(scan, str(exc))
+            scan.refresh_from_db()
+            try:
+                return _execute(scan, repository)
+            except RepositoryError as exc:
+                return _fail(scan, str(exc))
+        except (ScanGone, Scan.DoesNotExist, Repository.DoesNotExist):
+            if Scan.objects.filter(pk=scan_id).exists():
+                raise  # not a deletion: a real bug, with its traceback
+            logger.info("scan %s stopped: its repository was deleted during the scan", scan_id)
+            return Outcome(scan_id, "gone", "the repository was deleted during the scan")
 
 
 def _execute(scan: Scan, repository: Repository) -> Outcome:
@@ -209,7 +216,11 @@ def store_report(scan: Scan, report: Report, duration_ms: int) -> Scan:
 
 @transaction.atomic
 def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
-    """Write results and scores in one transaction (idempotent per scan); unknown rules drop."""
+    """Write results and scores in one transaction (idempotent per scan); unknown rules drop.
+
+    Raises `ScanGone` when the scan or its repository was deleted meanwhile.
+    """
+    lock_scan_rows(scan)
     standard = current_standard()
     rules = {rule.rule_id: rule for rule in standard.rules.all()}
     CheckResult.objects.filter(scan=scan).delete()
@@ -269,12 +280,14 @@ def _skip(scan: Scan, reason: str, prior: Scan) -> Outcome:
 
 
 def _fail(scan: Scan, message: str) -> Outcome:
-    logger.warning("scan %s failed: %s", scan.pk, message)
     with transaction.atomic():  # the failure and its notification's outbox message, together
-        Scan.objects.filter(pk=scan.pk).update(
+        failed = Scan.objects.filter(pk=scan.pk).update(
             status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
         )
+        if not failed:
+            raise ScanGone(scan.pk)
         after_scan_failed(scan.pk)
+    logger.warning("scan %s failed: %s", scan.pk, message)
     pagecache.scans_changed(scan.repository_id)
     return Outcome(scan.pk, Scan.Status.FAILED, message)
 
@@ -287,9 +300,9 @@ def fail_scan(scan_id: int, message: str) -> None:
         ).update(status=Scan.Status.FAILED, finished_at=timezone.now(), error=message[:2000])
         if failed:
             after_scan_failed(scan_id)
-    if failed:
-        repository_id = Scan.objects.filter(pk=scan_id).values_list("repository_id", flat=True)
-        pagecache.scans_changed(repository_id.get())
+    repository_id = Scan.objects.filter(pk=scan_id).values_list("repository_id", flat=True)
+    if failed and (repository := repository_id.first()) is not None:  # None: deleted since
+        pagecache.scans_changed(repository)
 
 
 def sweep(

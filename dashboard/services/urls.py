@@ -29,6 +29,9 @@ def workspace_policy() -> WorkspacePolicy:
         # private address).
         allow_internal_hosts=bool(settings.ALLOW_INTERNAL_HOSTS),
         clone_timeout_s=float(settings.SCAN_TIME_LIMIT_S),
+        max_checkout_files=settings.CHECKOUT_MAX_FILES,
+        max_checkout_bytes=settings.CHECKOUT_MAX_BYTES,
+        max_checkout_depth=settings.CHECKOUT_MAX_DEPTH,
         cache_dir=settings.VAR_DIR / "mirrors",
     )
 

@@ -41,6 +41,18 @@ def test_log_lines_of_a_request_carry_its_id(
     assert get_request_id() == "-"
 
 
+def test_a_404_logged_by_django_request_carries_the_request_id(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/no-such-page/", headers={"X-Request-ID": "lost-404"})
+    assert response.status_code == 404
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.levelno for r in records] == [logging.WARNING]
+    assert records[0].request_id == "lost-404"  # type: ignore[attr-defined]
+
+
 def test_json_formatter_has_time_level_logger_function_line_and_request_id() -> None:
     record = logging.LogRecord(
         "yardstick.test", logging.ERROR, __file__, 7, "boom %s", ("x",), None

@@ -3,6 +3,7 @@ runs on its own queue, replaces the report rules' results, re-scores and records
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,11 +12,15 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from dashboard import tasks
 from dashboard.celery import app
 from dashboard.models import CheckResult, CoverageReport, Repository, Scan
 from dashboard.services import deep_scans, scanning
+from dashboard.services.locks import deep_scan_lock
+from scanners.workspace import Workspace
 from tests.factories import RepositoryFactory, TeamFactory
 from tests.gitrepo import make_repo
+from tests.unit.dashboard.test_scanning import held_elsewhere
 from tests.unit.scanners.test_deep import fixture_files, machine_index_networks
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +131,62 @@ def test_a_deep_scan_that_cannot_run_is_recorded_as_failed(
     assert scan.deep_status == "failed"
     assert scan.deep_detail
     assert _results(scan)["TST-006"][0] == "not_applicable"  # static results untouched
+
+
+def test_deleting_the_repository_during_its_deep_scan_ends_quietly(
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: object,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repository = _registered(make_repo(tmp_path / "shop", fixture_files()), deep=True)
+    scan = _static_scan(repository, django_capture_on_commit_callbacks)
+    real_engine = deep_scans.run_engine
+
+    def engine(*args: object, **kwargs: object) -> object:
+        Repository.objects.filter(pk=repository.pk).delete()
+        return real_engine(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deep_scans, "run_engine", engine)
+    with caplog.at_level(logging.DEBUG):
+        assert tasks.deep_scan(scan.pk) == {"scan_id": scan.pk, "status": "gone"}
+    ours = [r for r in caplog.records if r.name.startswith("dashboard")]
+    assert [(r.levelno, r.getMessage()) for r in ours] == [
+        (logging.INFO, f"deep scan of scan {scan.pk} stopped: its repository was deleted")
+    ]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+
+
+def test_a_redelivered_deep_scan_still_running_elsewhere_is_not_run_twice(
+    tmp_path: Path, django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = _registered(make_repo(tmp_path / "shop", fixture_files()), deep=True)
+    scan = _static_scan(repository, django_capture_on_commit_callbacks)
+    Scan.objects.filter(pk=scan.pk).update(deep_status="running")  # the first delivery's run
+
+    def second_run(*_args: object, **_kwargs: object) -> None:
+        pytest.fail("a second worker checked the deep scan out while the first one runs it")
+
+    monkeypatch.setattr(Workspace, "checkout", second_run)
+    with held_elsewhere(scan.pk, deep_scan_lock):
+        assert deep_scans.run_deep_scan(scan.pk) == "running elsewhere"
+    scan.refresh_from_db()
+    assert scan.deep_status == "running"
+
+
+def test_a_deep_scan_left_running_by_a_dead_worker_is_claimed_again(
+    tmp_path: Path, django_capture_on_commit_callbacks: object
+) -> None:
+    source = make_repo(tmp_path / "shop", fixture_files())
+    repository = _registered(source, deep=True)
+    scan = _static_scan(repository, django_capture_on_commit_callbacks)
+    # The worker died mid-run: `running`, and its lock died with it.
+    Scan.objects.filter(pk=scan.pk).update(deep_status="running")
+    shutil.rmtree(source)
+    shutil.rmtree(scanning.workspace_policy().cache_dir, ignore_errors=True)
+    assert deep_scans.run_deep_scan(scan.pk) == "failed"  # claimed, ran, recorded
+    scan.refresh_from_db()
+    assert scan.deep_status == "failed"
 
 
 def test_maintainers_toggle_the_deep_scan_and_see_its_cost(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,13 +30,16 @@ def _var_dir(settings: object, tmp_path: Path) -> None:
 
 
 @contextmanager
-def held_elsewhere(repository_id: int) -> Iterator[None]:
-    """Hold a repository's lock from another thread (another DB session), like a busy worker."""
+def held_elsewhere(
+    key: int, lock: Callable[[int], AbstractContextManager[bool]] = repository_lock
+) -> Iterator[None]:
+    """Hold a lock (a repository's by default) from another thread (another DB session), like
+    a busy worker."""
     taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         try:
-            with repository_lock(repository_id) as acquired:
+            with lock(key) as acquired:
                 assert acquired
                 taken.set()
                 release.wait(30)
@@ -118,6 +122,58 @@ def test_unreachable_repository_fails_with_a_message(tmp_path: Path) -> None:
     assert scan.status == Scan.Status.FAILED
     assert scan.error
     assert scan.finished_at is not None
+
+
+def test_a_commit_over_the_configured_checkout_limit_fails_the_scan_saying_why(
+    tmp_path: Path, settings: object
+) -> None:
+    settings.CHECKOUT_MAX_FILES = 5  # type: ignore[attr-defined]
+    repository = _registered(golden_repo(tmp_path / "golden"))
+    scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, send=False)
+    assert scanning.run_scan(scan.pk, "w").status == "failed"
+    scan.refresh_from_db()
+    assert scan.error == "the commit has more than 5 files, the limit of a checkout"
+
+
+@pytest.mark.parametrize("when", ["while the engine runs", "before a fetch error is stored"])
+def test_deleting_the_repository_mid_scan_ends_the_task_quietly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    when: str,
+) -> None:
+    from dashboard import tasks
+
+    source = golden_repo(tmp_path / "golden")
+    repository = _registered(source)
+    scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, send=False)
+
+    def delete_repository() -> None:
+        Repository.objects.filter(pk=repository.pk).delete()
+
+    if when == "while the engine runs":
+
+        def engine(*args: object, **kwargs: object) -> object:
+            delete_repository()
+            return run_engine(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(scanning, "run_engine", engine)
+    else:
+
+        def unreachable(*_args: object, **_kwargs: object) -> None:
+            delete_repository()
+            raise scanning.RepositoryError("git fetch failed: the host went away")
+
+        monkeypatch.setattr(scanning.Workspace, "resolve", unreachable)
+    with caplog.at_level(logging.DEBUG):
+        result = tasks.scan_repository(scan.pk)
+    assert result["status"] == "gone"
+    assert not Scan.objects.filter(pk=scan.pk).exists()
+    ours = [r for r in caplog.records if r.name.startswith("dashboard")]
+    assert [(r.levelno, r.getMessage()) for r in ours] == [
+        (logging.INFO, f"scan {scan.pk} stopped: its repository was deleted during the scan")
+    ]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
 
 
 def test_missing_ref_fails_with_a_message(tmp_path: Path) -> None:
