@@ -266,6 +266,37 @@ def test_api_registration_with_nul_in_the_team_is_4xx(api_client: Client) -> Non
     _nothing_stored()
 
 
+@pytest.mark.parametrize(
+    ("raw", "message", "field"),
+    [
+        (
+            b'{"team": "al\\ud800pha", "clone_url": "https://h.example/a.git"}',
+            "lone surrogate",
+            "team",
+        ),
+        (b'{"team": "alpha", "clone_url": "https://h.example/a.git", "name": NaN}', "NaN", ""),
+        (
+            b'{"team": "beta", "team": "alpha", "clone_url": "https://h.example/a.git"}',
+            "duplicate key 'team'",
+            "team",
+        ),
+        (b'{"team": "alpha", "x": ' + b"[" * 65 + b"]" * 65 + b"}", "nested deeper", ""),
+    ],
+    ids=["surrogate", "nan", "duplicate-key", "deep"],
+)
+def test_api_bodies_are_read_strictly(
+    api_client: Client, raw: bytes, message: str, field: str
+) -> None:
+    """Finding 6: what json.loads lets through is a 422 naming the field, for every body."""
+    response = _register(api_client, raw, raw=True)
+    assert response.status_code == 422, response.content
+    answer = response.json()
+    assert answer["code"] == "validation_error"
+    assert message in answer["message"]
+    assert answer["details"][0]["field"] == field
+    _nothing_stored()
+
+
 @pytest.mark.parametrize("error", [DataError("invalid byte sequence"), OverflowError("too big")])
 def test_a_value_the_database_refuses_is_a_422_not_a_500(
     api_client: Client, monkeypatch: pytest.MonkeyPatch, error: Exception
