@@ -383,22 +383,44 @@ def test_webhook_payload_with_wrong_types_queues_nothing(
     assert not Scan.objects.exists()
 
 
-def test_webhook_nul_in_ref_is_not_stored(hook_client: Client) -> None:
-    _registered()
-    data = payload("github-push") | {"ref": "refs/heads/feature\x00evil"}
-    _signed(hook_client, "github", body_of(data))
-    assert WebhookDelivery.objects.get().ref == "refs/heads/featureevil"
+@pytest.mark.parametrize("text", ["\x00", "\ud800", "low\udfff"], ids=["nul", "high", "low"])
+@pytest.mark.parametrize("field", ["ref", "after", "pusher"])
+def test_webhook_unusable_text_is_a_recorded_400(
+    hook_client: Client, caplog: pytest.LogCaptureFixture, text: str, field: str
+) -> None:
+    """Finding 7: a verified delivery with a NUL or a lone surrogate in any field is refused
+    (400) and recorded for its repository, without a traceback; it used to be a 500."""
+    repository = _registered()
+    data = payload("github-push")
+    data[field] = f"refs/heads/main{text}" if field != "pusher" else {"name": f"x{text}"}
+    response = _signed(hook_client, "github", body_of(data), **{"X-GitHub-Delivery": "d-1"})
+    assert response.status_code == 400, response.content
+    assert f"the payload's /{field}" in response.json()["detail"]
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.repository, delivery.outcome, delivery.status_code) == (
+        repository,
+        "rejected",
+        400,
+    )
+    assert delivery.delivery_id == "d-1"
+    stored = {"ref": delivery.ref, "after": delivery.commit_sha, "pusher": "\\"}[field]
+    assert "\\" in stored  # shown escaped, not dropped
+    assert not Scan.objects.exists()
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 def test_webhook_with_deeply_nested_json_is_400(hook_client: Client) -> None:
     _registered()
     response = _signed(hook_client, "github", b"[" * 200_000 + b"]" * 200_000)
     assert response.status_code == 400
-    assert WebhookDelivery.objects.get().outcome == "rejected"
+    assert "nested deeper than 64 levels" in response.json()["detail"]
+    assert not WebhookDelivery.objects.exists()  # unverifiable: counted and logged only
     assert not Scan.objects.exists()
 
 
-def test_generic_webhook_for_an_overflowing_id_is_404(hook_client: Client) -> None:
+def test_generic_webhook_for_an_overflowing_id_is_401_like_any_unknown_id(
+    hook_client: Client,
+) -> None:
     body = body_of({"ref": "refs/heads/main", "after": "a" * 40})
     response = hook_client.post(
         f"/webhooks/generic/{HUGE_ID}/",
@@ -406,7 +428,7 @@ def test_generic_webhook_for_an_overflowing_id_is_404(hook_client: Client) -> No
         content_type="application/json",
         headers={"X-Yardstick-Token": SECRET},
     )
-    assert response.status_code == 404
+    assert response.status_code == 401
     assert not Scan.objects.exists()
 
 
