@@ -1,10 +1,11 @@
 """The one strict JSON reader for untrusted documents (API bodies, CI reports, webhooks).
 
 `json.loads` accepts what no sender means and what the database cannot hold: `NaN` and
-`Infinity`, a key given twice (the last one silently wins), nesting deep enough to exhaust
-the interpreter's stack, and `\\ud800` escapes that decode to lone surrogates (no UTF-8 form,
-so every later `.encode()` fails) or `\\u0000` (PostgreSQL text cannot hold NUL). This module
-refuses all of them with a `JSONInputError` that names the place (a JSON pointer).
+`Infinity` (and `1e999`, which reads as infinity), a key given twice (the last one silently
+wins), nesting deep enough to exhaust the interpreter's stack, and `\\ud800` escapes that
+decode to lone surrogates (no UTF-8 form, so every later `.encode()` fails) or `\\u0000`
+(PostgreSQL text cannot hold NUL). This module refuses all of them with a `JSONInputError`
+that names the place (a JSON pointer).
 
 Depth is measured before parsing by a scan of the bytes outside strings (no recursion), and a
 `RecursionError` from the C parser is still caught as a backstop.
@@ -13,6 +14,7 @@ Depth is measured before parsing by a scan of the bytes outside strings (no recu
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -60,6 +62,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> float:
     raise JSONInputError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: a JSON number that reads as infinity
+        raise JSONInputError(f"{text[:20]} is out of range")
+    return value
 
 
 def bad_text(text: str) -> str | None:
@@ -113,7 +122,9 @@ def parse(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         raise JSONInputError(f"nested deeper than {max_depth} levels")
     try:
         text = raw.decode("utf-8")  # strictly: json.loads(bytes) would let surrogates through
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        return json.loads(
+            text, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_unique_keys
+        )
     except JSONInputError:
         raise
     except RecursionError:

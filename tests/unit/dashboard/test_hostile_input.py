@@ -1,13 +1,17 @@
-"""Hostile input at every HTML page, CSV export and form: a 400 from one layer, never a 5xx.
+"""Hostile input at every page, CSV export, form, webhook and upload: a 4xx, never a 5xx.
 
 `dashboard.http.badinput` refuses NUL, lone surrogates and bytes that are not UTF-8 in the
 path, the query string, header values and form fields before any view runs (finding 11: a
 NUL reached PostgreSQL and gave 500s). Every GET URL pattern is fired with hostile query
-strings; hypothesis adds arbitrary text (surrogates included) to one of them.
+strings; hypothesis adds arbitrary text (surrogates included) to one of them. The webhooks
+and the CI report upload get NaN, lone surrogates, NUL, deep nesting and duplicate keys in
+their JSON (read by `scanners.strict_json`, findings 6 and 7). The API's own operations are
+fuzzed by schemathesis in test_api_fuzz.py.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -17,9 +21,15 @@ from django.urls import URLPattern, URLResolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard.models import Rule, Scan
+from dashboard.models import Repository, Rule, Scan
+from dashboard.services import api_tokens
 from dashboard.urls import urlpatterns
+from scanners import strict_json
+from scanners.engine import scan as run_engine
+from scanners.formats import render_json
 from tests.factories import RepositoryFactory, ScanFactory, TeamFactory, UserFactory
+from tests.gitrepo import golden_repo
+from tests.webhooks import signed_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +200,77 @@ def test_any_query_text_is_never_a_5xx(
     unusable = "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value)
     if unusable:
         assert response.status_code == 400
+
+
+# ----- JSON bodies: the webhooks and the CI report upload -----------------------------------
+SECRET = "s3cret-webhook"  # what RepositoryFactory stores
+PLACEHOLDER = '"@@hostile@@"'
+HOSTILE_JSON = st.one_of(
+    ANY_TEXT.map(json.dumps),  # lone surrogates and NUL arrive as \\ud800 and \\u0000 escapes
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "9" * 5000, '"\\u0000"']),
+    st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth),
+    st.just('{"k": 1, "k": 2}'),
+)
+
+
+def _unusable(token: str) -> bool:
+    try:
+        strict_json.loads(token)
+    except strict_json.JSONInputError:
+        return True
+    return False
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(field=st.sampled_from(["ref", "after", "extra"]), token=HOSTILE_JSON)
+def test_signed_webhooks_with_hostile_json_are_never_a_5xx(
+    world: dict[str, Any], field: str, token: str
+) -> None:
+    template = {"ref": "refs/heads/main", "after": "a" * 40, "extra": "x"}
+    body = json.dumps(template | {field: "@@hostile@@"}).replace(PLACEHOLDER, token).encode()
+    response = Client().post(
+        f"/webhooks/generic/{world['repository']}/",
+        data=body,
+        content_type="application/json",
+        headers=signed_headers("generic", body, SECRET),
+    )
+    assert response.status_code < 500, (token, response.content)
+    if _unusable(token):
+        assert response.status_code == 400
+        assert response.json()["outcome"] == "rejected"
+
+
+@pytest.fixture(scope="module")
+def report_text(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real `yardstick scan --format json` report, its first message a placeholder."""
+    document = json.loads(render_json(run_engine(golden_repo(tmp_path_factory.mktemp("r") / "g"))))
+    document["results"][0]["message"] = "@@hostile@@"
+    return json.dumps(document)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(token=HOSTILE_JSON)
+def test_report_uploads_with_hostile_json_are_never_a_5xx(
+    world: dict[str, Any], report_text: str, token: str
+) -> None:
+    team = Repository.objects.get(pk=world["repository"]).team
+    writer = Client(
+        HTTP_AUTHORIZATION=f"Bearer {api_tokens.issue(team, 'ci', write=True).plaintext}"
+    )
+    response = writer.post(
+        f"/api/v1/repositories/{world['repository']}/reports",
+        data=report_text.replace(PLACEHOLDER, token).encode(),
+        content_type="application/json",
+    )
+    assert response.status_code < 500, (token, response.content)
+    assert set(response.json()) >= {"code", "message"} or response.status_code == 201
+    if _unusable(token):
+        assert response.status_code == 422

@@ -15,6 +15,7 @@ from scanners.strict_json import JSONInputError
         (b'{"a": NaN}', "", "NaN is not a JSON number"),
         (b'{"a": [Infinity]}', "", "Infinity is not a JSON number"),
         (b'{"a": -Infinity}', "", "-Infinity is not a JSON number"),
+        (b'{"a": -1e999}', "", "-1e999 is out of range"),
         (b'{"a": 1, "b": {"c": 1, "c": 2}}', "/c", "duplicate key 'c'"),
         (b'{"a": "\\ud800"}', "/a", "/a contains a lone surrogate"),
         (b'{"a": ["x", "\\udfff y"]}', "/a/1", "/a/1 contains a lone surrogate"),
