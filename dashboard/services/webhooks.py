@@ -162,14 +162,14 @@ def _refused_unverified(incoming: Incoming, facts: Mapping[str, Any], answer: An
 def _receive(provider: Provider, incoming: Incoming, facts: dict[str, Any]) -> Answer:
     if incoming.body is None:
         raise Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+    signature = incoming.headers.get(provider.signature_header, "")
+    if not signature:
+        raise Refusal(401, f"missing {provider.signature_header} header")
     event, unusable = _parse(provider, incoming)
     facts.update(delivery_id=event.delivery_id[:100], event=event.event[:64])
     facts.update(ref=event.ref[:255], commit_sha=event.after_sha[:64])
     repository = _repository(provider, incoming, event)
     facts["repository"] = repository
-    signature = incoming.headers.get(provider.signature_header, "")
-    if not signature:
-        raise Refusal(401, f"missing {provider.signature_header} header")
     secret = secrets.decrypt(repository.webhook_secret_encrypted)
     if secret is None:
         raise _secret_refusal(provider, 403, "this repository has no usable webhook secret")
