@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "dashboard.observability.middleware.RequestIdMiddleware",
     "dashboard.observability.middleware.MetricsMiddleware",
+    "dashboard.http.badinput.BadInputMiddleware",  # NUL, lone surrogates: 400 before any view
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

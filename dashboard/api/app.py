@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 
 from dashboard.api import errors
 from dashboard.api.auth import AUTH
+from dashboard.api.parser import StrictParser
 from dashboard.api.routes import catalogue, repositories, scans
 
 
@@ -41,6 +42,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     docs_decorator=development_only,
+    parser=StrictParser(),
 )
 errors.install(api)
 api.add_router("", catalogue.router)

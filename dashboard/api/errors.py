@@ -11,6 +11,8 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from scanners.strict_json import JSONInputError
+
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
@@ -55,6 +57,25 @@ def _field(loc: Sequence[object]) -> str:
     return ".".join(parts)
 
 
+def refused_json(exc: JSONInputError) -> tuple[int, dict[str, object]]:
+    """Not JSON at all: a 400. Well-formed JSON holding what no field may hold (NaN, a key
+    twice, deep nesting, NUL, a lone surrogate): a 422 naming the field."""
+    if exc.malformed:
+        return 400, body("bad_request", f"the body is not JSON: {exc.message}")
+    details = [{"field": exc.pointer.lstrip("/").replace("/", "."), "message": exc.message}]
+    return 422, body("validation_error", exc.message, details)
+
+
+def http_error(exc: HttpError) -> tuple[int, dict[str, object]]:
+    """The status and body of ninja's HttpError (which wraps the body parser's refusal)."""
+    if isinstance(exc.__cause__, JSONInputError):
+        return refused_json(exc.__cause__)
+    message = str(exc)
+    if isinstance(exc, AuthenticationError):
+        message = "send `Authorization: Bearer <token>` or sign in"
+    return exc.status_code, body(_CODES.get(exc.status_code, "error"), message)
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers that give every error the same shape."""
 
@@ -73,12 +94,8 @@ def install(api: NinjaAPI) -> None:
         )
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        status = exc.status_code
-        message = str(exc)
-        if isinstance(exc, AuthenticationError):
-            message = "send `Authorization: Bearer <token>` or sign in"
-        code = _CODES.get(status, "error")
-        return api.create_response(request, body(code, message), status=status)
+        status, answer = http_error(exc)
+        return api.create_response(request, answer, status=status)
 
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return api.create_response(request, body("not_found", str(exc) or "not found"), status=404)

@@ -15,7 +15,6 @@ class ErrorOut(Schema):
     details: object = None
 
 
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold or compare NUL: refuse it (422), never a 500
 # The largest id a database column holds (bigint): a filter beyond it is a 422, never a 500
 # (Django checks the range of primary keys, not of foreign keys).
 MAX_ID = 2**63 - 1
@@ -79,11 +78,11 @@ class RepositoryPage(PageOut):
 class RepositoryIn(Schema):
     """Register a repository for a team (its first scan is queued)."""
 
-    team: str = Field(description="team slug", min_length=1, max_length=120, pattern=NO_NUL)
-    clone_url: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
-    name: str = Field("", max_length=200, pattern=NO_NUL)
-    default_branch: str = Field("main", max_length=200, pattern=NO_NUL)
-    project_dir: str = Field("", max_length=300, pattern=NO_NUL)
+    team: str = Field(description="team slug", min_length=1, max_length=120)
+    clone_url: str = Field(min_length=1, max_length=500)
+    name: str = Field("", max_length=200)
+    default_branch: str = Field("main", max_length=200)
+    project_dir: str = Field("", max_length=300)
 
 
 class RegisteredOut(Schema):
@@ -97,7 +96,7 @@ class RegisteredOut(Schema):
 class ScanIn(Schema):
     """Request a scan of a branch, tag or commit (default branch when empty)."""
 
-    ref: str = Field("", max_length=200, pattern=NO_NUL)
+    ref: str = Field("", max_length=200)
 
 
 class ScanOut(Schema):

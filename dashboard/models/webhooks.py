@@ -9,10 +9,12 @@ from dashboard.models.scans import Scan
 
 
 class WebhookDelivery(models.Model):
-    """One delivery. Verified first deliveries are unique per (provider, delivery id).
+    """One delivery. Verified first deliveries are unique per (repository, provider, delivery
+    id, pushed head).
 
-    Refused requests and replays are recorded too, outside the unique constraint, so an
-    unauthenticated request can never claim a delivery id before the real delivery arrives.
+    Refusals and replays are recorded outside the unique constraint, so an unauthenticated
+    request can never claim a delivery id before the real delivery arrives (and refusals
+    before verification are stored at most once a minute per repository).
     """
 
     class Provider(models.TextChoices):
@@ -51,10 +53,13 @@ class WebhookDelivery(models.Model):
         ordering = ("-received_at", "-id")
         verbose_name_plural = "webhook deliveries"
         constraints = (
+            # Per repository (another repository's id is not a replay) and per pushed head (an
+            # id naming another head is a new push); ids made from the body are deduplicated
+            # against the repository's last delivery instead (services.webhooks._claim).
             models.UniqueConstraint(
-                fields=("provider", "delivery_id"),
-                condition=models.Q(accepted=True),
-                name="delivery_unique_accepted",
+                fields=("repository", "provider", "delivery_id", "commit_sha"),
+                condition=models.Q(accepted=True) & ~models.Q(delivery_id__startswith="body-"),
+                name="delivery_unique_per_repository",
             ),
             models.CheckConstraint(
                 condition=models.Q(provider__in=("github", "gitlab", "gitea", "generic")),

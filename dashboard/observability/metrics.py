@@ -57,6 +57,14 @@ PAGE_CACHE = Counter(
     registry=REGISTRY,
 )
 
+WEBHOOK_REFUSALS = Counter(
+    "yardstick_webhook_refusals",
+    "Webhook requests refused before their sender was verified, by provider and status "
+    "(stored as a delivery at most once a minute per repository, never when unmatched).",
+    ["provider", "status"],
+    registry=REGISTRY,
+)
+
 
 def queue_depth(queue: str = "celery") -> int | None:
     """Messages waiting in a Celery queue; None when the broker cannot tell."""

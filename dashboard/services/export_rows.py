@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from dashboard.http.params import whole_number
 from dashboard.models import (
     Attestation,
     CheckResult,
@@ -156,7 +157,8 @@ class ResultFilters:
     def from_query(cls, query: Mapping[str, str]) -> ResultFilters:
         """Read and check the filters from a query string."""
         repository = query.get("repository", "").strip()
-        if repository and not (repository.isdigit() and int(repository) <= MAX_ID):
+        number = whole_number(repository)
+        if repository and not (number is not None and number <= MAX_ID):
             raise ExportError("repository must be a repository id")
         status = query.get("status", "").strip().lower()
         if status and status not in SHOWN_STATUSES:

@@ -62,7 +62,11 @@ def parse_report(body: bytes) -> dict[str, Any]:
 
 def _findings(document: dict[str, Any]) -> Findings:
     rows = []
+    seen: set[str] = set()
     for result in document["results"]:
+        if result["rule_id"] in seen:
+            raise UploadError("duplicate_rule", f"{result['rule_id']} is reported more than once")
+        seen.add(result["rule_id"])
         if result["status"] not in UPLOADABLE_STATUSES:
             raise UploadError(
                 "invalid_status", f"{result['rule_id']}: {result['status']!r} cannot be uploaded"

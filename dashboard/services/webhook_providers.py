@@ -85,9 +85,13 @@ def _text(payload: Payload, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+BODY_ID_PREFIX = "body-"
+
+
 def body_delivery_id(body: bytes) -> str:
-    """A delivery id for senders that give none: identical bodies are the same delivery."""
-    return f"body-{hashlib.sha256(body).hexdigest()}"
+    """A delivery id for senders that give none: an identical body is a retry of the
+    repository's last delivery (not of any earlier one: see `webhooks._seen`)."""
+    return f"{BODY_ID_PREFIX}{hashlib.sha256(body).hexdigest()}"
 
 
 def parse_github(headers: Headers, payload: Payload, body: bytes) -> PushEvent:

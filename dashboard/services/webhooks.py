@@ -1,26 +1,38 @@
 """Receiving webhook deliveries: verify, record, deduplicate, then hand the event to a handler.
 
-Every delivery is recorded (`WebhookDelivery`) with its outcome, except rate-limited ones (a
-flood must not fill the table). No git work happens here: a push only enqueues a scan.
+Every delivery from a verified sender is recorded (`WebhookDelivery`) with its outcome.
+Refusals before verification are logged and counted, and stored at most once a minute per
+matched repository (anonymous callers cannot fill the table); rate-limited requests are not
+stored. Deduplication is per repository. No git work happens here: a push only enqueues a scan.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from dashboard.models import Repository, Scan, WebhookDelivery
+from dashboard.observability.metrics import WEBHOOK_REFUSALS
 from dashboard.services import secrets
 from dashboard.services.scanning import request_scan
 from dashboard.services.urls import url_key
-from dashboard.services.webhook_providers import PROVIDERS, PayloadError, Provider, PushEvent
+from dashboard.services.webhook_providers import (
+    BODY_ID_PREFIX,
+    PROVIDERS,
+    PayloadError,
+    Provider,
+    PushEvent,
+)
+from scanners import strict_json
 
+logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 Outcome = WebhookDelivery.Outcome
@@ -104,6 +116,16 @@ HANDLERS: dict[str, Callable[[PushEvent, Repository], Answer | Write]] = {
 
 
 # ----- the pipeline of one delivery -------------------------------------------------------
+# A refusal before the sender is verified is stored at most once a minute per repository (so
+# the repository's page shows a misconfigured hook) and never when no repository matches:
+# anonymous callers cannot fill the table. Every refusal is logged (one line) and counted.
+UNVERIFIED_ROW_EVERY = timedelta(minutes=1)
+_UNVERIFIED_STATUSES = (401, 403)
+# The generic endpoint names its repository in the URL: an unknown id, a repository without a
+# secret and a wrong token get this same answer, so ids cannot be enumerated.
+_GENERIC_REFUSAL = "X-Yardstick-Token does not match this repository's secret"
+
+
 def receive(incoming: Incoming) -> Answer:
     """Process one delivery and record it; never raises for a client's mistake."""
     provider = PROVIDERS[incoming.provider]
@@ -112,8 +134,29 @@ def receive(incoming: Incoming) -> Answer:
         return _receive(provider, incoming, facts)
     except Refusal as refusal:
         answer = Answer(refusal.status, Outcome.REJECTED, refusal.detail)
-        _record(incoming, facts, answer, accepted=False)
+        if facts.get("verified"):
+            _record(incoming, facts, answer, accepted=False)
+        else:
+            _refused_unverified(incoming, facts, answer)
         return answer
+
+
+def _refused_unverified(incoming: Incoming, facts: Mapping[str, Any], answer: Answer) -> None:
+    WEBHOOK_REFUSALS.labels(incoming.provider, str(answer.status)).inc()
+    logger.info(
+        "webhook %s refused (%s): %s", incoming.provider, answer.status, _safe(answer.detail)
+    )
+    repository = facts.get("repository")
+    if repository is None or answer.status not in _UNVERIFIED_STATUSES:
+        return
+    recent = WebhookDelivery.objects.filter(
+        repository=repository,
+        accepted=False,
+        status_code__in=_UNVERIFIED_STATUSES,
+        received_at__gte=timezone.now() - UNVERIFIED_ROW_EVERY,
+    )
+    if not recent.exists():
+        _record(incoming, facts, answer, accepted=False)
 
 
 def _receive(provider: Provider, incoming: Incoming, facts: dict[str, Any]) -> Answer:
@@ -122,51 +165,68 @@ def _receive(provider: Provider, incoming: Incoming, facts: dict[str, Any]) -> A
     signature = incoming.headers.get(provider.signature_header, "")
     if not signature:
         raise Refusal(401, f"missing {provider.signature_header} header")
-    event = _parse(provider, incoming)
+    event, unusable = _parse(provider, incoming)
     facts.update(delivery_id=event.delivery_id[:100], event=event.event[:64])
-    # NUL cannot be stored in PostgreSQL text; the payload's strings are the sender's word.
-    facts.update(ref=event.ref[:255].replace("\0", ""), commit_sha=event.after_sha[:64])
-    repository = _repository(incoming, event)
+    facts.update(ref=event.ref[:255], commit_sha=event.after_sha[:64])
+    repository = _repository(provider, incoming, event)
     facts["repository"] = repository
     secret = secrets.decrypt(repository.webhook_secret_encrypted)
     if secret is None:
-        raise Refusal(403, "this repository has no usable webhook secret: generate one")
+        raise _secret_refusal(provider, 403, "this repository has no usable webhook secret")
     if not provider.verify(incoming.body, signature, secret):
-        raise Refusal(401, f"{provider.signature_header} does not match this repository's secret")
+        detail = f"{provider.signature_header} does not match this repository's secret"
+        raise _secret_refusal(provider, 401, detail)
+    facts["verified"] = True
+    if unusable is not None:
+        pointer, reason = unusable
+        raise Refusal(400, f"the payload's {pointer} holds {reason}")
     return _accept(incoming, facts, event, repository)
 
 
-def _parse(provider: Provider, incoming: Incoming) -> PushEvent:
+def _secret_refusal(provider: Provider, status: int, detail: str) -> Refusal:
+    if provider.name == "generic":
+        return Refusal(401, _GENERIC_REFUSAL)
+    return Refusal(status, f"{detail}: generate one" if status == 403 else detail)
+
+
+def _parse(provider: Provider, incoming: Incoming) -> tuple[PushEvent, tuple[str, str] | None]:
+    """The event, and where the payload holds text that cannot be stored (refused once the
+    sender is verified, so the refusal can be recorded for its repository)."""
     if incoming.content_type != "application/json":
         raise Refusal(400, "send the payload as application/json")
     try:
-        payload = json.loads(incoming.body or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Refusal(400, f"malformed JSON: {exc}") from None
-    except RecursionError:
-        raise Refusal(400, "malformed JSON: nested too deeply") from None
+        payload = strict_json.parse(incoming.body or b"")
+    except strict_json.JSONInputError as exc:
+        raise Refusal(
+            400, exc.message if exc.malformed else f"refused JSON: {exc.message}"
+        ) from None
     if not isinstance(payload, dict):
         raise Refusal(400, "the payload must be a JSON object")
     try:
-        return provider.parse(incoming.headers, payload, incoming.body or b"")
+        event = provider.parse(incoming.headers, payload, incoming.body or b"")
     except PayloadError as exc:
         raise Refusal(400, str(exc)) from None
+    return event, strict_json.find_bad_text(payload)
 
 
 # What receiving a delivery reads of its repository (a scan request reads the rest if needed).
 _READ = ("team_id", "name", "default_branch", "active", "webhook_secret_encrypted")
 
 
-def _repository(incoming: Incoming, event: PushEvent) -> Repository:
+def _repository(provider: Provider, incoming: Incoming, event: PushEvent) -> Repository:
     repositories = Repository.objects.only(*_READ)
     if incoming.repository_id is not None:
         repository = repositories.filter(pk=incoming.repository_id).first()
-    elif not event.clone_urls:
-        raise Refusal(400, "the payload names no repository URL")
     else:
-        keys = {url_key(url) for url in event.clone_urls}
+        # A URL with a NUL or a lone surrogate matches nothing (and cannot be queried).
+        urls = [url for url in event.clone_urls if strict_json.bad_text(url) is None]
+        if not urls:
+            raise Refusal(400, "the payload names no repository URL")
+        keys = {url_key(url) for url in urls}
         repository = repositories.filter(url_key__in=keys).order_by("pk").first()
     if repository is None:
+        if provider.name == "generic":
+            raise Refusal(401, _GENERIC_REFUSAL)
         raise Refusal(404, "no registered repository matches this delivery")
     return repository
 
@@ -208,8 +268,10 @@ def _duplicate(incoming: Incoming, facts: Mapping[str, Any], event: PushEvent) -
 
 
 def _safe(text: object) -> str:
-    """Payload text as stored: PostgreSQL text cannot hold NUL, and the sender may send it."""
-    return str(text).replace("\0", "")
+    """Payload text as stored and logged: NUL and lone surrogates (which PostgreSQL text and
+    UTF-8 cannot hold) shown as escapes."""
+    printable = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    return printable.replace("\0", "\\x00")
 
 
 def _delivery(
@@ -217,15 +279,15 @@ def _delivery(
 ) -> WebhookDelivery:
     return WebhookDelivery(
         provider=incoming.provider,
-        delivery_id=_safe(facts.get("delivery_id", "")),
-        event=_safe(facts.get("event", "")),
+        delivery_id=_safe(facts.get("delivery_id", ""))[:100],
+        event=_safe(facts.get("event", ""))[:64],
         repository=facts.get("repository"),
         accepted=accepted,
         outcome=answer.outcome,
         status_code=answer.status,
         detail=_safe(answer.detail)[:300],
-        ref=_safe(facts.get("ref", "")),
-        commit_sha=_safe(facts.get("commit_sha", "")),
+        ref=_safe(facts.get("ref", ""))[:255],
+        commit_sha=_safe(facts.get("commit_sha", ""))[:64],
         scan_id=answer.scan_id,
         remote_addr=incoming.remote_addr or None,
         received_at=timezone.now(),
@@ -241,8 +303,16 @@ def _record(
 
 
 def _claim(incoming: Incoming, facts: Mapping[str, Any], answer: Answer) -> int | None:
-    """Record a verified delivery as the first of its id; its row id, or None when the id
-    was claimed before (`delivery_unique_accepted`). One statement, no savepoint."""
+    """Record a verified delivery as new; its row id, or None when it is a duplicate.
+
+    A sender's delivery id is claimed once per repository, provider and pushed head
+    (`delivery_unique_per_repository`: another repository's `build-7`, or the same id naming
+    another head, is a new delivery). An id made from the body (the sender gave none) is a
+    duplicate only of the repository's last delivery: a retry comes right after its original,
+    while the same body after another push is a new push (a rollback A, B, A must scan A
+    again). One statement, no savepoint, for a sender's id."""
+    if str(facts["delivery_id"]).startswith(BODY_ID_PREFIX) and _seen(incoming, facts):
+        return None
     record = _delivery(incoming, facts, answer, accepted=True)
     fields = [f for f in WebhookDelivery._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
@@ -257,6 +327,19 @@ def _claim(incoming: Incoming, facts: Mapping[str, Any], answer: Answer) -> int 
         cursor.execute(sql, values)
         row = cursor.fetchone()
     return None if row is None else int(row[0])
+
+
+def _seen(incoming: Incoming, facts: Mapping[str, Any]) -> bool:
+    """The repository's last delivery from this provider had this delivery id."""
+    last = (
+        WebhookDelivery.objects.filter(
+            repository=facts["repository"], provider=incoming.provider, accepted=True
+        )
+        .order_by("-received_at", "-id")
+        .values_list("delivery_id", flat=True)
+        .first()
+    )
+    return bool(last == facts["delivery_id"])
 
 
 def recent_deliveries(repository: Repository, limit: int = 20) -> list[WebhookDelivery]:

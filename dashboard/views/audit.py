@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dashboard.http.params import whole_number
 from dashboard.models import AuditAction, Team
 from dashboard.selectors.audit import AuditFilters, audit_page, audit_rows
 from dashboard.services.exports import csv_response
@@ -22,8 +23,7 @@ def _require_admin(request: HttpRequest) -> None:
 
 
 def _page_number(request: HttpRequest) -> int:
-    value = request.GET.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+    return max(1, whole_number(request.GET.get("page", "1")) or 1)
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dashboard.http.params import whole_number
 from dashboard.models import Rule, Team
 from dashboard.services import export_rows
 from dashboard.services.exports import csv_response
@@ -53,11 +54,11 @@ def results(request: HttpRequest) -> HttpResponseBase:
 def history(request: HttpRequest) -> HttpResponseBase:
     """Daily scores: `scope=team|repository`, `team=<slug>`, `days=N`."""
     scope = request.GET.get("scope", "team")
-    days = request.GET.get("days", "90")
+    days = whole_number(request.GET.get("days", "90"))
     try:
-        if not days.isdigit():
+        if days is None:
             raise export_rows.ExportError("days must be a whole number")
-        header, rows = export_rows.history(scope, request.GET.get("team", ""), int(days))
+        header, rows = export_rows.history(scope, request.GET.get("team", ""), days)
     except export_rows.ExportError as exc:
         return HttpResponseBadRequest(str(exc))
     return csv_response(f"yardstick-history-{scope}-{_stamp()}.csv", header, rows)

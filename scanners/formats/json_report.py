@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from scanners import strict_json
 from scanners.report import REPORT_SCHEMA_VERSION, Report, RuleOutcome, Score
 from scanners.results import Status
 
@@ -92,9 +93,9 @@ def render_json(report: Report, generated_at: datetime | None = None) -> str:
 def load_json(text: str | bytes) -> dict[str, Any]:
     """Parse a JSON report written by any 1.x engine; raise `ReportFormatError` otherwise."""
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReportFormatError(f"not JSON: {exc}") from exc
+        data = strict_json.loads(text)
+    except strict_json.JSONInputError as exc:
+        raise ReportFormatError(f"not JSON: {exc}" if exc.malformed else str(exc)) from exc
     if not isinstance(data, dict):
         raise ReportFormatError("a report must be a JSON object")
     version = data.get("schema_version")

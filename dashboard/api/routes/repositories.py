@@ -13,7 +13,6 @@ from dashboard.api.auth import require_write
 from dashboard.api.errors import ApiError
 from dashboard.api.pagination import paginate
 from dashboard.api.schemas import (
-    NO_NUL,
     CoverageOut,
     ErrorOut,
     PageQuery,
@@ -42,10 +41,10 @@ WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 class RepositoryFilters(Schema):
     """Filter repositories by team, state, level or name."""
 
-    team: str = Field("", max_length=120, description="team slug", pattern=NO_NUL)
+    team: str = Field("", max_length=120, description="team slug")
     active: bool | None = None
-    level: str = Field("", max_length=8, pattern=NO_NUL)
-    search: str = Field("", max_length=200, pattern=NO_NUL)
+    level: str = Field("", max_length=8)
+    search: str = Field("", max_length=200)
 
 
 def repository_out(repository: Repository) -> dict[str, Any]:
@@ -177,7 +176,7 @@ def upload_report(request: HttpRequest, repository_id: int) -> Status[Scan]:
 class CoverageQuery(Schema):
     """The commit the coverage was measured on."""
 
-    commit: str = Field(min_length=40, max_length=64, pattern=NO_NUL)
+    commit: str = Field(min_length=40, max_length=64)
 
 
 @router.post(

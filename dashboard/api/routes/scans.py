@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from dashboard.api.errors import ApiError
 from dashboard.api.pagination import paginate
-from dashboard.api.schemas import MAX_ID, NO_NUL, ErrorOut, PageQuery, ResultPage, ScanOut, ScanPage
+from dashboard.api.schemas import MAX_ID, ErrorOut, PageQuery, ResultPage, ScanOut, ScanPage
 from dashboard.models import CheckResult, Repository, Scan
 from dashboard.services.export_rows import STATUSES, live_governance_by_repository
 
@@ -31,9 +31,9 @@ class ResultFilters(Schema):
 
     scan: int | None = Field(None, ge=1, le=MAX_ID)
     repository: int | None = Field(None, ge=1, le=MAX_ID)
-    rule: str = Field("", max_length=16, pattern=NO_NUL)
-    section: str = Field("", max_length=8, pattern=NO_NUL)
-    status: str = Field("", max_length=16, description="engine status", pattern=NO_NUL)
+    rule: str = Field("", max_length=16)
+    section: str = Field("", max_length=8)
+    status: str = Field("", max_length=16, description="engine status")
 
 
 @router.get("/scans", response=ScanPage)

@@ -99,8 +99,6 @@ def test_form_refuses_injection_shaped_urls(
         ({"team": "not-a-number"}, "Select a valid choice"),
         ({"team": HUGE_ID}, "Select a valid choice"),
         ({"team": ""}, "This field is required"),
-        ({"default_branch": "main\x00evil"}, "Null characters are not allowed"),
-        ({"clone_url": "https://git.example.com/a\x00b"}, "Null characters are not allowed"),
         ({"default_branch": "$(touch x)"}, "not a valid branch name"),
         ({"project_dir": "../../etc"}, "relative path"),
     ],
@@ -112,8 +110,6 @@ def test_form_refuses_injection_shaped_urls(
         "team-type",
         "team-overflow",
         "team-missing",
-        "nul-branch",
-        "nul-url",
         "shell-branch",
         "dir-escape",
     ],
@@ -125,6 +121,22 @@ def test_form_refuses_oversized_and_wrongly_typed_fields(
     response = client.post("/repositories/new/", _form(team, **fields))
     assert response.status_code == 200
     assert message in response.content.decode()
+    _nothing_stored()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"default_branch": "main\x00evil"}, {"clone_url": "https://git.example.com/a\x00b"}],
+    ids=["nul-branch", "nul-url"],
+)
+def test_form_fields_with_nul_are_refused_before_the_form(
+    maintainer_client: tuple[Client, Any], fields: dict[str, str]
+) -> None:
+    """One layer (dashboard.http.badinput) refuses NUL in any form field, for every form."""
+    client, team = maintainer_client
+    response = client.post("/repositories/new/", _form(team, **fields))
+    assert response.status_code == 400
+    assert b"a form field contains a NUL character" in response.content
     _nothing_stored()
 
 
@@ -266,6 +278,37 @@ def test_api_registration_with_nul_in_the_team_is_4xx(api_client: Client) -> Non
     _nothing_stored()
 
 
+@pytest.mark.parametrize(
+    ("raw", "message", "field"),
+    [
+        (
+            b'{"team": "al\\ud800pha", "clone_url": "https://h.example/a.git"}',
+            "lone surrogate",
+            "team",
+        ),
+        (b'{"team": "alpha", "clone_url": "https://h.example/a.git", "name": NaN}', "NaN", ""),
+        (
+            b'{"team": "beta", "team": "alpha", "clone_url": "https://h.example/a.git"}',
+            "duplicate key 'team'",
+            "team",
+        ),
+        (b'{"team": "alpha", "x": ' + b"[" * 65 + b"]" * 65 + b"}", "nested deeper", ""),
+    ],
+    ids=["surrogate", "nan", "duplicate-key", "deep"],
+)
+def test_api_bodies_are_read_strictly(
+    api_client: Client, raw: bytes, message: str, field: str
+) -> None:
+    """Finding 6: what json.loads lets through is a 422 naming the field, for every body."""
+    response = _register(api_client, raw, raw=True)
+    assert response.status_code == 422, response.content
+    answer = response.json()
+    assert answer["code"] == "validation_error"
+    assert message in answer["message"]
+    assert answer["details"][0]["field"] == field
+    _nothing_stored()
+
+
 @pytest.mark.parametrize("error", [DataError("invalid byte sequence"), OverflowError("too big")])
 def test_a_value_the_database_refuses_is_a_422_not_a_500(
     api_client: Client, monkeypatch: pytest.MonkeyPatch, error: Exception
@@ -340,22 +383,44 @@ def test_webhook_payload_with_wrong_types_queues_nothing(
     assert not Scan.objects.exists()
 
 
-def test_webhook_nul_in_ref_is_not_stored(hook_client: Client) -> None:
-    _registered()
-    data = payload("github-push") | {"ref": "refs/heads/feature\x00evil"}
-    _signed(hook_client, "github", body_of(data))
-    assert WebhookDelivery.objects.get().ref == "refs/heads/featureevil"
+@pytest.mark.parametrize("text", ["\x00", "\ud800", "low\udfff"], ids=["nul", "high", "low"])
+@pytest.mark.parametrize("field", ["ref", "after", "pusher"])
+def test_webhook_unusable_text_is_a_recorded_400(
+    hook_client: Client, caplog: pytest.LogCaptureFixture, text: str, field: str
+) -> None:
+    """Finding 7: a verified delivery with a NUL or a lone surrogate in any field is refused
+    (400) and recorded for its repository, without a traceback; it used to be a 500."""
+    repository = _registered()
+    data = payload("github-push")
+    data[field] = f"refs/heads/main{text}" if field != "pusher" else {"name": f"x{text}"}
+    response = _signed(hook_client, "github", body_of(data), **{"X-GitHub-Delivery": "d-1"})
+    assert response.status_code == 400, response.content
+    assert f"the payload's /{field}" in response.json()["detail"]
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.repository, delivery.outcome, delivery.status_code) == (
+        repository,
+        "rejected",
+        400,
+    )
+    assert delivery.delivery_id == "d-1"
+    stored = {"ref": delivery.ref, "after": delivery.commit_sha, "pusher": "\\"}[field]
+    assert "\\" in stored  # shown escaped, not dropped
+    assert not Scan.objects.exists()
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 def test_webhook_with_deeply_nested_json_is_400(hook_client: Client) -> None:
     _registered()
     response = _signed(hook_client, "github", b"[" * 200_000 + b"]" * 200_000)
     assert response.status_code == 400
-    assert WebhookDelivery.objects.get().outcome == "rejected"
+    assert "nested deeper than 64 levels" in response.json()["detail"]
+    assert not WebhookDelivery.objects.exists()  # unverifiable: counted and logged only
     assert not Scan.objects.exists()
 
 
-def test_generic_webhook_for_an_overflowing_id_is_404(hook_client: Client) -> None:
+def test_generic_webhook_for_an_overflowing_id_is_401_like_any_unknown_id(
+    hook_client: Client,
+) -> None:
     body = body_of({"ref": "refs/heads/main", "after": "a" * 40})
     response = hook_client.post(
         f"/webhooks/generic/{HUGE_ID}/",
@@ -363,7 +428,7 @@ def test_generic_webhook_for_an_overflowing_id_is_404(hook_client: Client) -> No
         content_type="application/json",
         headers={"X-Yardstick-Token": SECRET},
     )
-    assert response.status_code == 404
+    assert response.status_code == 401
     assert not Scan.objects.exists()
 
 

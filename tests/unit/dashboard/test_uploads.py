@@ -275,3 +275,58 @@ def test_yardstick_scan_upload_reports_refusals(
     assert "upload failed: server answered 401" in capsys.readouterr().err
     assert yardstick(["scan", str(source), "--upload", "ftp://x/y", "--token", "t"]) == 2
     assert not Scan.objects.exists()
+
+
+# ----- hostile reports (finding 6): a 422 naming the problem, never a 500 ------------------
+def _hostile(report: dict[str, Any], kind: str) -> bytes:
+    document = _broken(report)
+    first = document["results"][0]
+    if kind == "nan":
+        first["duration_ms"] = float("nan")
+    elif kind == "infinity":
+        document["timings"]["total_ms"] = float("inf")
+    elif kind == "deep":
+        first["evidence"] = [[]]
+        body = json.dumps(document).replace("[[]]", "[" * 50_000 + "]" * 50_000, 1)
+        return body.encode()
+    elif kind == "surrogate":
+        first["message"] = "broken \ud800 text"
+    elif kind == "nul":
+        first["message"] = "broken \x00 text"
+    elif kind == "duplicate-key":
+        return ('{"commit": "x", ' + json.dumps(document)[1:]).encode()
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("nan", "NaN is not a JSON number"),
+        ("infinity", "Infinity is not a JSON number"),
+        ("deep", "nested deeper than 64 levels"),
+        ("surrogate", "/results/0/message contains a lone surrogate"),
+        ("nul", "/results/0/message contains a NUL character"),
+        ("duplicate-key", "duplicate key 'commit'"),
+    ],
+)
+def test_hostile_reports_are_422_naming_the_problem(
+    writer: Client, repository: Repository, report: dict[str, Any], kind: str, message: str
+) -> None:
+    response = _post_report(writer, repository, _hostile(report, kind))
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid_report"
+    assert message in response.json()["message"]
+    assert not Scan.objects.exists()
+
+
+def test_a_report_naming_a_rule_twice_is_422_naming_the_rule(
+    writer: Client, repository: Repository, report: dict[str, Any]
+) -> None:
+    document = _broken(report)
+    document["results"].append(dict(document["results"][2]))
+    rule_id = document["results"][2]["rule_id"]
+    response = _post_report(writer, repository, document)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "duplicate_rule"
+    assert rule_id in response.json()["message"]
+    assert not Scan.objects.exists()

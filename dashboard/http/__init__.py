@@ -1,0 +1,1 @@
+"""HTTP-level guards that run before any view (see `badinput`)."""
