@@ -128,6 +128,7 @@ AXES_CLIENT_IP_CALLABLE = "dashboard.services.clientip.client_ip"
 AXES_USERNAME_CALLABLE = "dashboard.views.signin.attempted_username"
 AXES_LOCKOUT_CALLABLE = "dashboard.views.signin.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not stored (no table that only grows)
+AXES_VERBOSE = False  # no start-up banner on every manage.py command
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
