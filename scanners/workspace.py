@@ -254,9 +254,11 @@ class _Git:
         proc = self._start(args, cwd, local_transport=False)
         timer = threading.Timer(self.policy.clone_timeout_s, _kill_quietly, [proc])
         timer.start()
+        stdout = proc.stdout
+        if stdout is None:  # pragma: no cover - _start always pipes stdout
+            raise RepositoryError(f"git {shown}: no output stream")
         try:
-            assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
-            result = consume(proc.stdout)
+            result = consume(stdout)
         except BaseException:
             _kill_group(proc)
             raise
