@@ -117,9 +117,9 @@ def test_a_scrape_sums_the_requests_of_every_process(tmp_path: Path) -> None:
     assert "yardstick_celery_queue_length" in text
 
 
-def _get(url: str) -> str:
+def _get(url: str, timeout: float = 60) -> str:
     request = urllib.request.Request(url, headers={"Connection": "close"})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
         return str(response.read().decode())
 
 
@@ -147,16 +147,18 @@ def test_gunicorn_workers_share_their_counts_and_start_from_zero(tmp_path: Path)
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Workers import Django on their first request: slow on a loaded 2-core machine.
+        deadline = time.monotonic() + 180
         while True:
             assert web.poll() is None, (tmp_path / "web.log").read_text()[-3000:]
             try:
-                _get(f"{base}/health")
+                # Not /health: a request that timed out here may still be counted later.
+                _get(f"{base}/metrics", timeout=10)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset, or a worker still booting (TimeoutError)
                 assert time.monotonic() < deadline, (tmp_path / "web.log").read_text()[-3000:]
                 time.sleep(0.2)
-        served = 1
+        served = 0
         # New connections until both workers have served (each keeps its own counter file).
         while len(list(metrics.glob("counter_*.db"))) < 2 or served < 20:
             _get(f"{base}/health")
