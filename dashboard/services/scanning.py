@@ -256,7 +256,8 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
     )
     scan.save()
     repository = scan.repository
-    before = repository.level
+    # The level before this scan as stored (the row is locked), not as a stale object says.
+    before = Repository.objects.values_list("level", flat=True).get(pk=repository.pk)
     repository.latest_scan = scan
     repository.score, repository.level = effective.score, effective.level
     repository.save(update_fields=["latest_scan", "score", "level"])

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -181,17 +182,34 @@ def score_scan(scan: Scan, at: datetime | None = None) -> EffectiveScore:
 
 
 def refresh_repository_score(repository: Repository) -> Repository:
-    """Recompute the denormalised score and level from the latest scan and governance now."""
-    scan = repository.latest_scan
-    before = repository.level
-    if scan is None:
-        repository.score, repository.level = None, ""
-    else:
-        effective = score_scan(scan)
-        repository.score, repository.level = effective.score, effective.level
-    repository.save(update_fields=["score", "level"])
+    """Recompute the denormalised score and level from the latest scan and governance now.
+
+    Everything is read from the database, never from the object passed in: a caller holding
+    it from before a newer scan was stored would otherwise score the older scan (the demo's
+    Silver 99.5 against a Gold 100 latest scan). The repository row is locked while scoring,
+    so a scan stored meanwhile cannot be overwritten, and only score and level are written
+    (an `update()`). The object passed in gets the fresh values and is returned.
+    """
+    with transaction.atomic():
+        row = (
+            Repository.objects.select_for_update()
+            .filter(pk=repository.pk)
+            .values_list("latest_scan_id", "level")
+            .first()
+        )
+        if row is None:  # deleted meanwhile: nothing to store
+            return repository
+        latest_scan_id, before = row
+        scan = Scan.objects.filter(pk=latest_scan_id).first() if latest_scan_id else None
+        score, level = None, ""
+        if scan is not None:
+            effective = score_scan(scan)
+            score, level = effective.score, effective.level
+        Repository.objects.filter(pk=repository.pk).update(score=score, level=level)
+    repository.latest_scan_id = scan.pk if scan is not None else None
+    repository.score, repository.level = score, level
     if scan is not None:
         from dashboard.services.notifications import after_level_refreshed
 
-        after_level_refreshed(repository.pk, before, repository.level)
+        after_level_refreshed(repository.pk, before, level)
     return repository
