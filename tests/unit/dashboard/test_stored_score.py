@@ -28,7 +28,10 @@ NEWER = {"DEP-001": "pass", "DEP-002": "pass", "DEP-003": "pass", "VER-005": "ma
 def _store(repository: Repository, statuses: dict[str, str], sha: str) -> Scan:
     """Store a finished scan the way the pipeline and the demo's backfill do."""
     scan = Scan.objects.create(
-        repository=repository, commit_sha=sha, status=Scan.Status.RUNNING, standard=current_standard()
+        repository=repository,
+        commit_sha=sha,
+        status=Scan.Status.RUNNING,
+        standard=current_standard(),
     )
     rows = [ResultRow(rule_id, status, "", []) for rule_id, status in statuses.items()]
     return store_findings(scan, Findings(rows, sha, "test", {}, {}), duration_ms=1)
