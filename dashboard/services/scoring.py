@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.models import Attestation, CheckResult, Ratchet, Repository, Rule, Scan, Waiver
+from dashboard.models.standards import Weighting
 from scanners.report import score_outcomes
 from scanners.results import Status
 
@@ -141,21 +142,24 @@ def score_governed(rows: Iterable[tuple[Rule, str, int]], governance: Governance
     """Score (rule, engine status, finding count) triples under `governance`, per section too.
 
     Upcoming rules are left out of every score; `open_rules` still lists them when their
-    engine verdict would not meet them, so teams see what is coming.
+    engine verdict would not meet them, so teams see what is coming. Rules the organisation
+    disabled leave both; the others weigh with their effective severity and weight.
     """
-    by_section: dict[str, list[tuple[Rule, Status]]] = {}
-    pairs: list[tuple[Rule, Status]] = []
+    by_section: dict[str, list[tuple[Weighting, Status]]] = {}
+    pairs: list[tuple[Weighting, Status]] = []
     open_rules: list[str] = []
     for rule, status, findings in rows:
+        if not rule.enabled:
+            continue
         effective = governance.effective(status, rule.pk, findings)
         if effective not in MET:
             open_rules.append(rule.rule_id)
         if rule.pk in governance.upcoming:
             continue
-        pair = (rule, effective)
+        pair = (rule.weighting, effective)
         pairs.append(pair)
         by_section.setdefault(rule.section, []).append(pair)
-    overall = score_outcomes(pairs)  # type: ignore[arg-type]  # Rule quacks like RuleSpec
+    overall = score_outcomes(pairs)  # type: ignore[arg-type]  # Weighting quacks like RuleSpec
     sections = {
         code: score_outcomes(items).value  # type: ignore[arg-type]
         for code, items in by_section.items()
