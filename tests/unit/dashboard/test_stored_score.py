@@ -12,10 +12,14 @@ from typing import Any
 import pytest
 
 from dashboard.models import Repository, Rule, Scan
-from dashboard.services import governance, ratchets
+from dashboard.services import deep_scans, governance, ratchets
 from dashboard.services.scanning import Findings, ResultRow, store_findings
 from dashboard.services.scoring import refresh_repository_score, score_scan
 from dashboard.services.standards import current_standard
+from scanners.deep import DeepScanResult
+from scanners.measured import Reports
+from scanners.report import Report
+from scanners.standard import default_standard
 from tests.factories import RepositoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +110,18 @@ def test_refresh_without_any_scan_clears_the_score(personas: dict[str, Any]) -> 
     Repository.objects.filter(pk=repository.pk).update(score=50.0, level="bronze")
     refresh_repository_score(repository)
     assert _stored(repository) == (None, "")
+
+
+def test_a_late_deep_scan_of_an_older_scan_keeps_the_newer_scans_score(
+    personas: dict[str, Any],
+) -> None:
+    """The deep scan's object still says its scan is the latest; the database knows better."""
+    repository = RepositoryFactory(team=personas["team"])
+    older = _store(repository, OLDER, "a" * 40)
+    older = Scan.objects.select_related("repository", "standard").get(pk=older.pk)
+    assert older.repository.latest_scan_id == older.pk  # loaded before the newer scan
+    newer = _store(Repository.objects.get(pk=repository.pk), NEWER, "b" * 40)
+    result = DeepScanResult(Reports(), [], duration_ms=1, peak_memory_kb=1)
+    report = Report(default_standard(), [], "repo", "a" * 40, "", "test")
+    deep_scans.store_deep_scan(older, result, report)
+    assert _stored(repository) == (score_scan(newer).score, score_scan(newer).level)
