@@ -26,8 +26,9 @@ from dashboard.models import (
     Standard,
     StandardRelease,
 )
+from dashboard.selectors.initiatives import progress_many
 from dashboard.selectors.repositories import standard_marks
-from dashboard.services import rule_config
+from dashboard.services import initiatives, rule_config
 from dashboard.services.scoring import refresh_repository_score, score_scan
 from dashboard.services.standards import sync_standard
 from scanners.standard import default_standard, parse_standard
@@ -190,3 +191,25 @@ def test_trends_mark_the_day_the_rules_changed(personas: dict[str, Any]) -> None
     rule_config.configure_rule(personas["admin"], _rule("DEP-002"), {"enabled": False})
     marks = standard_marks(timezone.now().date())
     assert (timezone.now().date(), f"standard {_bundled().version}+org.1") in marks
+
+
+def test_initiatives_list_what_blocks_a_level_by_the_effective_severity(
+    personas: dict[str, Any],
+) -> None:
+    repository = _scanned()
+    Scan.objects.get(pk=repository.latest_scan_id).results.filter(rule__rule_id="DEP-001").update(
+        status="fail"
+    )
+    goal = initiatives.Goal(
+        name="Silver",
+        goal="level",
+        target_level="silver",
+        start_date=timezone.now().date(),
+        target_date=timezone.now().date() + timedelta(days=30),
+        teams=(repository.team,),
+    )
+    initiative = initiatives.create_initiative(personas["manager"], goal)
+    # DEP-002 (major) now counts as minor: only the critical DEP-001 keeps it from Silver.
+    rule_config.configure_rule(personas["admin"], _rule("DEP-002"), {"severity_override": "minor"})
+    status = progress_many([initiative])[initiative.pk].repositories[0]
+    assert status.missing == ["DEP-001"]
