@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 
 class ErrorOut(Schema):
@@ -97,6 +98,9 @@ class ScanIn(Schema):
     """Request a scan of a branch, tag or commit (default branch when empty)."""
 
     ref: str = Field("", max_length=200)
+    force: StrictBool = Field(
+        False, description="scan again even if the commit was already scanned (a new scan)"
+    )
 
 
 class ScanOut(Schema):
@@ -117,6 +121,8 @@ class ScanOut(Schema):
     engine_version: str
     error: str
     skipped_reason: str
+    forced: bool
+    duplicate_of_id: int | None = Field(None, description="a skipped scan's earlier scan")
 
 
 class ScanPage(PageOut):

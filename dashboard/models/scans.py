@@ -46,6 +46,12 @@ class Scan(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     skipped_reason = models.CharField(max_length=200, blank=True)
+    # A skipped scan's earlier scan of the same commit (what the skip message links to).
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A maintainer forced it: the engine runs even when the commit was already scanned.
+    forced = models.BooleanField(default=False)
     # The opt-in deep scan of the same commit (queue "deep"): state and cost.
     deep_status = models.CharField(max_length=10, blank=True)  # "", queued, running, done, failed
     deep_duration_ms = models.PositiveIntegerField(null=True, blank=True)

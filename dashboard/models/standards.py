@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import models
+
+from scanners.results import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Weighting:
+    """What scoring reads of a rule (it quacks like the engine's RuleSpec): the effective
+    severity and weight, the organisation's override winning over the bundled value."""
+
+    severity: Severity
+    weight: int
 
 
 class Standard(models.Model):
@@ -14,9 +26,17 @@ class Standard(models.Model):
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=32)
     synced_at = models.DateTimeField(auto_now=True)
+    # How many times the organisation changed its rule configuration (severity, weight,
+    # enabled): each change is a version of its own, `1.4.0+org.3`, marked on trends.
+    org_revision = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.name} {self.version}"
+        return f"{self.name} {self.effective_version}"
+
+    @property
+    def effective_version(self) -> str:
+        """The bundled version, plus `+org.N` once the organisation changed its rules."""
+        return f"{self.version}+org.{self.org_revision}" if self.org_revision else self.version
 
 
 class Rule(models.Model):
@@ -45,6 +65,16 @@ class Rule(models.Model):
     effective_from = models.DateField(null=True, blank=True)
     # Count-based rules (one evidence item per finding) may be ratcheted per repository.
     countable = models.BooleanField(default=False)
+    # The organisation's configuration, kept apart from the bundled values above (which
+    # every sync of the standard refreshes): blank/None keeps the bundled value.
+    severity_override = models.CharField(
+        max_length=8, choices=Severity.choices, blank=True, help_text="blank: the bundled one"
+    )
+    weight_override = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="empty: the bundled weight"
+    )
+    # A disabled rule is still judged by the engine but leaves every score.
+    enabled = models.BooleanField(default=True)
 
     class Meta:
         ordering = ("position",)
@@ -58,6 +88,14 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} {self.title}"
+
+    @property
+    def weighting(self) -> Weighting:
+        """Severity and weight as scored: the organisation's override, else the bundled."""
+        return Weighting(
+            Severity(self.severity_override or self.severity),
+            self.weight if self.weight_override is None else self.weight_override,
+        )
 
     def is_upcoming(self, day: date) -> bool:
         """Whether the rule is still in its grace period on `day`."""

@@ -181,7 +181,13 @@ def progress_many(
         .order_by("team__name", "name")
     )
     rows = _latest_rows([row[0] for row in scope], today)
-    severity = dict(Rule.objects.values_list("rule_id", "severity"))
+    # The severity as scored: the organisation's override, else the bundled one.
+    severity = {
+        rule_id: override or bundled
+        for rule_id, bundled, override in Rule.objects.values_list(
+            "rule_id", "severity", "severity_override"
+        )
+    }
     out: dict[int, Progress] = {}
     for initiative in initiatives:
         target = Target(initiative.goal, initiative.target_level, frozenset(rules[initiative.pk]))

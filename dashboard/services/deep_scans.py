@@ -198,8 +198,9 @@ def store_deep_scan(scan: Scan, result: DeepScanResult, report: Report) -> Scan:
     scan.deep_detail = result.detail[:2000]
     scan.save()
     repository = scan.repository
-    if repository.latest_scan_id == scan.pk:
-        repository.score, repository.level = effective.score, effective.level
-        repository.save(update_fields=["score", "level"])
+    # Decided by the database, not by a possibly stale object: still the latest scan?
+    Repository.objects.filter(pk=repository.pk, latest_scan_id=scan.pk).update(
+        score=effective.score, level=effective.level
+    )
     record_scan_day(repository, (scan.finished_at or timezone.now()).date())
     return scan

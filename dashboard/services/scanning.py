@@ -73,10 +73,19 @@ def enqueue(scan_id: int) -> bool:
     return True
 
 
-def request_scan(repository: Repository, trigger: str, ref: str = "", *, send: bool = True) -> Scan:
+def request_scan(
+    repository: Repository,
+    trigger: str,
+    ref: str = "",
+    *,
+    send: bool = True,
+    force: bool = False,
+) -> Scan:
     """Queue a scan; a request while one is already queued merges into it (newest ref wins).
 
     `send=False` leaves the scan for the caller to run (operators' `scan --sync`).
+    `force=True` runs the engine even when the commit was already scanned under the same
+    engine and standard versions (a forced request merged into a queued scan forces it).
     """
     with transaction.atomic():
         # Serialise requests per repository: a row lock on the repository, since the queued
@@ -88,12 +97,22 @@ def request_scan(repository: Repository, trigger: str, ref: str = "", *, send: b
             .first()
         )
         if queued is not None:
+            changed = []
             if ref and queued.ref != ref:
                 queued.ref = ref
-                queued.save(update_fields=["ref"])
+                changed.append("ref")
+            if force and not queued.forced:
+                queued.forced = True
+                changed.append("forced")
+            if changed:
+                queued.save(update_fields=changed)
             return queued
         scan = Scan.objects.create(
-            repository=repository, trigger=trigger, ref=ref, standard=current_standard()
+            repository=repository,
+            trigger=trigger,
+            ref=ref,
+            standard=current_standard(),
+            forced=force,
         )
         if send:
             transaction.on_commit(partial(enqueue, scan.pk))
@@ -157,8 +176,8 @@ def _execute(scan: Scan, repository: Repository) -> Outcome:
         .order_by("-finished_at")
         .first()
     )
-    if prior is not None:
-        return _skip(scan, f"commit {sha[:12]} already scanned (scan {prior.pk})", prior)
+    if prior is not None and not scan.forced:
+        return _skip(scan, f"commit {sha[:12]} already scanned in scan #{prior.pk}", prior)
     started = time.perf_counter()
     with workspace.checkout(repository.clone_url, sha, fetch=False) as checkout:
         report = run_engine(
@@ -256,7 +275,8 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
     )
     scan.save()
     repository = scan.repository
-    before = repository.level
+    # The level before this scan as stored (the row is locked), not as a stale object says.
+    before = Repository.objects.values_list("level", flat=True).get(pk=repository.pk)
     repository.latest_scan = scan
     repository.score, repository.level = effective.score, effective.level
     repository.save(update_fields=["latest_scan", "score", "level"])
@@ -270,6 +290,7 @@ def _skip(scan: Scan, reason: str, prior: Scan) -> Outcome:
         status=Scan.Status.SKIPPED,
         finished_at=timezone.now(),
         skipped_reason=reason[:200],
+        duplicate_of=prior,
         score=prior.score,
         level=prior.level,
         engine_version=ENGINE_VERSION,

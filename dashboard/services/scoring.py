@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.models import Attestation, CheckResult, Ratchet, Repository, Rule, Scan, Waiver
+from dashboard.models.standards import Weighting
 from scanners.report import score_outcomes
 from scanners.results import Status
 
@@ -140,21 +142,24 @@ def score_governed(rows: Iterable[tuple[Rule, str, int]], governance: Governance
     """Score (rule, engine status, finding count) triples under `governance`, per section too.
 
     Upcoming rules are left out of every score; `open_rules` still lists them when their
-    engine verdict would not meet them, so teams see what is coming.
+    engine verdict would not meet them, so teams see what is coming. Rules the organisation
+    disabled leave both; the others weigh with their effective severity and weight.
     """
-    by_section: dict[str, list[tuple[Rule, Status]]] = {}
-    pairs: list[tuple[Rule, Status]] = []
+    by_section: dict[str, list[tuple[Weighting, Status]]] = {}
+    pairs: list[tuple[Weighting, Status]] = []
     open_rules: list[str] = []
     for rule, status, findings in rows:
+        if not rule.enabled:
+            continue
         effective = governance.effective(status, rule.pk, findings)
         if effective not in MET:
             open_rules.append(rule.rule_id)
         if rule.pk in governance.upcoming:
             continue
-        pair = (rule, effective)
+        pair = (rule.weighting, effective)
         pairs.append(pair)
         by_section.setdefault(rule.section, []).append(pair)
-    overall = score_outcomes(pairs)  # type: ignore[arg-type]  # Rule quacks like RuleSpec
+    overall = score_outcomes(pairs)  # type: ignore[arg-type]  # Weighting quacks like RuleSpec
     sections = {
         code: score_outcomes(items).value  # type: ignore[arg-type]
         for code, items in by_section.items()
@@ -181,17 +186,34 @@ def score_scan(scan: Scan, at: datetime | None = None) -> EffectiveScore:
 
 
 def refresh_repository_score(repository: Repository) -> Repository:
-    """Recompute the denormalised score and level from the latest scan and governance now."""
-    scan = repository.latest_scan
-    before = repository.level
-    if scan is None:
-        repository.score, repository.level = None, ""
-    else:
-        effective = score_scan(scan)
-        repository.score, repository.level = effective.score, effective.level
-    repository.save(update_fields=["score", "level"])
+    """Recompute the denormalised score and level from the latest scan and governance now.
+
+    Everything is read from the database, never from the object passed in: a caller holding
+    it from before a newer scan was stored would otherwise score the older scan (the demo's
+    Silver 99.5 against a Gold 100 latest scan). The repository row is locked while scoring,
+    so a scan stored meanwhile cannot be overwritten, and only score and level are written
+    (an `update()`). The object passed in gets the fresh values and is returned.
+    """
+    with transaction.atomic():
+        row = (
+            Repository.objects.select_for_update()
+            .filter(pk=repository.pk)
+            .values_list("latest_scan_id", "level")
+            .first()
+        )
+        if row is None:  # deleted meanwhile: nothing to store
+            return repository
+        latest_scan_id, before = row
+        scan = Scan.objects.filter(pk=latest_scan_id).first() if latest_scan_id else None
+        score, level = None, ""
+        if scan is not None:
+            effective = score_scan(scan)
+            score, level = effective.score, effective.level
+        Repository.objects.filter(pk=repository.pk).update(score=score, level=level)
+    repository.latest_scan_id = scan.pk if scan is not None else None
+    repository.score, repository.level = score, level
     if scan is not None:
         from dashboard.services.notifications import after_level_refreshed
 
-        after_level_refreshed(repository.pk, before, repository.level)
+        after_level_refreshed(repository.pk, before, level)
     return repository

@@ -16,7 +16,9 @@ from scanners.standard import default_standard
 def sync_standard(engine_standard: EngineStandard | None = None) -> Standard:
     """Upsert the standard and its rules; rules gone from the file are retired, never deleted.
 
-    Safe to run at every start and after every migration: it only writes what changed.
+    Safe to run at every start and after every migration: it only writes what changed, and
+    only the bundled values: the organisation's overrides (`Rule.severity_override`,
+    `weight_override`, `enabled`) are never in `fields`, so they survive every sync.
     """
     source = engine_standard or default_standard()
     before = Standard.objects.filter(key=source.key).values_list("version", flat=True).first()
@@ -81,11 +83,18 @@ def sync_standard(engine_standard: EngineStandard | None = None) -> Standard:
 
 
 def _record_release(standard: Standard, before: str | None) -> None:
-    """Remember when each version arrived; a new one re-evaluates every latest commit."""
+    """Remember when each version arrived; a new one re-evaluates every latest commit.
+
+    Recorded as the effective version: the organisation's rule configuration, which the
+    sync never touches, carries over to a new bundled version (`1.5.0+org.3`).
+    """
+    previous = (
+        f"{before}+org.{standard.org_revision}" if before and standard.org_revision else before
+    )
     _, created = StandardRelease.objects.get_or_create(
         standard=standard,
-        version=standard.version,
-        defaults={"previous_version": before or "", "synced_at": timezone.now()},
+        version=standard.effective_version,
+        defaults={"previous_version": previous or "", "synced_at": timezone.now()},
     )
     if created and before is not None and before != standard.version:
         from dashboard.tasks import reevaluate_standard

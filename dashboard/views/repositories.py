@@ -253,12 +253,16 @@ def _rules(ids: list[int]) -> QuerySet[Rule]:
 @login_required
 @require_POST
 def scan_now(request: HttpRequest, pk: int) -> HttpResponse:
-    """Queue a manual scan (maintainers); then show its progress."""
+    """Queue a manual scan (maintainers); then show its progress.
+
+    `force=1` rescans a commit already scanned (the engine runs again, a new scan is stored).
+    """
     repository = _repository(pk)
     if not can_manage_repository(request.user, repository):
         raise PermissionDenied("only the team's maintainers may start scans")
+    force = request.POST.get("force") == "1"
     with transaction.atomic():
-        scan = scanning.request_scan(repository, Scan.Trigger.MANUAL)
+        scan = scanning.request_scan(repository, Scan.Trigger.MANUAL, force=force)
     return redirect("scan", pk=scan.pk)
 
 

@@ -127,12 +127,19 @@ def register(request: HttpRequest, payload: RepositoryIn) -> Status[dict[str, An
     "/repositories/{repository_id}/scans", response={202: ScanOut, **WRITE_ERRORS, 409: ErrorOut}
 )
 def scan(request: HttpRequest, repository_id: int, payload: ScanIn) -> Status[Scan]:
-    """Queue a scan (merged into one already queued for the repository)."""
+    """Queue a scan (merged into one already queued for the repository).
+
+    `{"force": true}` scans again a commit already scanned: the engine runs and a new scan is
+    stored, where an ordinary request would be skipped.
+    """
     repository = _repository(repository_id)
     require_write(request, repository.team)
     if not repository.active:
         raise ApiError(409, "inactive", "the repository is inactive")
-    return Status(202, request_scan(repository, Scan.Trigger.MANUAL, ref=payload.ref.strip()))
+    scan = request_scan(
+        repository, Scan.Trigger.MANUAL, ref=payload.ref.strip(), force=payload.force
+    )
+    return Status(202, scan)
 
 
 def _upload_body(request: HttpRequest, content_types: set[str]) -> bytes:

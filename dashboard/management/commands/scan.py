@@ -22,20 +22,30 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        """REPO, --ref, --sync."""
+        """REPO, --ref, --sync, --force."""
         parser.add_argument("repo", help="repository id, name or clone URL")
         parser.add_argument("--ref", default="", help="branch, tag or commit (default branch)")
         parser.add_argument("--sync", action="store_true", help="run now instead of queueing")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run the engine even if the commit was already scanned (stores a new scan)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Find the repository, then queue or run."""
         repository = _find(options["repo"])
         with transaction.atomic():
             scan = scanning.request_scan(
-                repository, Scan.Trigger.MANUAL, options["ref"], send=not options["sync"]
+                repository,
+                Scan.Trigger.MANUAL,
+                options["ref"],
+                send=not options["sync"],
+                force=options["force"],
             )
         if not options["sync"]:
-            self.stdout.write(f"scan {scan.pk} of {repository.name} queued")
+            forced = " (forced)" if scan.forced else ""
+            self.stdout.write(f"scan {scan.pk} of {repository.name} queued{forced}")
             return
         outcome = scanning.run_scan(scan.pk, socket.gethostname())
         scan.refresh_from_db()
