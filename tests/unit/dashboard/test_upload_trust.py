@@ -23,7 +23,7 @@ from dashboard.models import (
     Scan,
     Team,
 )
-from dashboard.services import api_tokens, measurements, scanning
+from dashboard.services import api_tokens, scanning
 from scanners.engine import scan as run_engine
 from scanners.formats import render_json
 from tests.factories import TeamFactory, UserFactory
@@ -262,6 +262,8 @@ def test_every_upload_is_audited_with_actor_commit_and_outcome(
 def test_late_coverage_rejudges_tst006_the_score_and_the_rollups(
     writer: Client, team: Team, tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from dashboard.services import measurements
+
     source = make_repo(tmp_path / "shop", fixture_files())
     repository = _registered(team, source)
     scan = _server_scan(repository)
@@ -312,6 +314,8 @@ def test_late_coverage_rejudges_tst006_the_score_and_the_rollups(
 def test_late_coverage_for_an_unscanned_commit_queues_nothing(
     writer: Client, team: Team, tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from dashboard.services import measurements
+
     repository = _registered(team, golden_repo(tmp_path / "svc"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         writer.post(
