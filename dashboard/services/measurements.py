@@ -6,21 +6,26 @@ commit is re-judged (task `rejudge_measured`, on the scans queue): TST-006 is ru
 checkout of the commit with the stored coverage, its result replaced, the scan re-scored, the
 repository's score and level refreshed when the scan is its latest, and the roll-ups rebuilt
 from the scan's day (`rollups.rerecord_since`). Test results and mypy output arrive in an
-uploaded report, which queues a server scan of its commit (see `services.uploads`).
+uploaded report, which queues a server scan of its commit (see `services.uploads`); when
+the server already scanned that commit, the upload re-judges that scan's measured rules
+instead (`store_late_report`) and the upload's own scan is marked skipped, saying so.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import Any
 
 from django.db import transaction
 
-from dashboard.models import Repository, Scan
-from dashboard.services.deep_scans import replace_outcomes, stored_reports
+from dashboard.models import CheckResult, Repository, Scan
+from dashboard.services.deep_scans import DEEP_RULES, replace_outcomes, stored_reports
 from dashboard.services.notifications import after_level_refreshed
 from dashboard.services.rollups import rerecord_since
 from dashboard.services.scan_rows import ScanGone, lock_scan_rows
+from dashboard.services.scoring import EffectiveScore, score_scan
 from dashboard.services.urls import workspace_policy
 from scanners.engine import scan as run_engine
 from scanners.repo_url import RepositoryError
@@ -92,6 +97,50 @@ def store_rejudged(scan: Scan, report: Report) -> Scan:
     lock_scan_rows(scan)
     effective = replace_outcomes(scan, report)
     scan.save(update_fields=["score", "level", "section_scores", "reported_rules"])
+    _propagate(scan, effective)
+    return scan
+
+
+@transaction.atomic
+def store_late_report(scan: Scan, reported: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Re-judge a scanned commit's measured rules with results CI reported later (a test run,
+    mypy, coverage): only rules the scan found not applicable (`scanning.merge_reported`).
+    Returns the rule ids taken. Raises `ScanGone` when the scan was deleted meanwhile.
+    """
+    from dashboard.services.scanning import ResultRow, merge_reported
+
+    lock_scan_rows(scan)
+    stored = {
+        r.rule.rule_id: r
+        for r in CheckResult.objects.filter(scan=scan, rule__rule_id__in=DEEP_RULES).select_related(
+            "rule"
+        )
+    }
+    rows = [ResultRow(rule_id, r.status, r.message, r.evidence) for rule_id, r in stored.items()]
+    merged, taken = merge_reported(rows, reported)
+    for row in merged:
+        if row.rule_id in taken:
+            result = stored[row.rule_id]
+            result.status, result.message = row.status, row.message[:2000]
+            result.evidence, result.findings = row.evidence, len(row.evidence)
+            result.duration_ms = row.duration_ms
+            result.save(update_fields=["status", "message", "evidence", "findings", "duration_ms"])
+    if not taken:
+        return []
+    scan.reported_rules = sorted({*scan.reported_rules, *taken})
+    effective = score_scan(scan)
+    scan.score, scan.level, scan.section_scores = (
+        effective.score,
+        effective.level,
+        effective.sections,
+    )
+    scan.save(update_fields=["score", "level", "section_scores", "reported_rules"])
+    _propagate(scan, effective)
+    return taken
+
+
+def _propagate(scan: Scan, effective: EffectiveScore) -> None:
+    """A re-judged scan's new score reaches its repository (if latest) and the roll-ups."""
     repository = Repository.objects.get(pk=scan.repository_id)
     if repository.latest_scan_id == scan.pk:
         before = repository.level
@@ -100,4 +149,3 @@ def store_rejudged(scan: Scan, report: Report) -> Scan:
         after_level_refreshed(repository.pk, before, repository.level)
     if not scan.history_only and scan.finished_at is not None:
         rerecord_since(repository, scan.finished_at.date())
-    return scan

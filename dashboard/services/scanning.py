@@ -161,7 +161,9 @@ def _execute(scan: Scan, repository: Repository) -> Outcome:
         .first()
     )
     uploaded = scan.trigger == Scan.Trigger.UPLOAD
-    if prior is not None and not uploaded:
+    if prior is not None and uploaded:
+        return _merge_upload(scan, prior)
+    if prior is not None:
         return _skip(scan, f"commit {sha[:12]} already scanned (scan {prior.pk})", prior)
     latest = _is_newest(workspace, repository, scan.ref, sha)
     started = time.perf_counter()
@@ -348,6 +350,17 @@ def store_findings(
     record_scan_day(repository, scan.finished_at.date())
     after_scan_stored(scan.pk, before, effective.level)
     return scan
+
+
+def _merge_upload(scan: Scan, prior: Scan) -> Outcome:
+    """A CI upload for a commit the server already scanned: its measured results re-judge
+    that scan (late measurements); the upload's own scan is skipped, saying which rules."""
+    from dashboard.services.measurements import store_late_report
+
+    taken = store_late_report(prior, scan.reported_results)
+    taken_text = ", ".join(taken) if taken else "nothing new"
+    prior.refresh_from_db()
+    return _skip(scan, f"measured results merged into scan {prior.pk}: {taken_text}", prior)
 
 
 def _skip(scan: Scan, reason: str, prior: Scan) -> Outcome:

@@ -327,3 +327,28 @@ def test_late_coverage_for_an_unscanned_commit_queues_nothing(
         )
     assert not [c for c in callbacks if getattr(c, "func", None) is measurements._send]
     assert measurements.rejudge_coverage(10**6) == "gone"
+
+
+def test_a_late_test_run_rejudges_the_scan_of_its_commit(
+    writer: Client, team: Team, tmp_path: Path
+) -> None:
+    source = golden_repo(tmp_path / "svc", {"README.md": None})
+    repository = _registered(team, source)
+    scanned = _server_scan(repository)
+    assert _statuses(scanned)[TEST_RUN] == "not_applicable"
+    before = scanned.score
+
+    upload = Scan.objects.get(pk=_post(writer, repository, _doctored(_report(source))).json()["id"])
+    outcome = scanning.run_scan(upload.pk, "w")
+
+    assert outcome.status == Scan.Status.SKIPPED
+    assert f"merged into scan {scanned.pk}: {TEST_RUN}" in outcome.detail
+    scanned.refresh_from_db()
+    assert _statuses(scanned)[TEST_RUN] == "pass"
+    assert "fail" in _statuses(scanned).values()  # the doctored static results stay ignored
+    assert scanned.reported_rules == [TEST_RUN]
+    assert scanned.score != before
+    repository.refresh_from_db()
+    assert (repository.latest_scan_id, repository.score) == (scanned.pk, scanned.score)
+    today = RepositoryDailyScore.objects.get(repository=repository, date=timezone.now().date())
+    assert today.score == scanned.score
