@@ -352,3 +352,15 @@ def test_a_late_test_run_rejudges_the_scan_of_its_commit(
     assert (repository.latest_scan_id, repository.score) == (scanned.pk, scanned.score)
     today = RepositoryDailyScore.objects.get(repository=repository, date=timezone.now().date())
     assert today.score == scanned.score
+
+
+def test_a_scan_request_never_merges_into_a_queued_upload(
+    writer: Client, team: Team, tmp_path: Path
+) -> None:
+    source = golden_repo(tmp_path / "svc")
+    repository = _registered(team, source)
+    document = _report(source)
+    upload = _post(writer, repository, document).json()["id"]
+    requested = scanning.request_scan(repository, Scan.Trigger.MANUAL, ref="main", send=False)
+    assert requested.pk != upload
+    assert Scan.objects.get(pk=upload).ref == document["commit"]
