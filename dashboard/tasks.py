@@ -17,6 +17,7 @@ from dashboard.services import (
     deep_scans,
     delivery,
     maintenance,
+    measurements,
     notifications,
     outbox,
     rollout,
@@ -68,6 +69,12 @@ def deep_scan(scan_id: int) -> dict[str, object]:
     except SoftTimeLimitExceeded:
         deep_scans.fail_deep_scan(scan_id, "the deep scan ran past its time limit")
         return {"scan_id": scan_id, "status": "failed", "detail": "time limit"}
+
+
+@shared_task(name="dashboard.rejudge_measured", acks_late=True, ignore_result=True)
+def rejudge_measured(scan_id: int) -> dict[str, object]:
+    """Re-judge a scan's coverage rule after its commit's coverage arrived late."""
+    return {"scan_id": scan_id, "status": measurements.rejudge_coverage(scan_id)}
 
 
 @shared_task(name="dashboard.sweep_scans", ignore_result=True)

@@ -266,6 +266,12 @@ def _upload(args: argparse.Namespace, report: Report) -> None:
         uploaded = upload_report(args.upload, token, render_json(report))
     except UploadError as exc:
         raise UsageError(f"upload failed: {exc}") from exc
+    if uploaded.status == 202:  # queued: the server scans the commit itself
+        _say(
+            f"yardstick: uploaded; the server queued scan {uploaded.scan_id} of the commit "
+            "(it keeps the measured results: coverage, tests, mypy)"
+        )
+        return
     _say(f"yardstick: uploaded as scan {uploaded.scan_id} ({uploaded.level or 'no level'})")
 
 

@@ -247,6 +247,17 @@ class _Git:
             return [], {**env, "GIT_SSH_COMMAND": f"{env['GIT_SSH_COMMAND']} {pinned}"}
         return [], env
 
+    def answer(self, args: Sequence[str], cwd: Path) -> int:
+        """Exit code of a local, yes/no git question (`merge-base --is-ancestor`); killed and
+        raised as RepositoryError at the time limit."""
+        proc = self._start(args, cwd, local_transport=False)
+        try:
+            proc.communicate(timeout=self.policy.clone_timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise RepositoryError(f"git {' '.join(args[:1])}: timed out") from None
+        return proc.returncode
+
     def read(self, args: Sequence[str], cwd: Path, consume: Callable[[IO[bytes]], _T]) -> _T:
         """Run `git <args>` and let `consume` read its output as it streams; stop git (and
         re-raise) when `consume` raises, and at the time limit."""
@@ -488,6 +499,32 @@ class Workspace:
             )
             sha = self._rev_parse(mirror, ref)
         return sha, ref
+
+    def commit_on_branch(self, url: str, sha: str, branch: str) -> bool:
+        """Fetch `url`; whether commit `sha` is on `branch` (the branch head or one of its
+        ancestors). False for a commit the repository does not have, or not on that branch.
+        """
+        if not _HEX_SHA.match(sha):
+            return False
+        normalised = validate_url(url, self.policy)
+        mirror = self.mirror_path(normalised)
+        with self._locked(mirror):
+            self._sync_locked(normalised, mirror)
+            head = self._resolve(normalised, mirror, branch)[0]
+            return self._is_ancestor(mirror, sha, head) is True
+
+    def is_ancestor(self, url: str, older: str, newer: str) -> bool | None:
+        """Whether commit `older` is an ancestor of (or is) `newer` in the mirror as fetched last
+        (no fetch: call after `resolve`); None when the mirror does not have one of them."""
+        mirror = self.mirror_path(validate_url(url, self.policy))
+        with self._locked(mirror):
+            return self._is_ancestor(mirror, older, newer)
+
+    def _is_ancestor(self, mirror: Path, older: str, newer: str) -> bool | None:
+        if not (_HEX_SHA.match(older) and _HEX_SHA.match(newer)):
+            return None
+        code = self._git.answer(["merge-base", "--is-ancestor", older, newer], mirror)
+        return {0: True, 1: False}.get(code)
 
     def _rev_parse(self, mirror: Path, ref: str) -> str:
         return self._git.run(

@@ -123,6 +123,12 @@ class ScanOut(Schema):
     skipped_reason: str
     forced: bool
     duplicate_of_id: int | None = Field(None, description="a skipped scan's earlier scan")
+    source: str = Field(description='"ci" (an uploaded report) or "yardstick" (this server)')
+    reported_by: str = Field(description='"reported by CI" or "scanned by Yardstick"')
+    reported_rules: list[str] = Field(description="rules whose result CI reported (measured)")
+    history_only: bool = Field(
+        description="a scan of a commit older than the latest one: never the repository's score"
+    )
 
 
 class ScanPage(PageOut):

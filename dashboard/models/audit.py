@@ -33,6 +33,8 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
     USER_ROLES_CHANGED = "user.roles", "User's privileges changed"
     RULE_CONFIGURED = "rule.configured", "Rule configuration changed"
+    REPORT_UPLOADED = "upload.report", "CI report uploaded"
+    COVERAGE_UPLOADED = "upload.coverage", "CI coverage uploaded"
 
 
 class AuditEvent(models.Model):

@@ -57,6 +57,14 @@ class Scan(models.Model):
     deep_duration_ms = models.PositiveIntegerField(null=True, blank=True)
     deep_peak_memory_kb = models.PositiveBigIntegerField(null=True, blank=True)
     deep_detail = models.TextField(blank=True)
+    # A CI upload (trigger `upload`): the measured rules' results it reported (TST-006,
+    # TST-008, STY-009), applied when the server scans that commit itself.
+    reported_results = models.JSONField(default=list, blank=True)
+    # Rule ids whose stored result came from CI rather than from this server.
+    reported_rules = models.JSONField(default=list, blank=True)
+    # A scan of a commit older than the repository's latest one: history for that commit,
+    # never the repository's score, level or roll-ups.
+    history_only = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("-queued_at", "-id")
@@ -80,6 +88,16 @@ class Scan(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.pk} of {self.repository_id} ({self.status})"
+
+    @property
+    def source(self) -> str:
+        """Who produced the results: "ci" (an uploaded report) or "yardstick" (this server)."""
+        return "ci" if self.trigger == self.Trigger.UPLOAD else "yardstick"
+
+    @property
+    def reported_by(self) -> str:
+        """The marker shown beside the scan: "reported by CI" or "scanned by Yardstick"."""
+        return "reported by CI" if self.source == "ci" else "scanned by Yardstick"
 
     @property
     def is_finished(self) -> bool:

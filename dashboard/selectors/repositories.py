@@ -32,7 +32,7 @@ from scanners.results import Status
 from scanners.standard import default_standard
 
 # Scan columns no list on the page shows (JSON, decoded for nothing).
-SCAN_JSON = ("tool_versions", "section_scores", "counts")
+SCAN_JSON = ("tool_versions", "section_scores", "counts", "reported_results")
 
 
 @dataclass(slots=True)
@@ -103,7 +103,7 @@ class RepositoryPage:
     @property
     def score_changes(self) -> list[ScoreChange]:
         """Why the score moved between consecutive finished scans (newest first)."""
-        done = [s for s in self.scans if s.status == Scan.Status.SUCCEEDED]
+        done = [s for s in self.scans if s.status == Scan.Status.SUCCEEDED and not s.history_only]
         return [
             ScoreChange(after, before, score_change_cause(before, after))
             for after, before in pairwise(done)

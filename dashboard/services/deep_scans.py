@@ -24,7 +24,7 @@ from dashboard.services.locks import deep_scan_lock
 from dashboard.services.permissions import require_team_maintainer
 from dashboard.services.rollups import record_scan_day
 from dashboard.services.scan_rows import ScanGone, lock_scan_rows
-from dashboard.services.scoring import score_scan
+from dashboard.services.scoring import EffectiveScore, score_scan
 from dashboard.services.urls import workspace_policy
 from scanners.deep import DeepScan, DeepScanConfig, DeepScanResult
 from scanners.engine import scan as run_engine
@@ -154,6 +154,37 @@ def fail_deep_scan(scan_id: int, message: str) -> None:
     )
 
 
+def replace_outcomes(scan: Scan, report: Report) -> EffectiveScore:
+    """Replace the scan's results of the rules `report` judged, re-score the scan (not saved;
+    the caller holds `lock_scan_rows`). CI no longer reports the rules judged here."""
+    ids = [o.spec.id for o in report.outcomes]
+    rules = (
+        {r.rule_id: r for r in scan.standard.rules.filter(rule_id__in=ids)} if scan.standard else {}
+    )
+    CheckResult.objects.filter(scan=scan, rule__rule_id__in=ids).delete()
+    CheckResult.objects.bulk_create(
+        CheckResult(
+            scan=scan,
+            rule=rules[o.spec.id],
+            status=o.status.value,
+            message=o.result.message[:2000],
+            evidence=[e.to_dict() for e in o.result.evidence[:200]],
+            findings=len(o.result.evidence),
+            duration_ms=o.duration_ms,
+        )
+        for o in report.outcomes
+        if o.spec.id in rules
+    )
+    scan.reported_rules = [rule for rule in scan.reported_rules if rule not in ids]
+    effective = score_scan(scan)
+    scan.score, scan.level, scan.section_scores = (
+        effective.score,
+        effective.level,
+        effective.sections,
+    )
+    return effective
+
+
 @transaction.atomic
 def store_deep_scan(scan: Scan, result: DeepScanResult, report: Report) -> Scan:
     """Replace the scan's report-rule results, store measured coverage, re-score, record cost.
@@ -169,29 +200,7 @@ def store_deep_scan(scan: Scan, result: DeepScanResult, report: Report) -> Scan:
             source="deep",
             defaults={"files": {p: [c, t] for p, (c, t) in coverage.files.items()}},
         )
-    ids = [o.spec.id for o in report.outcomes]
-    rules = (
-        {r.rule_id: r for r in scan.standard.rules.filter(rule_id__in=ids)} if scan.standard else {}
-    )
-    CheckResult.objects.filter(scan=scan, rule__rule_id__in=ids).delete()
-    CheckResult.objects.bulk_create(
-        CheckResult(
-            scan=scan,
-            rule=rules[o.spec.id],
-            status=o.status.value,
-            message=o.result.message[:2000],
-            evidence=[e.to_dict() for e in o.result.evidence[:200]],
-            duration_ms=o.duration_ms,
-        )
-        for o in report.outcomes
-        if o.spec.id in rules
-    )
-    effective = score_scan(scan)
-    scan.score, scan.level, scan.section_scores = (
-        effective.score,
-        effective.level,
-        effective.sections,
-    )
+    effective = replace_outcomes(scan, report)
     scan.deep_status = "done"
     scan.deep_duration_ms = result.duration_ms
     scan.deep_peak_memory_kb = result.peak_memory_kb

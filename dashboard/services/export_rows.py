@@ -185,6 +185,7 @@ RESULT_HEADER = [
     "evidence",
     "scanned_at",
     "commit",
+    "reported_by",
 ]
 
 
@@ -282,6 +283,7 @@ def results(filters: ResultFilters) -> tuple[list[str], Rows]:
         "scan__repository_id",
         "rule_id",
         "findings",
+        "scan__reported_rules",
     )
     ordered = queryset.order_by("scan__repository__team__name", "scan__repository__name", "rule")
     scope = None if filters.repository is None else [filters.repository]
@@ -292,7 +294,7 @@ def _result_rows(values: Any, status: str, scope: list[int] | None) -> Rows:
     governance = live_governance_by_repository(scope)
     for row in values.iterator(chunk_size=CHUNK):
         team_name, repo, rule_id, section, severity, title, engine, message, evidence = row[:9]
-        finished, sha, repository_id, rule_pk, findings = row[9:]
+        finished, sha, repository_id, rule_pk, findings, from_ci = row[9:]
         shown = governance[repository_id].shown(engine, rule_pk, findings)
         if status and shown != status:
             continue
@@ -309,7 +311,14 @@ def _result_rows(values: Any, status: str, scope: list[int] | None) -> Rows:
             evidence_summary(evidence),
             finished,
             sha,
+            reported_by(rule_id, from_ci),
         )
+
+
+def reported_by(rule_id: str, reported_rules: object) -> str:
+    """Who produced one result: CI (a measured rule taken from an upload) or this server."""
+    from_ci = isinstance(reported_rules, list) and rule_id in reported_rules
+    return "reported by CI" if from_ci else "scanned by Yardstick"
 
 
 def rule_adoption(rule: Rule) -> tuple[list[str], Rows]:

@@ -52,12 +52,14 @@ def _as_of(day: date, now: datetime | None) -> datetime:
 
 
 def latest_scan_on(repository_id: int, day: date) -> Scan | None:
-    """The repository's latest succeeded scan finished before the end of `day`."""
+    """The repository's latest succeeded scan finished before the end of `day` (a scan kept
+    as history of an older commit, `history_only`, never counts)."""
     return (
         Scan.objects.filter(
             repository_id=repository_id,
             status=Scan.Status.SUCCEEDED,
             finished_at__lt=end_of_day(day),
+            history_only=False,
         )
         .order_by("-finished_at", "-id")
         .first()
@@ -236,6 +238,13 @@ def carry_forward(day: date, next_day: date) -> None:
         for sql in statements:
             cursor.execute(sql, [next_day, day, next_day])
     pagecache.changed(everything=True)
+
+
+def rerecord_since(repository: Repository, start: date, now: datetime | None = None) -> None:
+    """Rebuild the repository's (and its team's) rows from `start` to today, after a stored
+    scan's results changed (late measurements): rows after `start` carried the old ones."""
+    for day in _days(start, (now or timezone.now()).date()):
+        record_scan_day(repository, day, now)
 
 
 @transaction.atomic

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -93,6 +95,7 @@ def request_scan(
         Repository.objects.select_for_update().filter(pk=repository.pk).first()
         queued = (
             Scan.objects.filter(repository=repository, status=Scan.Status.QUEUED)
+            .exclude(trigger=Scan.Trigger.UPLOAD)  # an upload names its own commit
             .order_by("-queued_at")
             .first()
         )
@@ -176,8 +179,12 @@ def _execute(scan: Scan, repository: Repository) -> Outcome:
         .order_by("-finished_at")
         .first()
     )
+    uploaded = scan.trigger == Scan.Trigger.UPLOAD
+    if prior is not None and uploaded:
+        return _merge_upload(scan, prior)
     if prior is not None and not scan.forced:
         return _skip(scan, f"commit {sha[:12]} already scanned in scan #{prior.pk}", prior)
+    latest = _is_newest(workspace, repository, scan.ref, sha)
     started = time.perf_counter()
     with workspace.checkout(repository.clone_url, sha, fetch=False) as checkout:
         report = run_engine(
@@ -186,9 +193,31 @@ def _execute(scan: Scan, repository: Repository) -> Outcome:
             repository=checkout.url,
             reports=deep_scans.stored_reports(repository, sha),
         )
-    stored = store_report(scan, report, duration_ms=int((time.perf_counter() - started) * 1000))
+    stored = store_report(
+        scan,
+        report,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        latest=latest,
+        reported=scan.reported_results if uploaded else (),
+    )
     deep_scans.queue_deep_scan(stored)
     return Outcome(scan.pk, Scan.Status.SUCCEEDED)
+
+
+def _is_newest(workspace: Workspace, repository: Repository, ref: str, sha: str) -> bool:
+    """Whether a scan of `sha` becomes the repository's latest: a scan of the default branch
+    always does; a named commit (an upload, a manual ref) only when the latest scan's commit
+    is not a descendant of it (by commit order on the branch, not by time)."""
+    if not ref or ref == repository.default_branch:
+        return True
+    latest_sha = (
+        Repository.objects.filter(pk=repository.pk)
+        .values_list("latest_scan__commit_sha", flat=True)
+        .first()
+    )
+    if not latest_sha or latest_sha == sha:
+        return True
+    return workspace.is_ancestor(repository.clone_url, sha, latest_sha) is not True
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +243,51 @@ class Findings:
     counts: dict[str, int]
 
 
-def store_report(scan: Scan, report: Report, duration_ms: int) -> Scan:
-    """Write an engine report's results and scores in one transaction (idempotent per scan)."""
+def merge_reported(
+    results: list[ResultRow], reported: Sequence[Mapping[str, Any]]
+) -> tuple[list[ResultRow], list[str]]:
+    """The server's results, with a measured rule it could not judge (not applicable: no
+    coverage, test or mypy data here) taken from CI's report; and the rule ids taken.
+
+    Only the measured rules (`deep_scans.DEEP_RULES`) are ever taken: CI's static results
+    are ignored, since the server judged the same commit itself.
+    """
+    from_ci = {
+        str(row["rule_id"]): row for row in reported if row.get("rule_id") in deep_scans.DEEP_RULES
+    }
+    merged: list[ResultRow] = []
+    taken: list[str] = []
+    for row in results:
+        ci = from_ci.get(row.rule_id)
+        if ci is not None and row.status == "not_applicable" and ci["status"] != row.status:
+            merged.append(
+                ResultRow(
+                    row.rule_id,
+                    str(ci["status"]),
+                    str(ci["message"]),
+                    list(ci["evidence"])[:200],
+                    float(ci.get("duration_ms") or 0.0),
+                )
+            )
+            taken.append(row.rule_id)
+        else:
+            merged.append(row)
+    return merged, taken
+
+
+def store_report(
+    scan: Scan,
+    report: Report,
+    duration_ms: int,
+    *,
+    latest: bool = True,
+    reported: Sequence[Mapping[str, Any]] = (),
+) -> Scan:
+    """Write an engine report's results and scores in one transaction (idempotent per scan).
+
+    `reported`: measured results from a CI upload of the same commit (`merge_reported`);
+    `latest=False` keeps the scan as history of an older commit (`store_findings`).
+    """
     results = [
         ResultRow(
             outcome.spec.id,
@@ -227,16 +299,26 @@ def store_report(scan: Scan, report: Report, duration_ms: int) -> Scan:
         )
         for outcome in report.outcomes
     ]
+    results, taken = merge_reported(results, reported)
     findings = Findings(
         results, report.commit, report.engine_version, report.tool_versions, report.counts()
     )
-    return store_findings(scan, findings, duration_ms)
+    return store_findings(scan, findings, duration_ms, latest=latest, reported_rules=taken)
 
 
 @transaction.atomic
-def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
+def store_findings(
+    scan: Scan,
+    findings: Findings,
+    duration_ms: int,
+    *,
+    latest: bool = True,
+    reported_rules: Sequence[str] = (),
+) -> Scan:
     """Write results and scores in one transaction (idempotent per scan); unknown rules drop.
 
+    With `latest` the scan becomes the repository's latest (score, level, roll-ups,
+    ratchets, notifications); without it, it is history of an older commit only.
     Raises `ScanGone` when the scan or its repository was deleted meanwhile.
     """
     lock_scan_rows(scan)
@@ -266,7 +348,10 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
     scan.counts = findings.counts
     scan.duration_ms = duration_ms
     scan.error = ""
-    follow_improvements(scan)
+    scan.reported_rules = list(reported_rules)
+    scan.history_only = not latest
+    if latest:
+        follow_improvements(scan)
     effective = score_scan(scan)
     scan.score, scan.level, scan.section_scores = (
         effective.score,
@@ -274,6 +359,8 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
         effective.sections,
     )
     scan.save()
+    if not latest:
+        return scan
     repository = scan.repository
     # The level before this scan as stored (the row is locked), not as a stale object says.
     before = Repository.objects.values_list("level", flat=True).get(pk=repository.pk)
@@ -283,6 +370,17 @@ def store_findings(scan: Scan, findings: Findings, duration_ms: int) -> Scan:
     record_scan_day(repository, scan.finished_at.date())
     after_scan_stored(scan.pk, before, effective.level)
     return scan
+
+
+def _merge_upload(scan: Scan, prior: Scan) -> Outcome:
+    """A CI upload for a commit the server already scanned: its measured results re-judge
+    that scan (late measurements); the upload's own scan is skipped, saying which rules."""
+    from dashboard.services.measurements import store_late_report
+
+    taken = store_late_report(prior, scan.reported_results)
+    taken_text = ", ".join(taken) if taken else "nothing new"
+    prior.refresh_from_db()
+    return _skip(scan, f"measured results merged into scan {prior.pk}: {taken_text}", prior)
 
 
 def _skip(scan: Scan, reason: str, prior: Scan) -> Outcome:

@@ -1,14 +1,18 @@
 """Results computed in CI: a `yardstick scan --format json` report, a Cobertura coverage.xml.
 
 Both are untrusted input: size-limited by the caller, validated here (the report against
-docs/report-schema.json, the XML parsed with defusedxml), and stored for one commit.
+docs/report-schema.json, the XML parsed with defusedxml), and kept for one commit. A report
+never becomes a scan as it is: it queues the server's own scan of its commit, which keeps
+only CI's measured results (coverage, test run, mypy). Every upload, accepted or refused,
+is audited.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from dataclasses import asdict
+from functools import cache, partial
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
@@ -17,10 +21,17 @@ from django.conf import settings
 from django.db import transaction
 from jsonschema import Draft202012Validator
 
-from dashboard.models import CoverageReport, Repository, Scan
-from dashboard.services.scanning import Findings, ResultRow, store_findings
+from dashboard.models import AuditAction, CoverageReport, Repository, Scan
+from dashboard.services import audit
+from dashboard.services.audit import SYSTEM, Actor
+from dashboard.services.deep_scans import DEEP_RULES
+from dashboard.services.measurements import queue_rejudge
+from dashboard.services.scanning import Findings, ResultRow, enqueue
 from dashboard.services.standards import current_standard
+from dashboard.services.urls import workspace_policy
 from scanners.formats import ReportFormatError, load_json
+from scanners.repo_url import RepositoryError
+from scanners.workspace import Workspace
 
 SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # A CI run reports what the engine found; governance outcomes are decided here, not there.
@@ -31,11 +42,14 @@ MAX_COVERAGE_FILES = 50_000
 class UploadError(ValueError):
     """The upload cannot be stored; `code` and `details` go into the API's error body."""
 
-    def __init__(self, code: str, message: str, details: object = None) -> None:
+    def __init__(
+        self, code: str, message: str, details: object = None, *, status: int = 422
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details
+        self.status = status
 
 
 @cache
@@ -89,8 +103,27 @@ def _findings(document: dict[str, Any]) -> Findings:
     )
 
 
-def store_uploaded_report(repository: Repository, document: dict[str, Any]) -> Scan:
-    """Store a validated report as a finished scan of its commit (trigger `upload`)."""
+def receive_report(repository: Repository, body: bytes, actor: Actor) -> Scan:
+    """Validate a CI report and queue the server's own scan of its commit; audited either way.
+
+    The commit must be on the repository's tracked (default) branch (the mirror is fetched to
+    check). The server scans that commit itself: CI's static results are ignored, and only
+    its measured results (TST-006, TST-008, STY-009) are kept, for the rules the server
+    cannot judge itself (`scanning.merge_reported`). A scan of a commit older than the
+    latest one is kept as history of that commit only (`scanning.store_findings`).
+    """
+    commit = ""
+    try:
+        document = parse_report(body)
+        commit = str(document.get("commit") or "")[:64]
+        scan = _queue_report(repository, document, actor)
+    except UploadError as exc:
+        _refused(AuditAction.REPORT_UPLOADED, actor, repository, commit, exc)
+        raise
+    return scan
+
+
+def _queue_report(repository: Repository, document: dict[str, Any], actor: Actor) -> Scan:
     commit = document.get("commit")
     if not isinstance(commit, str) or not SHA.match(commit):
         raise UploadError("missing_commit", "the report names no commit: scan a git checkout")
@@ -101,17 +134,64 @@ def store_uploaded_report(repository: Repository, document: dict[str, Any]) -> S
             f"the report judges {document['standard']['key']!r}; this server uses {standard.key!r}",
         )
     findings = _findings(document)
-    total_ms = document["timings"].get("total_ms", 0)
+    require_on_branch(repository, commit)
+    measured = [asdict(row) for row in findings.results if row.rule_id in DEEP_RULES]
     with transaction.atomic():
         scan = Scan.objects.create(
             repository=repository,
             trigger=Scan.Trigger.UPLOAD,
             ref=commit,
             commit_sha=commit,
-            status=Scan.Status.RUNNING,
             standard=standard,
+            reported_results=measured,
         )
-        return store_findings(scan, findings, duration_ms=int(total_ms))
+        audit.record(
+            AuditAction.REPORT_UPLOADED,
+            actor=actor,
+            target=repository,
+            team=repository.team,
+            details={
+                "commit": commit,
+                "outcome": "accepted",
+                "scan": scan.pk,
+                "measured_rules": [row["rule_id"] for row in measured],
+            },
+        )
+        transaction.on_commit(partial(enqueue, scan.pk))
+    return scan
+
+
+def require_on_branch(repository: Repository, commit: str) -> None:
+    """Refuse a commit that is not on the repository's tracked branch (fetching its mirror)."""
+    try:
+        on_branch = Workspace(workspace_policy()).commit_on_branch(
+            repository.clone_url, commit, repository.default_branch
+        )
+    except RepositoryError as exc:
+        raise UploadError(
+            "repository_unavailable",
+            f"cannot check the commit against the repository now: {exc}; try again later",
+            status=503,
+        ) from None
+    if not on_branch:
+        raise UploadError(
+            "unknown_commit",
+            f"commit {commit} is not on the tracked branch {repository.default_branch!r} "
+            "of this repository: upload reports of commits pushed to it",
+        )
+
+
+def _refused(
+    action: AuditAction, actor: Actor, repository: Repository, commit: str, exc: UploadError
+) -> None:
+    with transaction.atomic():
+        audit.record(
+            action,
+            actor=actor,
+            target=repository,
+            team=repository.team,
+            details={"commit": commit, "outcome": "refused", "code": exc.code},
+        )
 
 
 def parse_cobertura(body: bytes) -> dict[str, list[int]]:
@@ -145,12 +225,35 @@ def parse_cobertura(body: bytes) -> dict[str, list[int]]:
     return {path: [sum(hits.values()), len(hits)] for path, hits in sorted(lines.items())}
 
 
-def store_coverage(repository: Repository, commit: str, body: bytes) -> CoverageReport:
-    """Parse and store (or replace) the uploaded coverage of one commit."""
-    if not SHA.match(commit):
-        raise UploadError("missing_commit", "give the full commit SHA: ?commit=<40 hex>")
-    files = parse_cobertura(body)
-    report, _ = CoverageReport.objects.update_or_create(
-        repository=repository, commit_sha=commit, source="upload", defaults={"files": files}
-    )
+def store_coverage(
+    repository: Repository, commit: str, body: bytes, actor: Actor = SYSTEM
+) -> CoverageReport:
+    """Parse and store (or replace) the uploaded coverage of one commit; audited either way.
+
+    Scans of that commit that already finished are re-judged (`measurements.queue_rejudge`).
+    """
+    try:
+        if not SHA.match(commit):
+            raise UploadError("missing_commit", "give the full commit SHA: ?commit=<40 hex>")
+        files = parse_cobertura(body)
+    except UploadError as exc:
+        _refused(AuditAction.COVERAGE_UPLOADED, actor, repository, commit[:64], exc)
+        raise
+    with transaction.atomic():
+        report, _ = CoverageReport.objects.update_or_create(
+            repository=repository, commit_sha=commit, source="upload", defaults={"files": files}
+        )
+        rejudged = queue_rejudge(repository, commit)
+        audit.record(
+            AuditAction.COVERAGE_UPLOADED,
+            actor=actor,
+            target=repository,
+            team=repository.team,
+            details={
+                "commit": commit,
+                "outcome": "accepted",
+                "files": len(files),
+                "rejudged_scans": rejudged,
+            },
+        )
     return report

@@ -26,12 +26,7 @@ from dashboard.api.schemas import (
 from dashboard.models import CoverageReport, Repository, Scan, Team
 from dashboard.services.registration import RegistrationError, register_repository
 from dashboard.services.scanning import request_scan
-from dashboard.services.uploads import (
-    UploadError,
-    parse_report,
-    store_coverage,
-    store_uploaded_report,
-)
+from dashboard.services.uploads import UploadError, receive_report, store_coverage
 from dashboard.views.bodies import read_limited
 
 router = Router(tags=["repositories"])
@@ -161,23 +156,29 @@ def _raw_body(media_type: str, description: str) -> dict[str, Any]:
     }
 
 
-UPLOAD_ERRORS = {**WRITE_ERRORS, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut}
+UPLOAD_ERRORS = {**WRITE_ERRORS, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 
 
 @router.post(
     "/repositories/{repository_id}/reports",
-    response={201: ScanOut, **UPLOAD_ERRORS},
+    response={202: ScanOut, **UPLOAD_ERRORS},
     openapi_extra=_raw_body("application/json", "`yardstick scan --format json` output"),
 )
 def upload_report(request: HttpRequest, repository_id: int) -> Status[Scan]:
-    """Store a report computed in CI as a finished scan of its commit."""
+    """Queue the server's scan of the report's commit, keeping CI's measured results.
+
+    The commit must be on the tracked branch (422 `unknown_commit`; 503 when the repository
+    cannot be fetched to check). A commit older than the latest scanned one is kept as
+    history only. Audited.
+    """
     repository = _repository(repository_id)
     require_write(request, repository.team)
     body = _upload_body(request, {"application/json"})
     try:
-        return Status(201, store_uploaded_report(repository, parse_report(body)))
+        scan = receive_report(repository, body, request.auth)  # type: ignore[attr-defined]
     except UploadError as exc:
-        raise ApiError(422, exc.code, exc.message, exc.details) from None
+        raise ApiError(exc.status, exc.code, exc.message, exc.details) from None
+    return Status(202, scan)
 
 
 class CoverageQuery(Schema):
@@ -194,12 +195,18 @@ class CoverageQuery(Schema):
 def upload_coverage(
     request: HttpRequest, repository_id: int, query: Query[CoverageQuery]
 ) -> Status[dict[str, Any]]:
-    """Store a Cobertura coverage report for a commit (replacing an earlier upload)."""
+    """Store a Cobertura coverage report for a commit (replacing an earlier upload); scans of
+    that commit already finished are re-judged. Audited."""
     repository = _repository(repository_id)
     require_write(request, repository.team)
     body = _upload_body(request, {"application/xml", "text/xml"})
     try:
-        report = store_coverage(repository, query.commit.lower(), body)
+        report = store_coverage(
+            repository,
+            query.commit.lower(),
+            body,
+            request.auth,  # type: ignore[attr-defined]
+        )
     except UploadError as exc:
         raise ApiError(422, exc.code, exc.message, exc.details) from None
     return Status(201, coverage_out(report))

@@ -12,6 +12,7 @@ fuzzed by schemathesis in test_api_fuzz.py.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -245,9 +246,15 @@ def test_signed_webhooks_with_hostile_json_are_never_a_5xx(
 
 
 @pytest.fixture(scope="module")
-def report_text(tmp_path_factory: pytest.TempPathFactory) -> str:
+def golden_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real git repository the reports are of (uploads name a commit on its branch)."""
+    return golden_repo(tmp_path_factory.mktemp("r") / "g")
+
+
+@pytest.fixture(scope="module")
+def report_text(golden_source: Path) -> str:
     """A real `yardstick scan --format json` report, its first message a placeholder."""
-    document = json.loads(render_json(run_engine(golden_repo(tmp_path_factory.mktemp("r") / "g"))))
+    document = json.loads(render_json(run_engine(golden_source)))
     document["results"][0]["message"] = "@@hostile@@"
     return json.dumps(document)
 
@@ -259,8 +266,11 @@ def report_text(tmp_path_factory: pytest.TempPathFactory) -> str:
 )
 @given(token=HOSTILE_JSON)
 def test_report_uploads_with_hostile_json_are_never_a_5xx(
-    world: dict[str, Any], report_text: str, token: str
+    world: dict[str, Any], report_text: str, token: str, golden_source: Path, settings: Any
 ) -> None:
+    settings.ALLOW_LOCAL_REPOSITORIES = True
+    settings.VAR_DIR = golden_source.parent / "var"
+    Repository.objects.filter(pk=world["repository"]).update(clone_url=str(golden_source))
     team = Repository.objects.get(pk=world["repository"]).team
     writer = Client(
         HTTP_AUTHORIZATION=f"Bearer {api_tokens.issue(team, 'ci', write=True).plaintext}"
@@ -271,6 +281,6 @@ def test_report_uploads_with_hostile_json_are_never_a_5xx(
         content_type="application/json",
     )
     assert response.status_code < 500, (token, response.content)
-    assert set(response.json()) >= {"code", "message"} or response.status_code == 201
+    assert set(response.json()) >= {"code", "message"} or response.status_code == 202
     if _unusable(token):
         assert response.status_code == 422

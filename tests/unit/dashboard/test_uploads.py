@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from dashboard.models import CheckResult, CoverageReport, Repository, Scan, Team
-from dashboard.services import api_tokens
+from dashboard.services import api_tokens, scanning
 from scanners.cli import main as yardstick
 from scanners.engine import scan as run_engine
 from scanners.formats import render_json
@@ -74,14 +74,32 @@ def report(source: Path) -> dict[str, Any]:
     return document
 
 
+@pytest.fixture(autouse=True)
+def _local_mirrors(settings: Any, tmp_path: Path) -> None:
+    """Mirrors in this test's folder; repositories are local paths (loopback only)."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.ALLOW_LOCAL_REPOSITORIES = True
+
+
 @pytest.fixture
 def team() -> Team:
     return TeamFactory(slug="platform")
 
 
+def registered(team: Team, path: Path) -> Repository:
+    """A repository whose clone URL is a real git repository on disk."""
+    return RepositoryFactory(team=team, clone_url=str(path), url_key=f"file:{path}")
+
+
 @pytest.fixture
-def repository(team: Team) -> Repository:
-    return RepositoryFactory(team=team)
+def repository(team: Team, source: Path) -> Repository:
+    return registered(team, source)
+
+
+def run_queued(scan_id: int) -> Scan:
+    """Run a queued scan in-process, as a worker would."""
+    assert scanning.run_scan(scan_id, "w").status == Scan.Status.SUCCEEDED
+    return Scan.objects.get(pk=scan_id)
 
 
 @pytest.fixture
@@ -103,8 +121,9 @@ def test_uploaded_report_becomes_the_latest_scan_of_its_commit(
     writer: Client, repository: Repository, report: dict[str, Any]
 ) -> None:
     response = _post_report(writer, repository, report)
-    assert response.status_code == 201, response.content
-    scan = Scan.objects.get(pk=response.json()["id"])
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == Scan.Status.QUEUED
+    scan = run_queued(response.json()["id"])
     assert (scan.trigger, scan.status) == (Scan.Trigger.UPLOAD, Scan.Status.SUCCEEDED)
     assert scan.commit_sha == report["commit"]
     stored = dict(CheckResult.objects.filter(scan=scan).values_list("rule__rule_id", "status"))
@@ -122,12 +141,13 @@ def test_uploaded_report_is_visible_on_the_repository_page(
 ) -> None:
     from tests.factories import UserFactory
 
-    scan_id = _post_report(writer, repository, report).json()["id"]
+    scan_id = run_queued(_post_report(writer, repository, report).json()["id"]).pk
     client.force_login(UserFactory())
     html = client.get(f"/repositories/{repository.pk}/").content.decode()
     assert f'href="/scans/{scan_id}/"' in html
     assert report["commit"][:10] in html
     assert "upload" in html  # the trigger, in the scans table
+    assert "reported by CI" in html  # and who reported it
     assert "DEP-001" in html
 
 
@@ -253,15 +273,17 @@ def test_yardstick_scan_upload_posts_the_report(
     live_server: Any, source: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     team = TeamFactory()
-    repository = RepositoryFactory(team=team)
+    repository = registered(team, source)
     token = api_tokens.issue(team, "ci", write=True).plaintext
     url = f"{live_server.url}/api/v1/repositories/{repository.pk}/reports"
     monkeypatch.setenv("YARDSTICK_TOKEN", token)
     assert yardstick(["scan", str(source), "--format", "json", "--upload", url]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    printed = json.loads(out)
     scan = Scan.objects.get(repository=repository)
     assert (scan.trigger, scan.commit_sha) == ("upload", printed["commit"])
-    assert scan.results.count() == len(printed["results"])
+    assert scan.status == Scan.Status.QUEUED  # the server scans the commit itself
+    assert f"the server queued scan {scan.pk}" in err
 
 
 @pytest.mark.django_db(transaction=True)

@@ -400,3 +400,29 @@ def test_checkout_reports_the_redacted_url(tmp_path: Path, upstream: tuple[Path,
     with Workspace(policy).checkout(f"file://{upstream[1]}") as checkout:
         assert checkout.url == f"file://{upstream[1]}"
         assert (checkout.path / "README.md").is_file()
+
+
+# ----- commit order on the tracked branch (CI uploads) -------------------------------------
+def test_commit_on_branch_and_commit_order_come_from_the_fetched_mirror(
+    policy: WorkspacePolicy, upstream: tuple[Path, Path]
+) -> None:
+    work, bare = upstream
+    older = git(work, "rev-parse", "HEAD").strip()
+    git(work, "checkout", "-q", "-b", "feature")
+    unmerged = commit_all(work, "feat: not merged")
+    git(work, "push", "-q", "origin", "feature")
+    git(work, "checkout", "-q", "main")
+    newer = commit_all(work, "feat: second")
+    git(work, "push", "-q", "origin", "main")
+    workspace = Workspace(policy)
+    url = str(bare)
+    assert workspace.commit_on_branch(url, older, "main") is True
+    assert workspace.commit_on_branch(url, newer, "main") is True
+    assert workspace.commit_on_branch(url, unmerged, "main") is False
+    assert workspace.commit_on_branch(url, "ab" * 20, "main") is False
+    assert workspace.commit_on_branch(url, "not-a-sha", "main") is False
+    assert workspace.is_ancestor(url, older, newer) is True
+    assert workspace.is_ancestor(url, newer, older) is False
+    assert workspace.is_ancestor(url, "ab" * 20, newer) is None
+    with pytest.raises(RepositoryError):
+        workspace.commit_on_branch(url, older, "no-such-branch")
