@@ -32,6 +32,7 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_CHANGED = "membership.changed", "Member's role changed"
     MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
     USER_ROLES_CHANGED = "user.roles", "User's privileges changed"
+    SCORE_REPAIRED = "score.repaired", "Stored score repaired"
 
 
 class AuditEvent(models.Model):

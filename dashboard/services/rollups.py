@@ -163,6 +163,13 @@ def record_scan_day(repository: Repository, day: date, now: datetime | None = No
     pagecache.changed(team_id=repository.team_id, repository_id=repository.pk)
 
 
+@transaction.atomic
+def refresh_team_day(team_id: int, day: date, now: datetime | None = None) -> None:
+    """Recompute a team's roll-up rows of `day` from its repositories' rows."""
+    _team_rows(team_id, day, now)
+    pagecache.changed(team_id=team_id)
+
+
 def governance_changed_on(day: date) -> set[int]:
     start, end = end_of_day(day - timedelta(days=1)), end_of_day(day)
     window = (
