@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from dashboard import tasks
 from dashboard.models import AuditAction, AuditEvent, Repository, Team, TeamDailyScore
-from tests.factories import RepositoryFactory, TeamFactory
+from dashboard.services.registration import delete_repository, update_repository
+from tests.factories import RepositoryFactory, TeamFactory, UserFactory
 from tests.scoredata import rules, store_scan
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,18 @@ def test_nightly_close_day_is_quiet_without_drift(
     with caplog.at_level(logging.ERROR):
         assert tasks.close_day()["score_drifts"] == "0"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_deactivating_or_deleting_a_repository_updates_its_team_today(org: dict[str, Any]) -> None:
+    """Before: today's team roll-up still averaged a repository an admin had deactivated."""
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    worker = Repository.objects.get(name="worker")
+    worker.active = False
+    update_repository(admin, worker)
+    today = timezone.now().date()
+    platform = TeamDailyScore.objects.get(team=org["platform"], date=today)
+    assert platform.score == 100.0
+    assert _run()[0] == 0
+    delete_repository(admin, Repository.objects.get(name="ledger"))
+    assert not TeamDailyScore.objects.filter(team=org["data"], date=today).exists()
+    assert _run()[0] == 0
