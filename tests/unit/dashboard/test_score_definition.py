@@ -171,3 +171,29 @@ def test_a_waived_failure_is_a_failing_result_shown_as_waived(
     assert waived in _api_rows(client, "status=fail")
     assert waived in _csv_rows(client, "status=fail")
     assert _csv_rows(client, "effective_status=waived") == {waived}
+
+
+def test_the_overview_level_counts_add_up(client: Client) -> None:
+    """Before: Gold + Silver + Bronze of N active, with nothing said of the rest."""
+    ids = sorted(rules())[:3]
+    team = TeamFactory()
+    store_scan(RepositoryFactory(team=team), dict.fromkeys(ids, "pass"))
+    critical = next(r.rule_id for r in rules().values() if r.severity == "critical")
+    store_scan(RepositoryFactory(team=team), {**dict.fromkeys(ids, "pass"), critical: "fail"})
+    RepositoryFactory(team=team)
+    html = client.get("/").content.decode()
+    counts = {
+        label: int(value)
+        for value, label in re.findall(
+            r'<div class="stat-value">(\d+)</div><div class="muted">(at [^<]+|not scanned yet)<',
+            html,
+        )
+    }
+    assert counts == {
+        "at Gold": 1,
+        "at Silver": 0,
+        "at Bronze": 0,
+        "at no level": 1,
+        "not scanned yet": 1,
+    }
+    assert "active repositories (2 scanned)" in html
