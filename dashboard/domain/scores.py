@@ -33,6 +33,8 @@ from django.db.models import Avg, Case, Count, IntegerField, Min, Q, QuerySet, V
 
 LEVELS = ("none", "bronze", "silver", "gold")
 NOT_SCANNED = ""
+# In Python: "" (not scanned) ranks as none, like any unknown value (`rank_of`).
+LEVEL_RANK = {NOT_SCANNED: 0} | {name: rank for rank, name in enumerate(LEVELS)}
 
 
 def in_force(at: datetime, prefix: str = "") -> Q:
@@ -56,9 +58,9 @@ def level_rank(field: str = "level") -> Case:
     )
 
 
-def rank_of(level: str) -> int:
+def rank_of(level: str | None) -> int:
     """The rank of a level name (anything unknown ranks as none)."""
-    return LEVELS.index(level) if level in LEVELS else 0
+    return LEVEL_RANK.get(level or NOT_SCANNED, 0)
 
 
 def level_of_rank(rank: int | None) -> str:
