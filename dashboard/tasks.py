@@ -22,6 +22,7 @@ from dashboard.services import (
     outbox,
     rollout,
     scanning,
+    score_check,
 )
 from dashboard.services.heartbeat import record_heartbeat
 
@@ -98,10 +99,12 @@ def nightly_rescan() -> dict[str, int]:
 
 @shared_task(name="dashboard.close_day", ignore_result=True)
 def close_day() -> dict[str, str]:
-    """Finalise yesterday's roll-ups and carry them to today."""
+    """Finalise yesterday's roll-ups and carry them to today, then check every stored score
+    against the one definition: an ERROR per drift, repaired (services/score_check.py)."""
     yesterday = timezone.now().date() - timedelta(days=1)
     maintenance.close_day(yesterday)
-    return {"closed": yesterday.isoformat()}
+    drifts = score_check.nightly()
+    return {"closed": yesterday.isoformat(), "score_drifts": str(len(drifts))}
 
 
 # ----- rolling out the standard: notifications, re-evaluation -------------------------------

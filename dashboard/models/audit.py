@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     RULE_CONFIGURED = "rule.configured", "Rule configuration changed"
     REPORT_UPLOADED = "upload.report", "CI report uploaded"
     COVERAGE_UPLOADED = "upload.coverage", "CI coverage uploaded"
+    SCORE_REPAIRED = "score.repaired", "Stored score repaired"
 
 
 class AuditEvent(models.Model):

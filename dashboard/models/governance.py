@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TypeVar
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from dashboard.models.repos import Repository
 from dashboard.models.standards import Rule
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class InForceQuerySet(models.QuerySet[_M]):
+    """Waivers or attestations, with the one definition of "in force" (dashboard/domain)."""
+
+    def in_force(self, at: datetime | None = None) -> InForceQuerySet[_M]:
+        """Those in force at `at` (now by default)."""
+        from dashboard.domain.scores import in_force
+
+        return self.filter(in_force(at or timezone.now()))
 
 
 class Waiver(models.Model):
@@ -21,6 +37,8 @@ class Waiver(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InForceQuerySet["Waiver"].as_manager()
 
     class Meta:
         indexes = (models.Index(fields=("repository", "expires_at"), name="waiver_repo_expiry"),)
@@ -44,6 +62,8 @@ class Attestation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InForceQuerySet["Attestation"].as_manager()
 
     class Meta:
         indexes = (models.Index(fields=("repository", "expires_at"), name="attest_repo_expiry"),)

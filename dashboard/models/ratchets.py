@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from dashboard.models.repos import Repository
 from dashboard.models.standards import Rule
+
+
+class RatchetQuerySet(models.QuerySet["Ratchet"]):
+    """Ratchets, with the one definition of "in force" (dashboard/domain/scores.py)."""
+
+    def in_force(self, at: datetime | None = None) -> RatchetQuerySet:
+        """Those in force at `at` (now by default): set before it."""
+        from dashboard.domain.scores import ratchet_in_force
+
+        return self.filter(ratchet_in_force(at or timezone.now()))
 
 
 class Ratchet(models.Model):
@@ -25,6 +38,8 @@ class Ratchet(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RatchetQuerySet.as_manager()
 
     class Meta:
         ordering = ("rule__position",)

@@ -8,6 +8,16 @@ from dashboard.models.org import Team
 from scanners.repo_url import redact_url
 
 
+class RepositoryQuerySet(models.QuerySet["Repository"]):
+    """Repositories, with the one definition of those that count (dashboard/domain/scores.py)."""
+
+    def scored(self) -> RepositoryQuerySet:
+        """Active repositories with a succeeded scan: those a team's score is made of."""
+        from dashboard.domain.scores import scored
+
+        return self.filter(scored())
+
+
 class Repository(models.Model):
     """A git repository a team registered for scanning."""
 
@@ -30,6 +40,8 @@ class Repository(models.Model):
     )
     score = models.FloatField(null=True, blank=True)
     level = models.CharField(max_length=8, blank=True)
+
+    objects = RepositoryQuerySet.as_manager()
 
     class Meta:
         ordering = ("name",)

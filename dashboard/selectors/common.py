@@ -7,24 +7,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, IntegerField, Model, QuerySet, Value, When
+from django.db.models import F, Model, QuerySet
 from django.db.models.expressions import OrderBy
 from django.http import HttpRequest
 from django.utils import timezone
 
 from dashboard.charts import Point
+from dashboard.domain.scores import LEVELS, level_rank
 
-LEVELS = ("none", "bronze", "silver", "gold")
+__all__ = ["LEVELS", "level_rank"]  # re-exported: defined once, in dashboard/domain/scores.py
 PER_PAGE = 25
-
-
-def level_rank(field: str = "level") -> Case:
-    """An SQL expression ranking a level column: none 0, bronze 1, silver 2, gold 3."""
-    return Case(
-        *(When(**{field: name}, then=Value(rank)) for rank, name in enumerate(LEVELS)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
 
 
 def ordering(name: str, descending: bool) -> OrderBy:

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from dashboard.domain.scores import rank_of
 from dashboard.models import Initiative, Repository, RepositoryDailyScore, Rule
 
-LEVEL_RANK = {"": 0, "none": 0, "bronze": 1, "silver": 2, "gold": 3}
 # Severities whose failures keep a repository below each level (see scanners.report).
 BLOCKING = {
     "bronze": frozenset({"critical"}),
@@ -39,7 +39,7 @@ class Target:
         if level is None or open_rules is None:
             return False
         if self.goal == Initiative.Goal.LEVEL:
-            return LEVEL_RANK.get(level, 0) >= LEVEL_RANK[self.level]
+            return rank_of(level) >= rank_of(self.level)
         return not self.rules.intersection(open_rules)
 
     def missing(

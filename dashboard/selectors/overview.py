@@ -8,15 +8,20 @@ from datetime import date
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models import Max, Sum
 
-from dashboard.models import Repository, RuleDailyStats, Team, TeamDailyScore
+from dashboard.domain.scores import (
+    OrganisationScore,
+    TeamScore,
+    organisation_score,
+    team_score_of,
+    with_team_scores,
+)
+from dashboard.models import RuleDailyStats, Team, TeamDailyScore
 from dashboard.selectors.common import (
-    LEVELS,
     TableState,
     change,
     day_range,
-    level_rank,
     ordering,
     paginate,
     series,
@@ -34,29 +39,30 @@ class TeamRow:
     delta: float | None
 
     @property
+    def figures(self) -> TeamScore:
+        """The team's score and level (dashboard/domain/scores.py)."""
+        return team_score_of(self.team)
+
+    @property
+    def score(self) -> float | None:
+        """The team's score."""
+        return self.figures.score
+
+    @property
     def level(self) -> str:
-        """The level every scanned active repository of the team reaches."""
-        rank = getattr(self.team, "level_rank", None)
-        return LEVELS[rank] if rank is not None else "none"
+        """The level every scored repository of the team reaches ("" when none is scanned)."""
+        return self.figures.level
 
 
 def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[TeamRow]]:
     """Teams with score, level, repository count, 30-day change and sparkline (2-3 queries)."""
-    active = Q(repositories__active=True)
-    queryset = Team.objects.annotate(
-        score=Avg("repositories__score", filter=active),
-        repositories_count=Count("repositories", filter=active),
-        level_rank=Min(
-            level_rank("repositories__level"),
-            filter=active & Q(repositories__latest_scan__isnull=False),
-        ),
-    )
+    queryset = with_team_scores(Team.objects.all())
     if state.q:
         queryset = queryset.filter(name__icontains=state.q)
     order = {
         "name": "name",
-        "score": "score",
-        "repositories": "repositories_count",
+        "score": "mean_score",
+        "repositories": "repository_count",
         "level": "level_rank",
     }[state.key]
     page = paginate(queryset.order_by(ordering(order, state.descending), "name"), state.page)
@@ -123,11 +129,17 @@ def most_failed_rules(limit: int = 10) -> list[dict[str, Any]]:
 
 
 def summary() -> dict[str, Any]:
-    """Headline figures: repositories, mean score, repositories per level (1 query)."""
-    figures = Repository.objects.filter(active=True).aggregate(
-        repositories=Count("pk"),
-        scanned=Count("pk", filter=Q(latest_scan__isnull=False)),
-        score=Avg("score"),
-        **{level: Count("pk", filter=Q(level=level)) for level in LEVELS[1:]},
-    )
-    return figures
+    """Headline figures: repositories, score, level, repositories per level (1 query).
+
+    The per-level counts add up to the active repositories: gold, silver, bronze, none
+    (scanned, no level) and not scanned.
+    """
+    figures: OrganisationScore = organisation_score()
+    return {
+        "repositories": figures.repositories,
+        "scanned": figures.scanned,
+        "score": figures.score,
+        "level": figures.level,
+        "not_scanned": figures.not_scanned,
+        **{name or "not_scanned": count for name, count in figures.levels.items()},
+    }

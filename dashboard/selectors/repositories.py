@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from itertools import pairwise
 
-from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.charts import Point
@@ -170,14 +169,15 @@ class GovernanceInForce:
 def governance_in_force(repository: Repository, now: datetime | None = None) -> GovernanceInForce:
     """The governance of `repository` at `now` (4 queries)."""
     now = now or timezone.now()
-    live = Q(expires_at__gt=now) & (Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
     waivers = list(
-        Waiver.objects.filter(live, repository=repository).select_related("rule", "approved_by")
+        Waiver.objects.in_force(now)
+        .filter(repository=repository)
+        .select_related("rule", "approved_by")
     )
     attestations = list(
-        Attestation.objects.filter(live, repository=repository).select_related(
-            "rule", "attested_by"
-        )
+        Attestation.objects.in_force(now)
+        .filter(repository=repository)
+        .select_related("rule", "attested_by")
     )
     ratchets = list(Ratchet.objects.filter(repository=repository).select_related("rule"))
     upcoming = dict(
@@ -191,7 +191,7 @@ def governance_in_force(repository: Repository, now: datetime | None = None) -> 
     governance = Governance(
         {w.rule_id for w in waivers},
         {a.rule_id for a in attestations},
-        {r.rule_id: r.baseline for r in ratchets if r.created_at <= now},
+        {r.rule_id: r.baseline for r in ratchets if r.created_at <= now},  # ratchet_in_force
         frozenset(upcoming),
     )
     return GovernanceInForce(

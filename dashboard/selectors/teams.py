@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q
 
 from dashboard.charts import Point
+from dashboard.domain.scores import TeamScore, scored, team_scores
 from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
 from dashboard.selectors.common import (
     TableState,
@@ -87,24 +88,28 @@ class TeamSummary:
     trend: list[Point]
     sections: dict[str, float | None]
     delta: float | None
+    level: str = ""
+    scanned: int = 0
 
 
 def team_summary(team: Team, days: int = 90) -> TeamSummary:
-    """Team figures from the denormalised scores and the daily roll-ups (2 queries)."""
-    figures = Repository.objects.filter(team=team, active=True).aggregate(
-        score=Avg("score"),
-        repositories=Count("pk"),
-        bronze=Count("pk", filter=Q(level="bronze")),
-        silver=Count("pk", filter=Q(level="silver")),
-        gold=Count("pk", filter=Q(level="gold")),
+    """Team figures from the denormalised scores and the daily roll-ups (3 queries).
+
+    Score and level: dashboard/domain/scores.py; level counts are of scored repositories.
+    """
+    figures: TeamScore = team_scores([team.pk])[team.pk]
+    levels = Repository.objects.filter(scored(), team=team).aggregate(
+        **{name: Count("pk", filter=Q(level=name)) for name in ("bronze", "silver", "gold")}
     )
     window = day_range(days)
     rows = list(TeamDailyScore.objects.filter(team=team, date__gte=window[0]).order_by("date"))
     values = {row.date: row.score for row in rows}
     return TeamSummary(
-        score=figures["score"],
-        repositories=figures["repositories"],
-        levels={k: figures[k] for k in ("bronze", "silver", "gold")},
+        score=figures.score,
+        repositories=figures.repositories,
+        levels=levels,
+        level=figures.level,
+        scanned=figures.scanned,
         trend=points(values, window),
         sections=rows[-1].section_scores if rows else {},
         delta=change(series(values, window)),

@@ -6,10 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape  # escaping, not parsing  # nosec B406
 
-from django.db.models import Avg, Count, Min, Q
-
+from dashboard.domain.scores import team_scores
 from dashboard.models import Repository, Team
-from dashboard.services.export_rows import LEVELS, level_rank
 
 LABEL = "yardstick"
 COLOURS = {
@@ -90,22 +88,10 @@ def repository_badge(repository_id: int) -> Badge:
 
 
 def team_badge(slug: str) -> Badge:
-    """A team's score (mean of its active repositories) and level (the lowest reached)."""
-    active = Q(repositories__active=True)
-    row = (
-        Team.objects.filter(slug=slug)
-        .annotate(
-            count=Count("repositories", filter=active),
-            mean=Avg("repositories__score", filter=active),
-            rank=Min(
-                level_rank("repositories__level"),
-                filter=active & Q(repositories__latest_scan__isnull=False),
-            ),
-        )
-        .values("count", "mean", "rank")
-        .first()
-    )
-    if row is None or not row["count"]:
+    """A team's score and level (dashboard/domain/scores.py)."""
+    team_id = Team.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    figures = team_scores([team_id]).get(team_id) if team_id is not None else None
+    if figures is None or not figures.repositories:
         return not_found()
-    level = LEVELS[row["rank"]] if row["rank"] is not None and row["mean"] is not None else ""
-    return Badge(render(_message(row["mean"], level), level))
+    level = figures.level if figures.score is not None else ""
+    return Badge(render(_message(figures.score, level), level))

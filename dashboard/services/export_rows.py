@@ -1,51 +1,34 @@
 """Rows of every CSV export: (header, row generator) pairs that read in constant memory.
 
-Scorecards read the denormalised repository scores and the daily roll-ups; results read the
-latest scan of each active repository with waivers and attestations applied, as pages do.
+Scorecards read the denormalised repository scores and the daily roll-ups, team figures the
+one definition (dashboard/domain/scores.py); results the shared query of the results API
+(dashboard/selectors/results.py) with governance applied, as pages do.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import (
-    Avg,
-    Case,
-    Count,
-    IntegerField,
-    Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from dashboard.domain.scores import team_score_of, with_team_scores
 from dashboard.http.params import whole_number
-from dashboard.models import (
-    Attestation,
-    CheckResult,
-    Ratchet,
-    Repository,
-    RepositoryDailyScore,
-    Rule,
-    Team,
-    TeamDailyScore,
-    Waiver,
+from dashboard.models import Repository, RepositoryDailyScore, Rule, Team, TeamDailyScore
+from dashboard.selectors.results import (
+    SHOWN_STATUSES,
+    STATUSES,
+    ResultQuery,
+    governance_by_repository,
+    latest_results,
 )
-from dashboard.services.scoring import UPCOMING, Governance, upcoming_rule_ids
 from scanners.repo_url import redact_url
 from scanners.standard import default_standard
 
 CHUNK = 2000
-LEVELS = ("none", "bronze", "silver", "gold")
-STATUSES = frozenset(s.value for s in CheckResult.Status)
-SHOWN_STATUSES = STATUSES | {UPCOMING}  # rules in their grace period are shown as upcoming
 MAX_DAYS = 3660
 MAX_ID = 2**63 - 1  # bigint: a larger id would overflow the query (a 500), not match nothing
 Rows = Iterator[tuple[object, ...]]
@@ -53,15 +36,6 @@ Rows = Iterator[tuple[object, ...]]
 
 class ExportError(ValueError):
     """A filter value the export cannot use."""
-
-
-def level_rank(field: str) -> Case:
-    """SQL ranking of a level column: none 0, bronze 1, silver 2, gold 3."""
-    return Case(
-        *(When(**{field: name}, then=Value(rank)) for rank, name in enumerate(LEVELS)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
 
 
 def sections() -> list[str]:
@@ -78,29 +52,26 @@ def _section_cells(scores: Mapping[str, Any] | None, codes: list[str]) -> list[o
 def organisation() -> tuple[list[str], Rows]:
     """team, slug, repositories, scanned, score, level, then one column per section."""
     codes = sections()
-    active = Q(repositories__active=True)
-    scanned = active & Q(repositories__latest_scan__isnull=False)
     latest_day = TeamDailyScore.objects.filter(team=OuterRef("pk")).order_by("-date")
-    teams = Team.objects.annotate(
-        repository_count=Count("repositories", filter=active),
-        scanned_count=Count("repositories", filter=scanned),
-        mean_score=Avg("repositories__score", filter=active),
-        level_rank=Min(level_rank("repositories__level"), filter=scanned),
-        sections=Subquery(latest_day.values("section_scores")[:1]),
-    ).order_by("name")
+    teams = (
+        with_team_scores(Team.objects.all())
+        .annotate(
+            sections=Subquery(latest_day.values("section_scores")[:1]),
+        )
+        .order_by("name")
+    )
     header = ["team", "slug", "repositories", "scanned", "score", "level", *codes]
 
     def rows() -> Rows:
         for team in teams.iterator(chunk_size=CHUNK):
-            score = None if team.mean_score is None else round(team.mean_score, 2)
-            level = LEVELS[team.level_rank] if team.level_rank is not None else ""
+            figures = team_score_of(team)  # dashboard/domain/scores.py
             yield (
                 team.name,
                 team.slug,
-                team.repository_count,
-                team.scanned_count,
-                score,
-                level,
+                figures.repositories,
+                figures.scanned,
+                figures.score,
+                figures.level,
                 *_section_cells(team.sections, codes),
             )
 
@@ -145,13 +116,18 @@ def team(team: Team) -> tuple[list[str], Rows]:
 # ----- results ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ResultFilters:
-    """Filters of the results export, as the results page takes them."""
+    """Filters of the results export: those of the results API (dashboard/selectors/results.py).
+
+    `status` is the engine's verdict (a waived failure is still a failing result, shown with
+    its effective status); `effective_status` the status people see.
+    """
 
     team: str = ""
     repository: int | None = None
     rule: str = ""
     status: str = ""
     section: str = ""
+    effective_status: str = ""
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> ResultFilters:
@@ -161,14 +137,31 @@ class ResultFilters:
         if repository and not (number is not None and number <= MAX_ID):
             raise ExportError("repository must be a repository id")
         status = query.get("status", "").strip().lower()
-        if status and status not in SHOWN_STATUSES:
-            raise ExportError(f"status must be one of {', '.join(sorted(SHOWN_STATUSES))}")
+        if status and status not in STATUSES:
+            raise ExportError(f"status must be one of {', '.join(sorted(STATUSES))}")
+        shown = query.get("effective_status", "").strip().lower()
+        if shown and shown not in SHOWN_STATUSES:
+            raise ExportError(
+                f"effective_status must be one of {', '.join(sorted(SHOWN_STATUSES))}"
+            )
         return cls(
             team=query.get("team", "").strip(),
             repository=int(repository) if repository else None,
             rule=query.get("rule", "").strip().upper(),
             status=status,
             section=query.get("section", "").strip().upper(),
+            effective_status=shown,
+        )
+
+    def query(self) -> ResultQuery:
+        """The shared results query these filters make."""
+        return ResultQuery(
+            repository=self.repository,
+            team=self.team,
+            rule=self.rule,
+            section=self.section,
+            status=self.status,
+            effective_status=self.effective_status,
         )
 
 
@@ -189,54 +182,6 @@ RESULT_HEADER = [
 ]
 
 
-def live_governance(scope: list[int] | None) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
-    """Rule pks with a waiver / an attestation in force now, per repository pk."""
-    now = timezone.now()
-    live = Q(expires_at__gt=now, created_at__lte=now) & (
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
-    )
-    if scope is not None:
-        live &= Q(repository_id__in=scope)
-    waived: dict[int, set[int]] = defaultdict(set)
-    attested: dict[int, set[int]] = defaultdict(set)
-    for repository_id, rule_pk in Waiver.objects.filter(live).values_list(
-        "repository_id", "rule_id"
-    ):
-        waived[repository_id].add(rule_pk)
-    for repository_id, rule_pk in Attestation.objects.filter(live).values_list(
-        "repository_id", "rule_id"
-    ):
-        attested[repository_id].add(rule_pk)
-    return waived, attested
-
-
-def live_ratchets(scope: list[int] | None) -> dict[int, dict[int, int]]:
-    """Baseline per rule pk of the ratchets in force now, per repository pk."""
-    ratchets = Ratchet.objects.filter(created_at__lte=timezone.now())
-    if scope is not None:
-        ratchets = ratchets.filter(repository_id__in=scope)
-    out: dict[int, dict[int, int]] = defaultdict(dict)
-    for repository_id, rule_pk, baseline in ratchets.values_list(
-        "repository_id", "rule_id", "baseline"
-    ):
-        out[repository_id][rule_pk] = baseline
-    return out
-
-
-def live_governance_by_repository(scope: list[int] | None) -> dict[int, Governance]:
-    """The governance in force now for every repository in scope (4 queries)."""
-    waived, attested = live_governance(scope)
-    ratchets = live_ratchets(scope)
-    upcoming = upcoming_rule_ids()
-    repositories = set(waived) | set(attested) | set(ratchets)
-    table = defaultdict(lambda: Governance(set(), set(), {}, upcoming))
-    for pk in repositories:
-        table[pk] = Governance(
-            waived.get(pk) or set(), attested.get(pk) or set(), ratchets.get(pk) or {}, upcoming
-        )
-    return table
-
-
 def evidence_summary(evidence: object, limit: int = 3) -> str:
     """`path:line message` of the first few evidence items, and how many more there are."""
     items = evidence if isinstance(evidence, list) else []
@@ -254,20 +199,7 @@ def evidence_summary(evidence: object, limit: int = 3) -> str:
 
 
 def results(filters: ResultFilters) -> tuple[list[str], Rows]:
-    """Results of the latest scan of every active repository, filtered."""
-    queryset = CheckResult.objects.filter(
-        scan_id__in=Repository.objects.filter(active=True, latest_scan__isnull=False).values(
-            "latest_scan_id"
-        )
-    )
-    if filters.team:
-        queryset = queryset.filter(scan__repository__team__slug=filters.team)
-    if filters.repository is not None:
-        queryset = queryset.filter(scan__repository_id=filters.repository)
-    if filters.rule:
-        queryset = queryset.filter(rule__rule_id=filters.rule)
-    if filters.section:
-        queryset = queryset.filter(rule__section=filters.section)
+    """Results of the latest scan of every active repository, filtered (as the API lists them)."""
     columns = (
         "scan__repository__team__name",
         "scan__repository__name",
@@ -285,19 +217,16 @@ def results(filters: ResultFilters) -> tuple[list[str], Rows]:
         "findings",
         "scan__reported_rules",
     )
-    ordered = queryset.order_by("scan__repository__team__name", "scan__repository__name", "rule")
     scope = None if filters.repository is None else [filters.repository]
-    return RESULT_HEADER, _result_rows(ordered.values_list(*columns), filters.status, scope)
+    values = latest_results(filters.query()).values_list(*columns)
+    return RESULT_HEADER, _result_rows(values, scope)
 
 
-def _result_rows(values: Any, status: str, scope: list[int] | None) -> Rows:
-    governance = live_governance_by_repository(scope)
+def _result_rows(values: Any, scope: list[int] | None) -> Rows:
+    governance = governance_by_repository(scope)
     for row in values.iterator(chunk_size=CHUNK):
         team_name, repo, rule_id, section, severity, title, engine, message, evidence = row[:9]
         finished, sha, repository_id, rule_pk, findings, from_ci = row[9:]
-        shown = governance[repository_id].shown(engine, rule_pk, findings)
-        if status and shown != status:
-            continue
         yield (
             team_name,
             repo,
@@ -305,7 +234,7 @@ def _result_rows(values: Any, status: str, scope: list[int] | None) -> Rows:
             section,
             severity,
             title,
-            shown,
+            governance[repository_id].shown(engine, rule_pk, findings),
             engine,
             message,
             evidence_summary(evidence),

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard.domain.scores import rank_of
 from dashboard.models import (
     AuditAction,
     Delivery,
@@ -36,7 +37,6 @@ from dashboard.models import (
 from dashboard.services import audit, outbox
 from dashboard.services.exports import iso_utc
 
-LEVEL_RANK = {"": 0, "none": 0, "bronze": 1, "silver": 2, "gold": 3}
 DIGESTIBLE = frozenset(
     {Notification.Kind.LEVEL_DROP, Notification.Kind.SCAN_FAILED, Notification.Kind.DEADLINE}
 )
@@ -121,7 +121,7 @@ def record(
 # ----- events ---------------------------------------------------------------------------
 def level_dropped(repository: Repository, before: str, after: str, key: str) -> Notification | None:
     """A repository's level fell (`before` was a real level): tell its team."""
-    if not before or LEVEL_RANK.get(after, 0) >= LEVEL_RANK.get(before, 0):
+    if not before or rank_of(after) >= rank_of(before):
         return None
     page = link(reverse("repository", args=[repository.pk]))
     was, now = before.capitalize(), (after or "none").capitalize()
@@ -318,7 +318,7 @@ def after_scan_failed(scan_id: int) -> None:
 
 def after_level_refreshed(repository_id: int, before: str, after: str) -> None:
     """Call when a repository's level was recomputed outside a scan; only drops notify."""
-    if not before or LEVEL_RANK.get(after, 0) >= LEVEL_RANK.get(before, 0):
+    if not before or rank_of(after) >= rank_of(before):
         return
     from dashboard.tasks import level_changed
 

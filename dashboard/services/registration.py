@@ -13,9 +13,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from dashboard.models import AuditAction, Repository, Scan, Team
-from dashboard.services import audit, secrets
+from dashboard.services import audit, rollups, secrets
 from dashboard.services.permissions import require_admin_permission
 from dashboard.services.urls import RepositoryError, clean_clone_url, url_key
 from scanners.repo_url import redact_url
@@ -180,6 +181,10 @@ def update_repository(user: User, repository: Repository) -> dict[str, list[Any]
                     team=repository.team,
                     details=changes,
                 )
+            if {"active", "team"} & set(changes):
+                # Team scores count active repositories: today's roll-ups follow at once.
+                for team_id in sorted({stored.team_id, repository.team_id}):
+                    rollups.refresh_team_day(team_id, timezone.now().date())
     except IntegrityError:
         raise RegistrationError("clone_url", "this repository is already registered") from None
     return changes
@@ -201,4 +206,6 @@ def delete_repository(user: User, repository: Repository) -> None:
             "level": repository.level,
         },
     )
+    team_id = repository.team_id
     repository.delete()
+    rollups.refresh_team_day(team_id, timezone.now().date())  # the team's score loses it today

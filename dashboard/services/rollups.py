@@ -8,6 +8,9 @@ attestations in force then. Three writers keep them:
 - `close_day`: once a day (beat), finalises the previous day for repositories whose governance
   changed during it, then carries every row forward to the new day.
 - `recompute_range`: from scratch, from raw scans — for backfills and to check the others.
+
+A team's daily score follows the one definition (dashboard/domain/scores.py): the mean of its
+active repositories' scores of the day, rounded to 2 decimals.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Field, Model, Q
 from django.utils import timezone
 
+from dashboard.domain.scores import team_score
 from dashboard.models import (
     Attestation,
     CheckResult,
@@ -106,7 +110,6 @@ def _team_rows(team_id: int, day: date, now: datetime | None) -> None:
         TeamDailyScore.objects.filter(team_id=team_id, date=day).delete()
         RuleDailyStats.objects.filter(team_id=team_id, date=day).delete()
         return
-    scores = [row.score for row in rows if row.score is not None]
     sections: dict[str, list[float]] = {}
     for row in rows:
         for code, value in row.section_scores.items():
@@ -116,7 +119,7 @@ def _team_rows(team_id: int, day: date, now: datetime | None) -> None:
         team_id=team_id,
         date=day,
         defaults={
-            "score": round(fmean(scores), 2) if scores else None,
+            "score": team_score(row.score for row in rows),  # dashboard/domain/scores.py
             "repositories": len(rows),
             "section_scores": {code: round(fmean(v), 2) for code, v in sorted(sections.items())},
         },
@@ -160,6 +163,13 @@ def record_scan_day(repository: Repository, day: date, now: datetime | None = No
     _repository_row(repository.pk, day, now)
     _team_rows(repository.team_id, day, now)
     pagecache.changed(team_id=repository.team_id, repository_id=repository.pk)
+
+
+@transaction.atomic
+def refresh_team_day(team_id: int, day: date, now: datetime | None = None) -> None:
+    """Recompute a team's roll-up rows of `day` from its repositories' rows."""
+    _team_rows(team_id, day, now)
+    pagecache.changed(team_id=team_id)
 
 
 def governance_changed_on(day: date) -> set[int]:

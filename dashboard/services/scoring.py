@@ -4,6 +4,9 @@ Governance, in order: a rule still in its grace period (`Rule.effective_from` af
 is shown as `upcoming` and left out of the score; a ratchet turns a failing or warning
 count-based result into a pass while its finding count is at or below the baseline; a waiver
 turns fail/warn/error into `waived`; an attestation turns `manual` into a pass.
+
+This is the one definition of a repository's effective result, score and level; "in force",
+levels and team and organisation scores are defined in `dashboard/domain/scores.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.models import Attestation, CheckResult, Ratchet, Repository, Rule, Scan, Waiver
@@ -42,33 +44,28 @@ class EffectiveScore:
 
 def active_waiver_rule_ids(repository_id: int, at: datetime | None = None) -> set[int]:
     """Rule pks with a waiver in force for the repository at `at` (now by default)."""
-    at = at or timezone.now()
     return set(
-        Waiver.objects.filter(repository_id=repository_id, expires_at__gt=at, created_at__lte=at)
-        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+        Waiver.objects.in_force(at)
+        .filter(repository_id=repository_id)
         .values_list("rule_id", flat=True)
     )
 
 
 def active_attestation_rule_ids(repository_id: int, at: datetime | None = None) -> set[int]:
     """Rule pks with an attestation in force for the repository at `at`."""
-    at = at or timezone.now()
     return set(
-        Attestation.objects.filter(
-            repository_id=repository_id, expires_at__gt=at, created_at__lte=at
-        )
-        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+        Attestation.objects.in_force(at)
+        .filter(repository_id=repository_id)
         .values_list("rule_id", flat=True)
     )
 
 
 def active_ratchets(repository_id: int, at: datetime | None = None) -> dict[int, int]:
     """Baseline per rule pk of the repository's ratchets set before `at`."""
-    at = at or timezone.now()
     return dict(
-        Ratchet.objects.filter(repository_id=repository_id, created_at__lte=at).values_list(
-            "rule_id", "baseline"
-        )
+        Ratchet.objects.in_force(at)
+        .filter(repository_id=repository_id)
+        .values_list("rule_id", "baseline")
     )
 
 

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from dashboard.domain.scores import LEVEL_RANK
 from dashboard.models import Initiative, Repository, Scan
-from dashboard.selectors.initiatives import LEVEL_RANK
 from dashboard.services.permissions import MANAGERS_GROUP
 from dashboard.services.scanning import run_scan
 from tests.e2e.conftest import SCREENSHOTS, sign_in

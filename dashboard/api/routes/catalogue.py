@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Avg, Count, Min, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
 from dashboard.api.pagination import paginate
 from dashboard.api.schemas import ErrorOut, PageQuery, RuleOut, RulePage, TeamOut, TeamPage
+from dashboard.domain.scores import team_score_of, with_team_scores
 from dashboard.models import Rule, Team
-from dashboard.services.export_rows import LEVELS, level_rank
 from dashboard.services.standards import current_standard
 
 router = Router(tags=["catalogue"])
@@ -35,26 +35,19 @@ class RuleFilters(Schema):
 
 
 def _teams() -> QuerySet[Team]:
-    active = Q(repositories__active=True)
-    return Team.objects.annotate(
-        repository_count=Count("repositories", filter=active),
-        mean_score=Avg("repositories__score", filter=active),
-        level_rank=Min(
-            level_rank("repositories__level"),
-            filter=active & Q(repositories__latest_scan__isnull=False),
-        ),
-    ).order_by("name")
+    return with_team_scores(Team.objects.all()).order_by("name")
 
 
 def team_out(team: Any) -> dict[str, Any]:
-    """A team row (annotated by `_teams`) as TeamOut."""
+    """A team row (annotated by `_teams`) as TeamOut (dashboard/domain/scores.py)."""
+    figures = team_score_of(team)
     return {
         "id": team.pk,
         "name": team.name,
         "slug": team.slug,
-        "repositories": team.repository_count,
-        "score": None if team.mean_score is None else round(team.mean_score, 2),
-        "level": LEVELS[team.level_rank] if team.level_rank is not None else "",
+        "repositories": figures.repositories,
+        "score": figures.score,
+        "level": figures.level,
     }
 
 
@@ -62,7 +55,7 @@ def team_out(team: Any) -> dict[str, Any]:
 def list_teams(
     request: HttpRequest, page: Query[PageQuery], filters: Query[TeamFilters]
 ) -> dict[str, Any]:
-    """Teams with their score (mean of active repositories) and level (the lowest reached)."""
+    """Teams with their score (mean of scored repositories) and level (the lowest reached)."""
     queryset = _teams()
     if filters.search:
         queryset = queryset.filter(name__icontains=filters.search)

@@ -12,8 +12,14 @@ from ninja import Field, Query, Router, Schema
 from dashboard.api.errors import ApiError
 from dashboard.api.pagination import paginate
 from dashboard.api.schemas import MAX_ID, ErrorOut, PageQuery, ResultPage, ScanOut, ScanPage
-from dashboard.models import CheckResult, Repository, Scan
-from dashboard.services.export_rows import STATUSES, live_governance_by_repository
+from dashboard.models import CheckResult, Scan
+from dashboard.selectors.results import (
+    SHOWN_STATUSES,
+    STATUSES,
+    ResultQuery,
+    governance_by_repository,
+    latest_results,
+)
 
 router = Router(tags=["scans"])
 
@@ -27,13 +33,20 @@ class ScanFilters(Schema):
 
 
 class ResultFilters(Schema):
-    """Which results: one scan's, one repository's latest, or every active repository's latest."""
+    """Which results: one scan's, one repository's latest, or every active repository's latest.
+
+    The same filters select the same rows as the results CSV (dashboard/selectors/results.py).
+    """
 
     scan: int | None = Field(None, ge=1, le=MAX_ID)
     repository: int | None = Field(None, ge=1, le=MAX_ID)
+    team: str = Field("", max_length=120)
     rule: str = Field("", max_length=16)
     section: str = Field("", max_length=8)
-    status: str = Field("", max_length=16, description="engine status")
+    status: str = Field("", max_length=16, description="engine status (a waived fail is fail)")
+    effective_status: str = Field(
+        "", max_length=16, description="status with governance applied (waived, upcoming…)"
+    )
 
 
 @router.get("/scans", response=ScanPage)
@@ -57,35 +70,34 @@ def get_scan(request: HttpRequest, scan_id: int) -> Scan:
     return get_object_or_404(Scan, pk=scan_id)
 
 
-def _results(filters: ResultFilters) -> QuerySet[CheckResult]:
-    if filters.scan is not None:
-        queryset = CheckResult.objects.filter(scan_id=filters.scan)
-    elif filters.repository is not None:
-        latest = Repository.objects.filter(pk=filters.repository).values("latest_scan_id")
-        queryset = CheckResult.objects.filter(scan_id__in=latest)
-    else:
-        latest = Repository.objects.filter(active=True).values("latest_scan_id")
-        queryset = CheckResult.objects.filter(scan_id__in=latest)
-    if filters.rule:
-        queryset = queryset.filter(rule__rule_id=filters.rule.upper())
-    if filters.section:
-        queryset = queryset.filter(rule__section=filters.section.upper())
-    if filters.status:
-        if filters.status not in STATUSES:
-            raise ApiError(
-                422,
-                "validation_error",
-                "unknown status",
-                [{"field": "status", "message": f"one of {', '.join(sorted(STATUSES))}"}],
-            )
-        queryset = queryset.filter(status=filters.status)
-    return queryset.select_related("rule", "scan").order_by(
-        "scan__repository__name", "scan_id", "rule__position"
+def _invalid(field: str, allowed: frozenset[str]) -> ApiError:
+    return ApiError(
+        422,
+        "validation_error",
+        f"unknown {field.replace('_', ' ')}",
+        [{"field": field, "message": f"one of {', '.join(sorted(allowed))}"}],
     )
 
 
+def _results(filters: ResultFilters) -> QuerySet[CheckResult]:
+    if filters.status and filters.status not in STATUSES:
+        raise _invalid("status", STATUSES)
+    if filters.effective_status and filters.effective_status not in SHOWN_STATUSES:
+        raise _invalid("effective_status", SHOWN_STATUSES)
+    query = ResultQuery(
+        scan=filters.scan,
+        repository=filters.repository,
+        team=filters.team,
+        rule=filters.rule,
+        section=filters.section,
+        status=filters.status,
+        effective_status=filters.effective_status,
+    )
+    return latest_results(query).select_related("rule", "scan")
+
+
 def _result_rows(results: list[CheckResult]) -> list[dict[str, Any]]:
-    governance = live_governance_by_repository(sorted({r.scan.repository_id for r in results}))
+    governance = governance_by_repository(sorted({r.scan.repository_id for r in results}))
     return [
         {
             "scan_id": r.scan_id,

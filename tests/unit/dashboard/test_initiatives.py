@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from dashboard.domain.scores import LEVEL_RANK
 from dashboard.models import CheckResult, Initiative, Repository, Rule, Scan
-from dashboard.selectors.initiatives import LEVEL_RANK, burn_up, progress_many
+from dashboard.selectors.initiatives import burn_up, progress_many
 from dashboard.services import initiatives, rollups
 from scanners.report import score_outcomes
 from scanners.results import Status
