@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from dashboard.models import Repository, Scan
+from dashboard.services.levels_explained import Member
 
 NOT_SCANNED = "not_scanned"
 FAILING = "failing"
@@ -73,3 +74,17 @@ def unscored_total() -> Unscored:
         totals[0] += unscored.not_scanned
         totals[1] += unscored.failing
     return Unscored(*totals)
+
+
+def scored_members(team_ids: Iterable[int]) -> dict[int, list[Member]]:
+    """The scanned active repositories of teams, by name, with level and score (1 query)."""
+    members: dict[int, list[Member]] = {}
+    rows = (
+        Repository.objects.filter(team_id__in=list(team_ids), active=True)
+        .exclude(latest_scan=None)
+        .order_by("name")
+        .values_list("team_id", "name", "level", "score")
+    )
+    for team_id, name, level, score in rows:
+        members.setdefault(team_id, []).append(Member(name, level, score))
+    return members

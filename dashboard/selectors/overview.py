@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -14,13 +14,20 @@ from dashboard.models import Repository, RuleDailyStats, Team, TeamDailyScore
 from dashboard.selectors.common import (
     LEVELS,
     TableState,
-    change,
     day_range,
     level_rank,
     ordering,
     paginate,
     series,
 )
+from dashboard.selectors.membership import (
+    Unscored,
+    failing_to_scan,
+    scored_members,
+    unscored_by_team,
+)
+from dashboard.selectors.trends import TeamTrend, team_trends
+from dashboard.services.levels_explained import LevelGap, explain_team
 
 TEAM_SORTS = ("name", "score", "repositories", "level")
 
@@ -32,6 +39,9 @@ class TeamRow:
     team: Team
     trend: list[float | None]
     delta: float | None
+    trend_note: str = ""  # repositories joined or left in the window (dashboard/selectors/trends)
+    unscored: Unscored = field(default_factory=Unscored)
+    level_gap: LevelGap | None = None
 
     @property
     def level(self) -> str:
@@ -41,11 +51,16 @@ class TeamRow:
 
 
 def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[TeamRow]]:
-    """Teams with score, level, repository count, 30-day change and sparkline (2-3 queries)."""
+    """Teams with score, level, repository count, 30-day change and sparkline (5-6 queries).
+
+    The count and the score take scored repositories only (unscored ones are counted apart);
+    the 30-day change compares the same repositories at both ends.
+    """
     active = Q(repositories__active=True)
+    scored = active & Q(repositories__latest_scan__isnull=False)
     queryset = Team.objects.annotate(
         score=Avg("repositories__score", filter=active),
-        repositories_count=Count("repositories", filter=active),
+        repositories_count=Count("repositories", filter=scored),
         level_rank=Min(
             level_rank("repositories__level"),
             filter=active & Q(repositories__latest_scan__isnull=False),
@@ -66,10 +81,17 @@ def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[Team
         team__in=[t.pk for t in page.object_list], date__gte=window[0]
     ).values_list("team_id", "date", "score"):
         history[team_id][day] = value
+    ids = [team.pk for team in page.object_list]
+    trends = team_trends({team_id: history[team_id] for team_id in ids})
+    unscored, members = unscored_by_team(ids), scored_members(ids)
     rows = []
     for team in page.object_list:
         trend = series(history[team.pk], window)
-        rows.append(TeamRow(team, trend, change(trend)))
+        like = trends.get(team.pk, TeamTrend(None))
+        row = TeamRow(team, trend, like.delta, like.note, unscored.get(team.pk, Unscored()))
+        rank = getattr(team, "level_rank", None)
+        row.level_gap = explain_team(None if rank is None else row.level, members.get(team.pk, []))
+        rows.append(row)
     return page, rows
 
 
@@ -123,11 +145,19 @@ def most_failed_rules(limit: int = 10) -> list[dict[str, Any]]:
 
 
 def summary() -> dict[str, Any]:
-    """Headline figures: repositories, mean score, repositories per level (1 query)."""
+    """Headline figures: repositories, mean score, repositories per level (1 query).
+
+    Every active repository is in exactly one of gold, silver, bronze, none (scanned, no
+    level), not_scanned and failing (no successful scan): they add up to `repositories`.
+    """
+    scanned = Q(latest_scan__isnull=False)
     figures = Repository.objects.filter(active=True).aggregate(
         repositories=Count("pk"),
-        scanned=Count("pk", filter=Q(latest_scan__isnull=False)),
+        scanned=Count("pk", filter=scanned),
         score=Avg("score"),
-        **{level: Count("pk", filter=Q(level=level)) for level in LEVELS[1:]},
+        **{level: Count("pk", filter=scanned & Q(level=level)) for level in LEVELS[1:]},
+        none=Count("pk", filter=scanned & ~Q(level__in=LEVELS[1:])),
+        failing=Count("pk", filter=failing_to_scan()),
     )
+    figures["not_scanned"] = figures["repositories"] - figures["scanned"] - figures["failing"]
     return figures

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Min, Q
 
 from dashboard.charts import Point
 from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
 from dashboard.selectors.common import (
+    LEVELS,
     TableState,
     change,
     day_range,
@@ -22,6 +23,14 @@ from dashboard.selectors.common import (
     points,
     series,
 )
+from dashboard.selectors.membership import (
+    Unscored,
+    failing_to_scan,
+    scored_members,
+    unscored_by_team,
+)
+from dashboard.selectors.trends import TeamTrend, team_trends
+from dashboard.services.levels_explained import LevelGap, explain_level, explain_team
 
 REPOSITORY_SORTS = ("name", "score", "level", "scanned")
 SCAN_BULK = ("tool_versions", "section_scores", "counts", "error", "skipped_reason")
@@ -35,6 +44,11 @@ class RepositoryRow:
     trend: list[float | None]
     delta: float | None
 
+    @property
+    def level_gap(self) -> LevelGap:
+        """What the level alone says keeps the next one out (no query)."""
+        return explain_level(self.repository.level, self.repository.score)
+
 
 def repositories_table(
     team: Team | None, state: TableState, days: int = 30
@@ -45,7 +59,11 @@ def repositories_table(
     queryset = (
         Repository.objects.select_related("team", "latest_scan")
         .defer("webhook_secret_encrypted", *(f"latest_scan__{name}" for name in SCAN_BULK))
-        .annotate(level_rank=level_rank("level"))
+        .annotate(
+            level_rank=level_rank("level"),
+            # Unscored rows say why: failing to scan, or not scanned yet (same query).
+            failing_to_scan=ExpressionWrapper(failing_to_scan(), output_field=BooleanField()),
+        )
     )
     if team is not None:
         queryset = queryset.filter(team=team)
@@ -82,18 +100,23 @@ class TeamSummary:
     """Headline figures, trend and section scores of a team."""
 
     score: float | None
-    repositories: int
+    repositories: int  # scored active repositories; `unscored` counts the others
     levels: dict[str, int]
     trend: list[Point]
     sections: dict[str, float | None]
-    delta: float | None
+    delta: float | None  # over the repositories present at both ends (selectors/trends)
+    trend_note: str = ""
+    unscored: Unscored = field(default_factory=Unscored)
+    level_gap: LevelGap | None = None
 
 
 def team_summary(team: Team, days: int = 90) -> TeamSummary:
-    """Team figures from the denormalised scores and the daily roll-ups (2 queries)."""
+    """Team figures from the denormalised scores and the daily roll-ups (5 queries)."""
+    scanned = Q(latest_scan__isnull=False)
     figures = Repository.objects.filter(team=team, active=True).aggregate(
         score=Avg("score"),
-        repositories=Count("pk"),
+        repositories=Count("pk", filter=scanned),
+        rank=Min(level_rank("level"), filter=scanned),
         bronze=Count("pk", filter=Q(level="bronze")),
         silver=Count("pk", filter=Q(level="silver")),
         gold=Count("pk", filter=Q(level="gold")),
@@ -101,11 +124,18 @@ def team_summary(team: Team, days: int = 90) -> TeamSummary:
     window = day_range(days)
     rows = list(TeamDailyScore.objects.filter(team=team, date__gte=window[0]).order_by("date"))
     values = {row.date: row.score for row in rows}
+    like = team_trends({team.pk: values}).get(team.pk, TeamTrend(None))
+    rank = figures["rank"]
     return TeamSummary(
         score=figures["score"],
         repositories=figures["repositories"],
         levels={k: figures[k] for k in ("bronze", "silver", "gold")},
         trend=points(values, window),
         sections=rows[-1].section_scores if rows else {},
-        delta=change(series(values, window)),
+        delta=like.delta,
+        trend_note=like.note,
+        unscored=unscored_by_team([team.pk]).get(team.pk, Unscored()),
+        level_gap=explain_team(
+            None if rank is None else LEVELS[rank], scored_members([team.pk]).get(team.pk, [])
+        ),
     )
