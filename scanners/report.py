@@ -77,6 +77,12 @@ def level_reached(blocking: Iterable[Severity]) -> Level:
     return reached
 
 
+def blocking_severities(level: Level) -> frozenset[Severity]:
+    """Severities whose fail or warn keeps a repository below `level` (that level's and under)."""
+    upto = LEVEL_ORDER[1 : LEVEL_ORDER.index(level) + 1]
+    return frozenset(LEVEL_BLOCKED_BY[each] for each in upto)
+
+
 def next_level(level: Level) -> Level | None:
     """The level after `level` (None at the top)."""
     index = LEVEL_ORDER.index(level)

@@ -16,13 +16,13 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from dashboard.models import Initiative, Repository, RepositoryDailyScore, Rule
+from scanners.report import LEVEL_ORDER, blocking_severities
 
 LEVEL_RANK = {"": 0, "none": 0, "bronze": 1, "silver": 2, "gold": 3}
-# Severities whose failures keep a repository below each level (see scanners.report).
+# Severities whose failures keep a repository below each level (scanners.report's one map).
 BLOCKING = {
-    "bronze": frozenset({"critical"}),
-    "silver": frozenset({"critical", "major"}),
-    "gold": frozenset({"critical", "major", "minor"}),
+    level.value: frozenset(severity.value for severity in blocking_severities(level))
+    for level in LEVEL_ORDER[1:]
 }
 
 
