@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import fmean
 
-from django.db.models import Q
+from django.db.models import Min, Q
 
-from dashboard.models import RepositoryDailyScore
+from dashboard.models import Repository, RepositoryDailyScore
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +96,16 @@ def team_trends(history: Mapping[int, Mapping[date, float | None]]) -> dict[int,
 
 def _by_name(moved: Moved) -> str:
     return moved.name
+
+
+def joined_marks(team_id: int, since: date) -> list[tuple[date, str]]:
+    """Chart marks for the team's active repositories whose first score came after `since`:
+    (day, "+name joined") (1 query)."""
+    firsts = (
+        Repository.objects.filter(team_id=team_id, active=True)
+        .annotate(first=Min("daily_scores__date"))
+        .filter(first__gt=since)
+        .order_by("first", "name")
+        .values_list("first", "name")
+    )
+    return [(day, f"+{name} joined") for day, name in firsts]

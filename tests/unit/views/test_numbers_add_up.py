@@ -83,6 +83,7 @@ def test_onboarding_a_lower_scoring_repository_is_not_a_drop(client_in: Client) 
     team_page = _text(client_in.get("/teams/ledger/").content)
     assert "+1 repository joined (ledger-batch scored" in team_page
     assert "±0 in 90 days" in team_page
+    assert "+ledger-batch joined" in team_page  # marked on the chart, the day it joined
 
 
 def test_a_repository_leaving_is_shown_apart_too() -> None:
