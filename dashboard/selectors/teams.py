@@ -120,6 +120,7 @@ def team_summary(team: Team, days: int = 90) -> TeamSummary:
         bronze=Count("pk", filter=Q(level="bronze")),
         silver=Count("pk", filter=Q(level="silver")),
         gold=Count("pk", filter=Q(level="gold")),
+        none=Count("pk", filter=scanned & ~Q(level__in=LEVELS[1:])),
     )
     window = day_range(days)
     rows = list(TeamDailyScore.objects.filter(team=team, date__gte=window[0]).order_by("date"))
@@ -129,7 +130,7 @@ def team_summary(team: Team, days: int = 90) -> TeamSummary:
     return TeamSummary(
         score=figures["score"],
         repositories=figures["repositories"],
-        levels={k: figures[k] for k in ("bronze", "silver", "gold")},
+        levels={k: figures[k] for k in ("bronze", "silver", "gold", "none")},
         trend=points(values, window),
         sections=rows[-1].section_scores if rows else {},
         delta=like.delta,

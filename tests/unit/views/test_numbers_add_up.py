@@ -166,6 +166,9 @@ def test_overview_level_counts_add_up_to_the_repositories_shown(client_in: Clien
         assert words in page, words
     assert "1 not scanned yet" in page
     assert "1 failing to scan" in page
+    mixed = teams.team_summary(team)
+    assert sum(mixed.levels.values()) + mixed.unscored.total == 6
+    assert mixed.levels["none"] == mixed.repositories - 3 == 1
 
 
 def test_the_repository_page_says_what_blocks_the_next_level(client_in: Client) -> None:
