@@ -59,7 +59,7 @@ def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[Team
     active = Q(repositories__active=True)
     scored = active & Q(repositories__latest_scan__isnull=False)
     queryset = Team.objects.annotate(
-        score=Avg("repositories__score", filter=active),
+        score=Avg("repositories__score", filter=scored),
         repositories_count=Count("repositories", filter=scored),
         level_rank=Min(
             level_rank("repositories__level"),

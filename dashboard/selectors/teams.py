@@ -71,8 +71,7 @@ def repositories_table(
         # url_key, not clone_url: a search must not probe a credential in the URL.
         queryset = queryset.filter(Q(name__icontains=state.q) | Q(url_key__icontains=state.q))
     if state.filters.get("level"):
-        level = state.filters["level"]
-        queryset = queryset.filter(level="" if level == "none" else level)
+        queryset = queryset.filter(_level_filter(state.filters["level"]))
     if state.filters.get("active") != "all":
         queryset = queryset.filter(active=True)
     order = {
@@ -95,6 +94,18 @@ def repositories_table(
     return page, rows
 
 
+def _level_filter(level: str) -> Q:
+    """A level filter's rows: "none" is scanned without a level; unscored ones have their own."""
+    scanned = Q(latest_scan__isnull=False)
+    if level == "none":
+        return scanned & ~Q(level__in=LEVELS[1:])
+    if level == "failing":
+        return failing_to_scan()
+    if level == "not_scanned":
+        return Q(latest_scan__isnull=True) & ~failing_to_scan()
+    return scanned & Q(level=level)
+
+
 @dataclass(slots=True)
 class TeamSummary:
     """Headline figures, trend and section scores of a team."""
@@ -114,7 +125,7 @@ def team_summary(team: Team, days: int = 90) -> TeamSummary:
     """Team figures from the denormalised scores and the daily roll-ups (5 queries)."""
     scanned = Q(latest_scan__isnull=False)
     figures = Repository.objects.filter(team=team, active=True).aggregate(
-        score=Avg("score"),
+        score=Avg("score", filter=scanned),
         repositories=Count("pk", filter=scanned),
         rank=Min(level_rank("level"), filter=scanned),
         bronze=Count("pk", filter=Q(level="bronze")),

@@ -171,6 +171,27 @@ def test_overview_level_counts_add_up_to_the_repositories_shown(client_in: Clien
     assert mixed.levels["none"] == mixed.repositories - 3 == 1
 
 
+def test_level_filters_match_the_counts(client_in: Client) -> None:
+    team = TeamFactory(name="Filters", slug="filters")
+    _scan(RepositoryFactory(team=team, name="filters-none"), NONE)
+    _scan(RepositoryFactory(team=team, name="filters-gold"), GOLD)
+    RepositoryFactory(team=team, name="filters-fresh")
+    broken = RepositoryFactory(team=team, name="filters-broken")
+    Scan.objects.create(repository=broken, status=Scan.Status.FAILED, finished_at=timezone.now())
+
+    def names(level: str) -> list[str]:
+        _, rows = teams.repositories_table(team, TableState("name", filters={"level": level}))
+        return [row.repository.name for row in rows]
+
+    assert names("none") == ["filters-none"]  # scanned, no level: not the unscanned ones
+    assert names("not_scanned") == ["filters-fresh"]
+    assert names("failing") == ["filters-broken"]
+    assert names("gold") == ["filters-gold"]
+    html = client_in.get("/teams/filters/?level=failing", headers=HTMX).content.decode()
+    assert "filters-broken" in html
+    assert "filters-fresh" not in html
+
+
 def test_the_repository_page_says_what_blocks_the_next_level(client_in: Client) -> None:
     repository = RepositoryFactory(name="blocked-api")
     _scan(repository, SILVER)
