@@ -16,8 +16,6 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from dashboard.models import Repository, Scan
 from dashboard.services.levels_explained import Member
 
-NOT_SCANNED = "not_scanned"
-FAILING = "failing"
 IN_FLIGHT = (Scan.Status.QUEUED, Scan.Status.RUNNING)
 
 
@@ -44,14 +42,6 @@ def failing_to_scan() -> Q:
     )
 
 
-def scan_state(repository: Repository) -> str:
-    """ "scored", NOT_SCANNED or FAILING for one repository (0-1 query)."""
-    if repository.latest_scan_id is not None:
-        return "scored"
-    failing = Repository.objects.filter(failing_to_scan(), pk=repository.pk).exists()
-    return FAILING if failing else NOT_SCANNED
-
-
 def unscored_by_team(team_ids: Iterable[int] | None = None) -> dict[int, Unscored]:
     """Active repositories without a successful scan per team (1 query; all teams if None)."""
     queryset = Repository.objects.filter(active=True, latest_scan__isnull=True)
@@ -65,15 +55,6 @@ def unscored_by_team(team_ids: Iterable[int] | None = None) -> dict[int, Unscore
         pair = counts.setdefault(team_id, [0, 0])
         pair[1 if failing else 0] += 1
     return {team_id: Unscored(*pair) for team_id, pair in counts.items()}
-
-
-def unscored_total() -> Unscored:
-    """Active repositories without a successful scan, organisation-wide (1 query)."""
-    totals = [0, 0]
-    for unscored in unscored_by_team().values():
-        totals[0] += unscored.not_scanned
-        totals[1] += unscored.failing
-    return Unscored(*totals)
 
 
 def scored_members(team_ids: Iterable[int]) -> dict[int, list[Member]]:
