@@ -50,18 +50,48 @@ def score_outcomes(outcomes: Iterable[tuple[RuleSpec, Status]]) -> Score:
         seen = True
         total += spec.weight
         earned += spec.weight * credit
-        if status is not Status.PASS:
+        if blocks_level(status):
             blocking.add(spec.severity)
     value = round(100.0 * earned / total, 2) if total else (100.0 if seen else None)
-    if Severity.CRITICAL in blocking or value is None:
-        level = Level.NONE
-    elif Severity.MAJOR in blocking:
-        level = Level.BRONZE
-    elif Severity.MINOR in blocking:
-        level = Level.SILVER
-    else:
-        level = Level.GOLD
-    return Score(value, level)
+    return Score(value, Level.NONE if value is None else level_reached(blocking))
+
+
+# Each level above None and the severity whose non-passing scored result (fail or warn) keeps
+# a repository below it; the one definition scores and level explanations both read.
+LEVEL_BLOCKED_BY: dict[Level, Severity] = {
+    Level.BRONZE: Severity.CRITICAL,
+    Level.SILVER: Severity.MAJOR,
+    Level.GOLD: Severity.MINOR,
+}
+LEVEL_ORDER = (Level.NONE, Level.BRONZE, Level.SILVER, Level.GOLD)
+
+
+def level_reached(blocking: Iterable[Severity]) -> Level:
+    """The highest level none of the `blocking` severities (of fail/warn results) keeps out."""
+    present = set(blocking)
+    reached = Level.NONE
+    for level in LEVEL_ORDER[1:]:
+        if LEVEL_BLOCKED_BY[level] in present:
+            break
+        reached = level
+    return reached
+
+
+def blocking_severities(level: Level) -> frozenset[Severity]:
+    """Severities whose fail or warn keeps a repository below `level` (that level's and under)."""
+    upto = LEVEL_ORDER[1 : LEVEL_ORDER.index(level) + 1]
+    return frozenset(LEVEL_BLOCKED_BY[each] for each in upto)
+
+
+def next_level(level: Level) -> Level | None:
+    """The level after `level` (None at the top)."""
+    index = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+
+
+def blocks_level(status: Status) -> bool:
+    """Whether a result with this (effective) status keeps its severity's level out."""
+    return status.credit is not None and status is not Status.PASS
 
 
 @dataclass(slots=True)

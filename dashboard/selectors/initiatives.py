@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from dashboard.domain.scores import rank_of
 from dashboard.models import Initiative, Repository, RepositoryDailyScore, Rule
+from scanners.report import LEVEL_ORDER, blocking_severities
 
-# Severities whose failures keep a repository below each level (see scanners.report).
+# Severities whose failures keep a repository below each level (scanners.report's one map).
 BLOCKING = {
-    "bronze": frozenset({"critical"}),
-    "silver": frozenset({"critical", "major"}),
-    "gold": frozenset({"critical", "major", "minor"}),
+    level.value: frozenset(severity.value for severity in blocking_severities(level))
+    for level in LEVEL_ORDER[1:]
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,15 +17,22 @@ from dashboard.domain.scores import (
     team_score_of,
     with_team_scores,
 )
-from dashboard.models import RuleDailyStats, Team, TeamDailyScore
+from dashboard.models import Repository, RuleDailyStats, Team, TeamDailyScore
 from dashboard.selectors.common import (
     TableState,
-    change,
     day_range,
     ordering,
     paginate,
     series,
 )
+from dashboard.selectors.membership import (
+    Unscored,
+    failing_to_scan,
+    scored_members,
+    unscored_by_team,
+)
+from dashboard.selectors.trends import TeamTrend, team_trends
+from dashboard.services.levels_explained import LevelGap, explain_team
 
 TEAM_SORTS = ("name", "score", "repositories", "level")
 
@@ -37,6 +44,9 @@ class TeamRow:
     team: Team
     trend: list[float | None]
     delta: float | None
+    trend_note: str = ""  # repositories joined or left in the window (dashboard/selectors/trends)
+    unscored: Unscored = field(default_factory=Unscored)
+    level_gap: LevelGap | None = None
 
     @property
     def figures(self) -> TeamScore:
@@ -55,14 +65,19 @@ class TeamRow:
 
 
 def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[TeamRow]]:
-    """Teams with score, level, repository count, 30-day change and sparkline (2-3 queries)."""
+    """Teams with score, level, repository count, 30-day change and sparkline (6 queries).
+
+    Score and level: dashboard/domain/scores.py. The count is of scored repositories (the
+    unscored ones are counted apart); the 30-day change compares the same repositories at
+    both ends.
+    """
     queryset = with_team_scores(Team.objects.all())
     if state.q:
         queryset = queryset.filter(name__icontains=state.q)
     order = {
         "name": "name",
         "score": "mean_score",
-        "repositories": "repository_count",
+        "repositories": "scanned_count",
         "level": "level_rank",
     }[state.key]
     page = paginate(queryset.order_by(ordering(order, state.descending), "name"), state.page)
@@ -72,10 +87,17 @@ def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[Team
         team__in=[t.pk for t in page.object_list], date__gte=window[0]
     ).values_list("team_id", "date", "score"):
         history[team_id][day] = value
+    ids = [team.pk for team in page.object_list]
+    trends = team_trends({team_id: history[team_id] for team_id in ids})
+    unscored, members = unscored_by_team(ids), scored_members(ids)
     rows = []
     for team in page.object_list:
         trend = series(history[team.pk], window)
-        rows.append(TeamRow(team, trend, change(trend)))
+        like = trends.get(team.pk, TeamTrend(None))
+        row = TeamRow(team, trend, like.delta, like.note, unscored.get(team.pk, Unscored()))
+        rank = getattr(team, "level_rank", None)
+        row.level_gap = explain_team(None if rank is None else row.level, members.get(team.pk, []))
+        rows.append(row)
     return page, rows
 
 
@@ -129,17 +151,19 @@ def most_failed_rules(limit: int = 10) -> list[dict[str, Any]]:
 
 
 def summary() -> dict[str, Any]:
-    """Headline figures: repositories, score, level, repositories per level (1 query).
+    """Headline figures: repositories, score, level, repositories per level (2 queries).
 
-    The per-level counts add up to the active repositories: gold, silver, bronze, none
-    (scanned, no level) and not scanned.
+    Every active repository is in exactly one of gold, silver, bronze, none (scanned, no
+    level), not_scanned and failing (no successful scan): they add up to `repositories`.
     """
     figures: OrganisationScore = organisation_score()
+    failing = Repository.objects.filter(active=True).filter(failing_to_scan()).count()
     return {
         "repositories": figures.repositories,
         "scanned": figures.scanned,
         "score": figures.score,
         "level": figures.level,
-        "not_scanned": figures.not_scanned,
-        **{name or "not_scanned": count for name, count in figures.levels.items()},
+        **{name: count for name, count in figures.levels.items() if name},
+        "not_scanned": figures.not_scanned - failing,
+        "failing": failing,
     }

@@ -23,6 +23,7 @@ from dashboard.models import (
 )
 from dashboard.selectors.common import day_range, points
 from dashboard.services.codehost import file_url
+from dashboard.services.levels_explained import Blocker, LevelGap, explain_results
 from dashboard.services.ratchets import count_of
 from dashboard.services.rollout import score_change_cause
 from dashboard.services.scoring import Governance
@@ -67,6 +68,7 @@ class ResultsSummary:
     waivable: list[int] = field(default_factory=list)  # rule pks a maintainer may waive
     attestable: list[int] = field(default_factory=list)  # attest rules awaiting one
     countable: list[int] = field(default_factory=list)  # count-based rules countable now
+    level_gap: LevelGap | None = None  # what keeps the next level out (whatever the filter)
 
 
 @dataclass(slots=True)
@@ -210,6 +212,7 @@ def latest_results(
     sections: list[SectionView] = []
     by_code: dict[str, SectionView] = {}
     titles = {code: s.title for code, s in default_standard().sections.items()}
+    shown: list[Blocker] = []
     for result in (
         CheckResult.objects.filter(scan=scan).select_related("rule").order_by("rule__position")
     ):
@@ -217,6 +220,7 @@ def latest_results(
         count = count_of(result.status, result.findings)
         summary.current[result.rule_id] = count
         status = governance.shown(result.status, result.rule_id, result.findings)
+        shown.append(Blocker(rule.rule_id, rule.severity, status, _first_path(result.evidence)))
         if status_filter and status != status_filter:
             continue
         summary.counts[status] = summary.counts.get(status, 0) + 1
@@ -236,7 +240,15 @@ def latest_results(
         view.results.append(
             ResultView(result, status, _evidence(repository, scan, result.evidence))
         )
+    summary.level_gap = explain_results(repository.level, repository.score, shown)
     return sections, summary
+
+
+def _first_path(evidence: list[dict[str, object]]) -> str:
+    """The first evidence item's path, for "STY-004 in app/x.py"."""
+    first = evidence[0] if evidence else {}
+    path = first.get("path") if isinstance(first, dict) else None
+    return str(path) if path else ""
 
 
 def score_history(repository: Repository) -> tuple[list[Point], list[tuple[date, str]]]:

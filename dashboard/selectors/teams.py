@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from dashboard.charts import Point
 from dashboard.domain.scores import TeamScore, scored, team_scores
 from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
 from dashboard.selectors.common import (
+    LEVELS,
     TableState,
     change,
     day_range,
@@ -23,6 +24,14 @@ from dashboard.selectors.common import (
     points,
     series,
 )
+from dashboard.selectors.membership import (
+    Unscored,
+    failing_to_scan,
+    scored_members,
+    unscored_by_team,
+)
+from dashboard.selectors.trends import TeamTrend, team_trends
+from dashboard.services.levels_explained import LevelGap, explain_level, explain_team
 
 REPOSITORY_SORTS = ("name", "score", "level", "scanned")
 SCAN_BULK = ("tool_versions", "section_scores", "counts", "error", "skipped_reason")
@@ -36,6 +45,11 @@ class RepositoryRow:
     trend: list[float | None]
     delta: float | None
 
+    @property
+    def level_gap(self) -> LevelGap:
+        """What the level alone says keeps the next one out (no query)."""
+        return explain_level(self.repository.level, self.repository.score)
+
 
 def repositories_table(
     team: Team | None, state: TableState, days: int = 30
@@ -46,7 +60,11 @@ def repositories_table(
     queryset = (
         Repository.objects.select_related("team", "latest_scan")
         .defer("webhook_secret_encrypted", *(f"latest_scan__{name}" for name in SCAN_BULK))
-        .annotate(level_rank=level_rank("level"))
+        .annotate(
+            level_rank=level_rank("level"),
+            # Unscored rows say why: failing to scan, or not scanned yet (same query).
+            failing_to_scan=ExpressionWrapper(failing_to_scan(), output_field=BooleanField()),
+        )
     )
     if team is not None:
         queryset = queryset.filter(team=team)
@@ -54,8 +72,7 @@ def repositories_table(
         # url_key, not clone_url: a search must not probe a credential in the URL.
         queryset = queryset.filter(Q(name__icontains=state.q) | Q(url_key__icontains=state.q))
     if state.filters.get("level"):
-        level = state.filters["level"]
-        queryset = queryset.filter(level="" if level == "none" else level)
+        queryset = queryset.filter(_level_filter(state.filters["level"]))
     if state.filters.get("active") != "all":
         queryset = queryset.filter(active=True)
     order = {
@@ -78,39 +95,60 @@ def repositories_table(
     return page, rows
 
 
+def _level_filter(level: str) -> Q:
+    """A level filter's rows: "none" is scanned without a level; unscored ones have their own."""
+    scanned = Q(latest_scan__isnull=False)
+    if level == "none":
+        return scanned & ~Q(level__in=LEVELS[1:])
+    if level == "failing":
+        return failing_to_scan()
+    if level == "not_scanned":
+        return Q(latest_scan__isnull=True) & ~failing_to_scan()
+    return scanned & Q(level=level)
+
+
 @dataclass(slots=True)
 class TeamSummary:
     """Headline figures, trend and section scores of a team."""
 
     score: float | None
-    repositories: int
+    repositories: int  # scored active repositories; `unscored` counts the others
     levels: dict[str, int]
     trend: list[Point]
     sections: dict[str, float | None]
-    delta: float | None
+    delta: float | None  # over the repositories present at both ends (selectors/trends)
     level: str = ""
     scanned: int = 0
+    trend_note: str = ""
+    unscored: Unscored = field(default_factory=Unscored)
+    level_gap: LevelGap | None = None
 
 
 def team_summary(team: Team, days: int = 90) -> TeamSummary:
-    """Team figures from the denormalised scores and the daily roll-ups (3 queries).
+    """Team figures from the denormalised scores and the daily roll-ups (6 queries).
 
-    Score and level: dashboard/domain/scores.py; level counts are of scored repositories.
+    Score and level: dashboard/domain/scores.py; level counts are of scored repositories and,
+    with the unscored ones counted apart, add up to the active repositories.
     """
     figures: TeamScore = team_scores([team.pk])[team.pk]
     levels = Repository.objects.filter(scored(), team=team).aggregate(
-        **{name: Count("pk", filter=Q(level=name)) for name in ("bronze", "silver", "gold")}
+        **{name: Count("pk", filter=Q(level=name)) for name in ("bronze", "silver", "gold")},
+        none=Count("pk", filter=~Q(level__in=("bronze", "silver", "gold"))),
     )
     window = day_range(days)
     rows = list(TeamDailyScore.objects.filter(team=team, date__gte=window[0]).order_by("date"))
     values = {row.date: row.score for row in rows}
+    like = team_trends({team.pk: values}).get(team.pk, TeamTrend(None))
     return TeamSummary(
         score=figures.score,
-        repositories=figures.repositories,
+        repositories=figures.scanned,
         levels=levels,
         level=figures.level,
         scanned=figures.scanned,
         trend=points(values, window),
         sections=rows[-1].section_scores if rows else {},
-        delta=change(series(values, window)),
+        delta=like.delta,
+        trend_note=like.note,
+        unscored=unscored_by_team([team.pk]).get(team.pk, Unscored()),
+        level_gap=explain_team(figures.level or None, scored_members([team.pk]).get(team.pk, [])),
     )

@@ -43,14 +43,17 @@ def status_badge(status: str) -> SafeString:
 
 
 @register.simple_tag
-def level_badge(level: str | None) -> SafeString:
-    """`{% level_badge level %}`: a level as a coloured label ("No level" when none)."""
+def level_badge(level: str | None, why: str = "") -> SafeString:
+    """`{% level_badge level why %}`: a level as a coloured label ("No level" when none).
+
+    `why`: what keeps the next level out (dashboard/services/levels_explained.py), shown as
+    the label's tooltip.
+    """
     level = level or "none"
     title = level[:1].upper() + level[1:]
     label = "No level" if level == "none" else title
-    return format_html(
-        '<span class="level level-{}" title="Level: {}">{}</span>', level, title, label
-    )
+    tip = f"Level: {title}. {why}" if why else f"Level: {title}"
+    return format_html('<span class="level level-{}" title="{}">{}</span>', level, tip, label)
 
 
 @register.filter

@@ -14,6 +14,7 @@ from dashboard.models import Team
 from dashboard.selectors.common import TableState, day_range, table_state
 from dashboard.selectors.repositories import standard_marks
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table, team_summary
+from dashboard.selectors.trends import joined_marks
 from dashboard.services import pagecache
 from dashboard.services.permissions import can_manage_team
 from dashboard.views.panels import render_panel, with_current_ages
@@ -58,7 +59,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "section_titles": {code: s.title for code, s in sections.items()},
             "section_order": list(sections),
             "can_manage": can_manage,
-            "marks": standard_marks(summary_start()),
+            "marks": standard_marks(summary_start()) + joined_marks(team.pk, summary_start()),
         }
         return render_panel(request, "team.html#body", context)
 
