@@ -3,7 +3,9 @@
 A team's daily score is the mean of the repositories it had that day, so onboarding a
 repository scoring below the mean looks like a regression. The change over a window is
 computed here over the repositories present (active, scored) at both ends of the window;
-repositories that joined or left in between are listed with their score instead.
+repositories that joined or left in between are listed with their score instead. A
+deactivated repository keeps its daily rows (they are carried forward like any other), so the
+day it left is read from the audit log (`repository.changed` with `active`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from statistics import fmean
 
 from django.db.models import Min, Q
 
-from dashboard.models import Repository, RepositoryDailyScore
+from dashboard.models import AuditAction, AuditEvent, Repository, RepositoryDailyScore
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +69,30 @@ def team_trends(history: Mapping[int, Mapping[date, float | None]]) -> dict[int,
         where |= Q(repository__team_id=team_id, date__in=(first, last))
     start: dict[int, dict[int, Moved]] = {team_id: {} for team_id in ends}
     end: dict[int, dict[int, Moved]] = {team_id: {} for team_id in ends}
-    rows = RepositoryDailyScore.objects.filter(where, repository__active=True, score__isnull=False)
-    for team_id, repository_id, name, day, score in rows.values_list(
-        "repository__team_id", "repository_id", "repository__name", "date", "score"
-    ):
+    rows = RepositoryDailyScore.objects.filter(where, score__isnull=False)
+    found = list(
+        rows.values_list(
+            "repository__team_id",
+            "repository_id",
+            "repository__name",
+            "repository__active",
+            "date",
+            "score",
+        )
+    )
+    since = min(first for first, _ in ends.values())
+    left = _deactivated_since({row[1] for row in found if not row[3]}, since)
+    for team_id, repository_id, name, active, day, score in found:
         first, last = ends[team_id]
         if score is None:  # filtered out above; typed as nullable
             continue
-        if day == first:
-            start[team_id][repository_id] = Moved(name, score)
-        if day == last:
-            end[team_id][repository_id] = Moved(name, score)
+        if active:
+            if day == first:
+                start[team_id][repository_id] = Moved(name, score)
+            if day == last:
+                end[team_id][repository_id] = Moved(name, score)
+        elif day == first and left.get(repository_id, first) > first:
+            start[team_id][repository_id] = Moved(name, score)  # deactivated in the window
     for team_id in ends:
         before, after = start[team_id], end[team_id]
         common = before.keys() & after.keys()
@@ -92,6 +107,25 @@ def team_trends(history: Mapping[int, Mapping[date, float | None]]) -> dict[int,
             tuple(sorted((before[k] for k in before.keys() - after.keys()), key=_by_name)),
         )
     return trends
+
+
+def _deactivated_since(repository_ids: set[int], since: date) -> dict[int, date]:
+    """The day each repository was last deactivated, where that was after `since` (1 query,
+    none without inactive repositories)."""
+    if not repository_ids:
+        return {}
+    events = AuditEvent.objects.filter(
+        action=AuditAction.REPOSITORY_CHANGED,
+        target_type="repository",
+        target_id__in=repository_ids,
+        created_at__date__gt=since,
+    ).order_by("created_at")
+    days: dict[int, date] = {}
+    for target_id, details, created_at in events.values_list("target_id", "details", "created_at"):
+        change = details.get("active") if isinstance(details, dict) else None
+        if target_id is not None and isinstance(change, list) and change[-1:] == [False]:
+            days[target_id] = created_at.date()
+    return days
 
 
 def _by_name(moved: Moved) -> str:

@@ -103,6 +103,31 @@ def test_a_repository_leaving_is_shown_apart_too() -> None:
     assert "-1 repository left (vault-old scored" in row.trend_note
 
 
+def test_a_repository_deactivated_in_the_window_is_listed_as_left(
+    personas: dict[str, object],
+) -> None:
+    """Its daily rows are carried forward like any other: the audit log says when it left."""
+    from dashboard.services.registration import update_repository
+
+    team = TeamFactory(name="Quarry", slug="quarry")
+    steady = RepositoryFactory(team=team, name="quarry-api")
+    _scan(steady, SILVER, days_ago=20)
+    _scan(steady, SILVER, days_ago=0)
+    gone = RepositoryFactory(team=team, name="quarry-old")
+    _scan(gone, NONE, days_ago=20)
+    long_gone = RepositoryFactory(team=team, name="quarry-ancient", active=False)
+    _scan(long_gone, NONE, days_ago=20)  # inactive, with no deactivation in the window
+    _rebuild()
+    gone.active = False
+    update_repository(personas["admin"], gone)  # type: ignore[arg-type]
+
+    row = _team_row(team)
+
+    assert row.delta == 0.0
+    assert "-1 repository left (quarry-old scored" in row.trend_note
+    assert "quarry-ancient" not in row.trend_note
+
+
 def test_a_repository_whose_first_scan_failed_is_failing_to_scan_not_scored(
     client_in: Client,
 ) -> None:
