@@ -11,10 +11,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveConstraint(
-            model_name="auditevent",
-            name="audit_action_valid",
-        ),
         migrations.AddField(
             model_name="scan",
             name="history_only",
@@ -29,71 +25,5 @@ class Migration(migrations.Migration):
             model_name="scan",
             name="reported_rules",
             field=models.JSONField(blank=True, default=list),
-        ),
-        migrations.AlterField(
-            model_name="auditevent",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("waiver.granted", "Waiver granted"),
-                    ("waiver.revoked", "Waiver revoked"),
-                    ("waiver.changed", "Waiver changed"),
-                    ("attestation.recorded", "Attestation recorded"),
-                    ("attestation.revoked", "Attestation revoked"),
-                    ("attestation.changed", "Attestation changed"),
-                    ("ratchet.set", "Ratchet set"),
-                    ("ratchet.released", "Ratchet released"),
-                    ("token.created", "API token created"),
-                    ("token.revoked", "API token revoked"),
-                    ("repository.registered", "Repository registered"),
-                    ("repository.changed", "Repository changed"),
-                    ("repository.deleted", "Repository deleted"),
-                    ("repository.deep_scan", "Deep scan switched"),
-                    ("notifications.changed", "Notification settings changed"),
-                    ("membership.added", "Member added"),
-                    ("membership.changed", "Member's role changed"),
-                    ("membership.removed", "Member removed"),
-                    ("user.roles", "User's privileges changed"),
-                    ("rule.configured", "Rule configuration changed"),
-                    ("upload.report", "CI report uploaded"),
-                    ("upload.coverage", "CI coverage uploaded"),
-                ],
-                max_length=40,
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="auditevent",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "action__in",
-                        [
-                            "waiver.granted",
-                            "waiver.revoked",
-                            "waiver.changed",
-                            "attestation.recorded",
-                            "attestation.revoked",
-                            "attestation.changed",
-                            "ratchet.set",
-                            "ratchet.released",
-                            "token.created",
-                            "token.revoked",
-                            "repository.registered",
-                            "repository.changed",
-                            "repository.deleted",
-                            "repository.deep_scan",
-                            "notifications.changed",
-                            "membership.added",
-                            "membership.changed",
-                            "membership.removed",
-                            "user.roles",
-                            "rule.configured",
-                            "upload.report",
-                            "upload.coverage",
-                        ],
-                    )
-                ),
-                name="audit_action_valid",
-            ),
         ),
     ]
