@@ -145,12 +145,11 @@ def _queue_report(repository: Repository, document: dict[str, Any], actor: Actor
             standard=standard,
             reported_results=measured,
         )
-        audit.record(
+        _audited(
             AuditAction.REPORT_UPLOADED,
-            actor=actor,
-            target=repository,
-            team=repository.team,
-            details={
+            actor,
+            repository,
+            {
                 "commit": commit,
                 "outcome": "accepted",
                 "scan": scan.pk,
@@ -185,13 +184,16 @@ def _refused(
     action: AuditAction, actor: Actor, repository: Repository, commit: str, exc: UploadError
 ) -> None:
     with transaction.atomic():
-        audit.record(
-            action,
-            actor=actor,
-            target=repository,
-            team=repository.team,
-            details={"commit": commit, "outcome": "refused", "code": exc.code},
+        _audited(
+            action, actor, repository, {"commit": commit, "outcome": "refused", "code": exc.code}
         )
+
+
+def _audited(
+    action: AuditAction, actor: Actor, repository: Repository, details: dict[str, object]
+) -> None:
+    """One audit event of an upload (accepted or refused) on the repository and its team."""
+    audit.record(action, actor=actor, target=repository, team=repository.team, details=details)
 
 
 def parse_cobertura(body: bytes) -> dict[str, list[int]]:
@@ -244,12 +246,11 @@ def store_coverage(
             repository=repository, commit_sha=commit, source="upload", defaults={"files": files}
         )
         rejudged = queue_rejudge(repository, commit)
-        audit.record(
+        _audited(
             AuditAction.COVERAGE_UPLOADED,
-            actor=actor,
-            target=repository,
-            team=repository.team,
-            details={
+            actor,
+            repository,
+            {
                 "commit": commit,
                 "outcome": "accepted",
                 "files": len(files),
