@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from scanners import tomlparse
 from scanners.deps import Requirement, parse_requirements
 
 if TYPE_CHECKING:
@@ -305,8 +305,8 @@ class RepoContext:
         if text is None:
             return None
         try:
-            return tomllib.loads(_LOCK_ARTEFACTS.sub("", text))
-        except (tomllib.TOMLDecodeError, RecursionError):
+            return tomlparse.loads(_LOCK_ARTEFACTS.sub("", text))
+        except (tomlparse.TOMLDecodeError, RecursionError):
             return self.load_toml(rel)
 
     def load_toml(self, rel: str) -> dict[str, Any] | None:
@@ -315,8 +315,8 @@ class RepoContext:
         if text is None:
             return None
         try:
-            return tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            return tomlparse.loads(text)
+        except (tomlparse.TOMLDecodeError, RecursionError) as exc:
             self._parse_error(rel, f"not valid TOML: {exc}")
             return None
 

@@ -7,11 +7,12 @@ would ignore in this repository (`.env.*.example`) and the lock file are generat
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+
+from scanners import tomlparse
 
 TEMPLATE_DIR = Path(__file__).parent / "templates_repo"
 TEMPLATE_NAME = "notes-service"
@@ -122,7 +123,7 @@ def uv_lock(pyproject: str, revision: int = 0) -> str:
     refresh changes the file); the root package's metadata mirrors the declarations, which is
     what the staleness rule compares. Package hashes and wheels are left out.
     """
-    doc = tomllib.loads(pyproject)
+    doc = tomlparse.loads(pyproject)
     project = doc.get("project", {})
     runtime = _requirements(list(project.get("dependencies", [])))
     groups = {

@@ -16,13 +16,14 @@ limit. Nothing is written to the repository.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from scanners import tomlparse
 
 MAX_TOML_BYTES = 1024 * 1024
 GIT_TIMEOUT_S = 60.0
@@ -241,8 +242,8 @@ class History:
         if getattr(blob, "type", None) != "blob" or blob.size > MAX_TOML_BYTES:
             return None
         try:
-            return dependency_arrays(tomllib.loads(blob.data_stream.read().decode("utf-8")))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+            return dependency_arrays(tomlparse.loads(blob.data_stream.read().decode("utf-8")))
+        except (UnicodeDecodeError, tomlparse.TOMLDecodeError, RecursionError):
             return None
 
     def _git(self, *args: str) -> str:

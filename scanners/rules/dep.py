@@ -152,7 +152,11 @@ class PyprojectAndLock(Rule):
     id = "DEP-001"
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
-        """Fail for each missing or unusable file."""
+        """Fail for a missing or unusable pyproject and a missing lock.
+
+        The lock is judged by its presence: one that exists but does not parse is the lock
+        rules' finding (DEP-004 names the parse problem), never a critical failure here.
+        """
         problems: list[Evidence] = []
         problem = pyproject_problem(ctx)
         rel = ctx.path("pyproject.toml")
@@ -163,11 +167,13 @@ class PyprojectAndLock(Rule):
         lock = ctx.path("uv.lock")
         if not ctx.exists(lock):
             problems.append(Evidence(lock, None, "no uv.lock: run `uv lock` and commit it"))
-        elif ctx.uv_lock is None:
-            reason = ctx.parse_error(lock) or "binary, unreadable or too large"
-            problems.append(Evidence(lock, None, f"uv.lock is {reason}"))
         if problems:
             return self.failed("; ".join(p.message for p in problems), problems)
+        if ctx.uv_lock is None:
+            return self.passed(
+                "pyproject.toml and uv.lock at the project root "
+                "(uv.lock does not parse: see DEP-004)"
+            )
         return self.passed("pyproject.toml and uv.lock at the project root")
 
 

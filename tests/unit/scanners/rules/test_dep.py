@@ -13,6 +13,7 @@ from tests.unit.scanners.rules.harness import (
     case_ids,
     check,
     golden_files,
+    replace_once,
     synth_uv_lock,
 )
 
@@ -79,7 +80,8 @@ DEP001 = [
         path="pyproject.toml",
         message="[project]",
     ),
-    Case("lock not toml", {"uv.lock": "version = [\n"}, FAIL, path="uv.lock", message="TOML"),
+    # An existing lock is judged by its presence; DEP-004 reports that it does not parse.
+    Case("lock not toml passes on presence", {"uv.lock": "version = [\n"}, message="DEP-004"),
     Case(
         "backend subfolder without lock",
         {"uv.lock": None},
@@ -93,6 +95,32 @@ DEP001 = [
 @pytest.mark.parametrize("case", DEP001, ids=case_ids(DEP001))
 def test_dep001_pyproject_and_lock(tmp_path: Path, case: Case) -> None:
     check(tmp_path, "DEP-001", case, BASE)
+
+
+#: The golden lock as a newer uv writes it: an inline table over two lines (TOML 1.1, which
+#: Python 3.13's tomllib refuses).
+TOML11_LOCK = replace_once(
+    str(golden_files()["uv.lock"]),
+    '    { name = "alembic", specifier = ">=1.20" },',
+    '    { name = "alembic",\n      specifier = ">=1.20" },',
+)
+
+
+@pytest.mark.parametrize("rule_id", ["DEP-001", "DEP-004"])
+def test_a_toml_1_1_lock_is_read_like_any_other(tmp_path: Path, rule_id: str) -> None:
+    result = check(
+        tmp_path, rule_id, Case(f"TOML 1.1 lock for {rule_id}", {"uv.lock": TOML11_LOCK})
+    )
+
+    assert "does not parse" not in result.message
+
+
+def test_a_lock_that_does_not_parse_is_dep004s_finding(tmp_path: Path) -> None:
+    case = Case("lock not toml", {"uv.lock": "version = [\n"}, FAIL, path="uv.lock")
+
+    result = check(tmp_path, "DEP-004", case)
+
+    assert "not valid TOML" in result.message
 
 
 SETUP_PY_REQS = """\
