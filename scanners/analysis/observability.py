@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from scanners.analysis.routes import Route
     from scanners.context import PyModule, RepoContext
 
+#: A path parameter: FastAPI/Starlette `{name}`, Flask and Django `<name>` / `<int:name>`.
+_PATH_PARAMETER = re.compile(r"[{<][^}>]*[}>]")
+
 _DB_WORDS = frozenset(
     {"db", "database", "session", "engine", "sql", "sqlalchemy", "postgres", "pg", "asyncpg",
      "connection", "conn", "databases", "sessionmaker"}
@@ -61,13 +64,17 @@ def served_paths(route: Route) -> list[str]:
 
 
 def get_routes_ending(ctx: RepoContext, *suffixes: str) -> list[tuple[Route, str]]:
-    """GET routes whose path ends with one of `suffixes` (`/health` matches `/api/v1/health`)."""
+    """Parameter-free GET routes whose path ends with one of `suffixes` (`/health` matches
+    `/api/v1/health`). A path with a parameter (`/cameras/{camera_id}/health`) is a business
+    resource's, not the service's own health check."""
     out = []
     for route in ctx.routes:
         if route.method != "GET":
             continue
         for path in served_paths(route):
             normal = path.rstrip("/") or "/"
+            if _PATH_PARAMETER.search(normal):
+                continue
             if any(normal == s or normal.endswith(s) for s in suffixes):
                 out.append((route, normal))
                 break

@@ -41,7 +41,8 @@ class HealthEndpoint(Rule):
     id = "MON-001"
     heuristic = (
         "A GET route whose full path (router prefixes and include_router prefixes composed) "
-        "ends with /health passes; /healthz, /livez or /health/live warn."
+        "ends with /health and has no path parameter passes (`/cameras/{id}/health` is a "
+        "resource's, not the service's); /healthz, /livez or /health/live warn."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:

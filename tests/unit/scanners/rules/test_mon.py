@@ -110,6 +110,27 @@ MON001 = [
         line=APP_LINE,
     ),
     Case(
+        "a business resource's health route is not the service's",
+        {
+            "src/main.py": replace_once(
+                MAIN, '.get("/health",', '.get("/cameras/{camera_id}/health",'
+            )
+        },
+        FAIL,
+        path="src/main.py",
+        line=APP_LINE,
+    ),
+    Case(
+        "a Flask-style parameter is not the service's either",
+        {
+            "src/main.py": replace_once(
+                MAIN, '.get("/health",', '.get("/cameras/<int:camera>/health",'
+            )
+        },
+        FAIL,
+        path="src/main.py",
+    ),
+    Case(
         "healthz warns",
         {"src/main.py": replace_once(MAIN, '.get("/health",', '.get("/healthz",')},
         WARN,
