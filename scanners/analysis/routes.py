@@ -197,6 +197,18 @@ class _Finder:
     _settings: dict[str, ast.expr] | None = None
     _calls_by_name: dict[str, list[tuple[str, ast.Call]]] | None = None
     _passed: dict[tuple[str, int, str], RouterKey | None] = field(default_factory=dict)
+    classes: dict[RouterKey, bool] = field(default_factory=dict)  # project class -> is an app
+    class_names: set[str] = field(default_factory=lambda: {"FastAPI", "APIRouter"})
+
+    def kind(self, qualified: str | None) -> bool | None:
+        """True for an app class, False for a router class, None for anything else: fastapi's
+        own, or a project subclass or alias of one (`class Router(APIRouter)`)."""
+        if qualified in APP_CLASSES:
+            return True
+        if qualified in ROUTER_CLASSES:
+            return False
+        found = self.resolve(qualified)
+        return self.classes.get(found) if found is not None else None
 
     def function(self, path: str, name: str) -> FunctionNode | None:
         """The first function called `name` in the module at `path` (indexed on demand)."""
@@ -220,7 +232,10 @@ class _Finder:
             parts = [self.string(v, path, depth + 1) for v in node.values]
             return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
         if isinstance(node, ast.FormattedValue) and node.format_spec is None:
-            return self.string(node.value, path, depth + 1) if node.conversion == -1 else None
+            if node.conversion not in (-1, ord("s")):
+                return None
+            number = self._number(node.value, path)
+            return number if number is not None else self.string(node.value, path, depth + 1)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left = self.string(node.left, path, depth + 1)
             right = self.string(node.right, path, depth + 1)
@@ -229,6 +244,18 @@ class _Finder:
             return self._name_value(node.id, path, depth)
         if isinstance(node, ast.Attribute):
             return self._attribute_value(node, path, depth)
+        return None
+
+    def _number(self, node: ast.expr, path: str) -> str | None:
+        """`1` in `f"/api/v{VERSION}"`: an integer literal or module constant, as text."""
+        if isinstance(node, ast.Name):
+            local = self.constants.get(path, {}).get(node.id)
+            found = self.resolve(self.graph.aliases(path).get(node.id))
+            if local is None and found is not None:
+                local = self.constants.get(found[0], {}).get(found[1])
+            node = local if local is not None else node
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return str(node.value)
         return None
 
     def _name_value(self, name: str, path: str, depth: int) -> str | None:
@@ -341,7 +368,7 @@ class _Finder:
         """The router a project function returns (`return router`), if one is named."""
         if not isinstance(call, ast.Call):
             return None
-        func = self._callee(call.func, path)
+        func = self.callee(call.func, path)
         if func is None:
             return None
         func_path, node = func
@@ -352,7 +379,7 @@ class _Finder:
                     return key
         return None
 
-    def _callee(self, func: ast.expr, path: str) -> tuple[str, FunctionNode] | None:
+    def callee(self, func: ast.expr, path: str) -> tuple[str, FunctionNode] | None:
         if isinstance(func, ast.Name) and (local := self.function(path, func.id)):
             return path, local
         found = self.resolve(qualified_name(func, self.graph.aliases(path)))
@@ -375,7 +402,7 @@ class _Finder:
             return self._passed[memo_key]
         self._passed[memo_key] = None  # in progress: a cycle finds nothing
         for site_path, call in self.calls_named(func.name):
-            if self._callee(call.func, site_path) != (path, func):
+            if self.callee(call.func, site_path) != (path, func):
                 continue
             given = argument(call, index, name) if index >= 0 else keyword(call, name)
             key = self.router_key(given, site_path, call.lineno, depth + 1)
@@ -427,6 +454,7 @@ def find_routes(ctx: RepoContext) -> list[Route]:
     """Every route of the app code, in file and line order (see the module docstring)."""
     finder = _Finder(ctx, ctx.import_graph)
     modules = [m for m in ctx.app_files if m.tree is not None]
+    _index_classes(finder, modules)
     for mod in modules:
         _index_module(finder, mod)
     for mod in modules:
@@ -440,31 +468,74 @@ def _index_module(finder: _Finder, mod: PyModule) -> None:
         return
     finder.constants[mod.path] = module_constants(mod.tree)
     source = mod.source or ""
-    if "FastAPI" not in source and "APIRouter" not in source:
+    if not any(name in source for name in finder.class_names):
         _index_calls(finder, mod)
         return  # cheap text test first: most modules create no app or router
     aliases = finder.graph.aliases(mod.path)
     for info in iter_functions(mod.tree):
         for arg in (*info.node.args.posonlyargs, *info.node.args.args, *info.node.args.kwonlyargs):
-            kind = qualified_name(arg.annotation, aliases) if arg.annotation else None
-            if kind in APP_CLASSES | ROUTER_CLASSES:
+            is_app = (
+                finder.kind(qualified_name(arg.annotation, aliases)) if arg.annotation else None
+            )
+            if is_app is not None:
                 key = (mod.path, arg.arg)
-                router = _Router(key, kind in APP_CLASSES, "", info.node.lineno)
-                finder.routers.setdefault(key, router)
+                finder.routers.setdefault(key, _Router(key, is_app, "", info.node.lineno))
     calls = finder.assigned_calls.setdefault(mod.path, {})
     for stmt in iter_statements(mod.tree):
         target, value = _assignment(stmt)
         if target is None or not isinstance(value, ast.Call):
             continue
-        kind = qualified_name(value.func, aliases)
-        if kind in APP_CLASSES or kind in ROUTER_CLASSES:
+        is_app = finder.kind(qualified_name(value.func, aliases))
+        if is_app is not None:
             key = (mod.path, target)
             given = keyword(value, "prefix")
             prefix = "" if given is None else finder.string(given, mod.path)
             unknown = _unknown(mod.path, given, "prefix") if prefix is None else None
-            finder.routers[key] = _Router(key, kind in APP_CLASSES, prefix, stmt.lineno, unknown)
+            finder.routers[key] = _Router(key, is_app, prefix, stmt.lineno, unknown)
         else:
             calls.setdefault(target, []).append(value)
+
+
+def _index_classes(finder: _Finder, modules: list[PyModule]) -> None:
+    """Project subclasses and aliases of `FastAPI`/`APIRouter`: `class Router(APIRouter)`,
+    `Router = APIRouter`, and `Router = make_router_class()` where the function is annotated
+    to return `type[APIRouter]` (or a subclass). Followed until nothing new is found."""
+    candidates = [
+        m for m in modules if "FastAPI" in (m.source or "") or "Router" in (m.source or "")
+    ]
+    for _ in range(_MAX_DEPTH):
+        before = len(finder.classes)
+        for mod in candidates:
+            aliases = finder.graph.aliases(mod.path)
+            for stmt in mod.tree.body if mod.tree is not None else ():
+                if isinstance(stmt, ast.ClassDef):
+                    kinds = [finder.kind(qualified_name(b, aliases)) for b in stmt.bases]
+                    found = next((k for k in kinds if k is not None), None)
+                    name = stmt.name
+                else:
+                    target, value = _assignment(stmt)
+                    found, name = _class_value(finder, mod.path, value), target or ""
+                if found is not None and name and (mod.path, name) not in finder.classes:
+                    finder.classes[(mod.path, name)] = found
+                    finder.class_names.add(name)
+        if len(finder.classes) == before:
+            return
+
+
+def _class_value(finder: _Finder, path: str, value: ast.expr | None) -> bool | None:
+    """The kind of class an assigned value is: an alias, or a typed class factory's result."""
+    if value is None:
+        return None
+    aliases = finder.graph.aliases(path)
+    if not isinstance(value, ast.Call):
+        return finder.kind(qualified_name(value, aliases))
+    func = finder.callee(value.func, path)
+    returns = func[1].returns if func is not None else None
+    if func is None or not isinstance(returns, ast.Subscript):
+        return None
+    if (dotted_name(returns.value) or "").rsplit(".", 1)[-1] not in ("type", "Type"):
+        return None
+    return finder.kind(qualified_name(returns.slice, finder.graph.aliases(func[0])))
 
 
 def _index_calls(finder: _Finder, mod: PyModule) -> None:

@@ -78,10 +78,9 @@ class VersionedRoutes(Rule):
         ]
         if evidence:
             return self.failed(f"{len(evidence)} route(s) outside /api/v1", evidence[:EVIDENCE_CAP])
-        skipped = len(routes) - len(known)
         message = f"{len(known)} route(s) served under /api/v1"
-        if skipped:
-            message += f"; {skipped} route(s) with an unknown mount path skipped"
+        if unknown:
+            message += f"; paths behind {len(unknown)} unresolved expression(s) skipped"
         return self.passed(message, unknown[:EVIDENCE_CAP])
 
 
