@@ -192,7 +192,8 @@ class _Finder:
     routers: dict[RouterKey, _Router] = field(default_factory=dict)
     includes: list[_Include] = field(default_factory=list)
     constants: dict[str, dict[str, ast.expr]] = field(default_factory=dict)
-    assigned_calls: dict[str, dict[str, list[ast.expr]]] = field(default_factory=dict)
+    assigned_calls: dict[str, dict[str, list[ast.expr]]] = field(default_factory=dict)  # name ->
+    # the calls and names assigned to it (`router = build_router()`, `api = items.router`)
     _functions: dict[str, dict[str, FunctionNode]] = field(default_factory=dict)
     _settings: dict[str, ast.expr] | None = None
     _calls_by_name: dict[str, list[tuple[str, ast.Call]]] | None = None
@@ -340,6 +341,13 @@ class _Finder:
     def router_key(
         self, node: ast.AST | None, path: str, line: int = 0, depth: int = 0
     ) -> RouterKey | None:
+        """The canonical key of the router or app an expression names (see `_router_key`)."""
+        key = self._router_key(node, path, line, depth)
+        return self.routers[key].key if key is not None else None
+
+    def _router_key(
+        self, node: ast.AST | None, path: str, line: int = 0, depth: int = 0
+    ) -> RouterKey | None:
         """The router or app an expression names: `router`, `auth.router`, an imported
         `api_router`, what a project function returns (`build_router()`, also assigned
         first), or the argument a function's parameter is given at its call sites."""
@@ -357,7 +365,11 @@ class _Finder:
         if not isinstance(node, ast.Name):
             return None
         for value in self.assigned_calls.get(path, {}).get(node.id, []):
-            if (key := self._returned(value, path, depth + 1)) is not None:
+            if isinstance(value, ast.Call):
+                key = self._returned(value, path, depth + 1)
+            else:  # `api = items.router`
+                key = self.router_key(value, path, line, depth + 1)
+            if key is not None:
                 return key
         by_call_site = self._argument(node.id, path, line, depth + 1)
         if by_call_site is not None:
@@ -482,18 +494,21 @@ def _index_module(finder: _Finder, mod: PyModule) -> None:
                 finder.routers.setdefault(key, _Router(key, is_app, "", info.node.lineno))
     calls = finder.assigned_calls.setdefault(mod.path, {})
     for stmt in iter_statements(mod.tree):
-        target, value = _assignment(stmt)
-        if target is None or not isinstance(value, ast.Call):
+        targets, value = _targets(stmt)
+        if not targets or not isinstance(value, ast.Call):
             continue
         is_app = finder.kind(qualified_name(value.func, aliases))
-        if is_app is not None:
-            key = (mod.path, target)
+        if is_app is not None:  # `users_router = r = APIRouter()`: the first name is the key
+            key = (mod.path, targets[0])
             given = keyword(value, "prefix")
             prefix = "" if given is None else finder.string(given, mod.path)
             unknown = _unknown(mod.path, given, "prefix") if prefix is None else None
-            finder.routers[key] = _Router(key, is_app, prefix, stmt.lineno, unknown)
+            router = _Router(key, is_app, prefix, stmt.lineno, unknown)
+            finder.routers.update(((mod.path, t), router) for t in targets)
         else:
-            calls.setdefault(target, []).append(value)
+            for target in targets:
+                calls.setdefault(target, []).append(value)
+    _index_aliases(finder, mod)
 
 
 def _index_classes(finder: _Finder, modules: list[PyModule]) -> None:
@@ -542,9 +557,22 @@ def _index_calls(finder: _Finder, mod: PyModule) -> None:
     """`name = call(...)` assignments of a module that creates no app or router itself."""
     calls = finder.assigned_calls.setdefault(mod.path, {})
     for stmt in iter_statements(mod.tree) if mod.tree is not None else ():
-        target, value = _assignment(stmt)
-        if target is not None and isinstance(value, ast.Call):
-            calls.setdefault(target, []).append(value)
+        targets, value = _targets(stmt)
+        if isinstance(value, ast.Call):
+            for target in targets:
+                calls.setdefault(target, []).append(value)
+    _index_aliases(finder, mod)
+
+
+def _index_aliases(finder: _Finder, mod: PyModule) -> None:
+    """`api = items.router` / `api = api_router`: names that may stand for another router."""
+    calls = finder.assigned_calls.setdefault(mod.path, {})
+    for stmt in iter_statements(mod.tree) if mod.tree is not None else ():
+        targets, value = _targets(stmt)
+        if isinstance(value, ast.Name | ast.Attribute):
+            for target in targets:
+                if target != dotted_name(value):
+                    calls.setdefault(target, []).append(value)
 
 
 def _unknown(path: str, node: ast.expr | None, what: str) -> Unresolved:
@@ -720,6 +748,14 @@ def _enclosing_parameter(
         elif name in {a.arg for a in node.args.kwonlyargs}:
             best = node, -1
     return best
+
+
+def _targets(stmt: ast.stmt) -> tuple[list[str], ast.expr | None]:
+    """Names bound by `a = b = value` / `a: T = value`, and the value."""
+    if isinstance(stmt, ast.Assign):
+        return [t.id for t in stmt.targets if isinstance(t, ast.Name)], stmt.value
+    target, value = _assignment(stmt)
+    return ([target] if target else []), value
 
 
 def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.expr | None]:

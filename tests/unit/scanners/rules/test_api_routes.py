@@ -285,6 +285,16 @@ api.include_router(items.router)
 app = FastAPI()
 app.include_router(api)
 """
+TWO_NAMES = ITEMS.replace('router = APIRouter(prefix="/items")', "items_router = r = APIRouter()")
+TWO_NAMES = TWO_NAMES.replace("@router.", "@r.")
+TWO_NAMES_MAIN = """from fastapi import FastAPI
+
+from svc.api.items import items_router
+
+app = FastAPI()
+api = items_router
+app.include_router(api, prefix="/api/v1/items")
+"""
 # ----- documentation, probes --------------------------------------------------------------
 DOCS = """from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -487,6 +497,23 @@ API001 = [
         files={
             **project(svc__main=CUSTOM_MAIN.replace("/api/v1", "/api"), svc__routing=ROUTING),
             "svc/api/items.py": CUSTOM_ITEMS,
+        },
+        status=FAIL,
+        path="svc/api/items.py",
+    ),
+    Case(
+        "one router under two names",
+        files={
+            **project(svc__main=TWO_NAMES_MAIN),
+            "svc/api/items.py": TWO_NAMES,
+        },
+        message="2 route(s) served under /api/v1",
+    ),
+    Case(
+        "one router under two names, mounted outside /api/v1",
+        files={
+            **project(svc__main=TWO_NAMES_MAIN.replace("/api/v1", "/api")),
+            "svc/api/items.py": TWO_NAMES,
         },
         status=FAIL,
         path="svc/api/items.py",
