@@ -608,6 +608,14 @@ MON = [
         message="GET /health (svc/probes.py",
     ),
     Case(
+        "a /healthcheck the API rules exempt is a liveness route not at /health",
+        files=project(
+            svc__main=MOUNT_MAIN, svc__subapi=MOUNT_API.replace('"/health"', '"/healthcheck"')
+        ),
+        status=WARN,
+        path="svc/subapi.py",
+    ),
+    Case(
         "no health route in the sub-application",
         files=project(
             svc__main=MOUNT_MAIN, svc__subapi=MOUNT_API.replace('"/health"', '"/status"')
