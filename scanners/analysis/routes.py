@@ -192,11 +192,10 @@ class _Finder:
     routers: dict[RouterKey, _Router] = field(default_factory=dict)
     includes: list[_Include] = field(default_factory=list)
     constants: dict[str, dict[str, ast.expr]] = field(default_factory=dict)
-    assigned_calls: dict[str, dict[str, list[ast.expr]]] = field(default_factory=dict)  # name ->
-    # the calls and names assigned to it (`router = build_router()`, `api = items.router`)
     _functions: dict[str, dict[str, FunctionNode]] = field(default_factory=dict)
     _settings: dict[str, ast.expr] | None = None
-    _calls_by_name: dict[str, list[tuple[str, ast.Call]]] | None = None
+    _calls_by_name: dict[str, list[tuple[str, ast.Call]]] = field(default_factory=dict)
+    _assigned: dict[str, dict[str, list[ast.expr]]] = field(default_factory=dict)
     _passed: dict[tuple[str, int, str], RouterKey | None] = field(default_factory=dict)
     classes: dict[RouterKey, bool] = field(default_factory=dict)  # project class -> is an app
     class_names: set[str] = field(default_factory=lambda: {"FastAPI", "APIRouter"})
@@ -364,7 +363,7 @@ class _Finder:
             return self._returned(node, path, depth + 1)
         if not isinstance(node, ast.Name):
             return None
-        for value in self.assigned_calls.get(path, {}).get(node.id, []):
+        for value in self.assigned(path).get(node.id, []):
             if isinstance(value, ast.Call):
                 key = self._returned(value, path, depth + 1)
             else:  # `api = items.router`
@@ -425,18 +424,34 @@ class _Finder:
 
     def calls_named(self, name: str) -> list[tuple[str, ast.Call]]:
         """(module path, call) of every call to a function called `name` in app code."""
-        if self._calls_by_name is None:
-            self._calls_by_name = {}
+        if name not in self._calls_by_name:
+            found: list[tuple[str, ast.Call]] = []
             for mod in self.ctx.app_files:
-                if mod.tree is None:
-                    continue
+                if mod.tree is None or name not in (mod.source or ""):
+                    continue  # cheap text test first
                 for call in iter_calls(mod.tree):
                     callee = call.func
                     short = callee.attr if isinstance(callee, ast.Attribute) else None
                     short = callee.id if isinstance(callee, ast.Name) else short
-                    if short is not None:
-                        self._calls_by_name.setdefault(short, []).append((mod.path, call))
-        return self._calls_by_name.get(name, [])
+                    if short == name:
+                        found.append((mod.path, call))
+            self._calls_by_name[name] = found
+        return self._calls_by_name[name]
+
+    def assigned(self, path: str) -> dict[str, list[ast.expr]]:
+        """Calls and names assigned to each name of a module (`router = build_router()`,
+        `api = items.router`), indexed on demand."""
+        if path not in self._assigned:
+            mod = self.ctx.module(path)
+            out: dict[str, list[ast.expr]] = {}
+            for stmt in iter_statements(mod.tree) if mod is not None and mod.tree else ():
+                targets, value = _targets(stmt)
+                if isinstance(value, ast.Call | ast.Name | ast.Attribute):
+                    for target in targets:
+                        if target != dotted_name(value):
+                            out.setdefault(target, []).append(value)
+            self._assigned[path] = out
+        return self._assigned[path]
 
     def mounts(self, key: RouterKey, seen: frozenset[RouterKey] = frozenset()) -> list[Mount]:
         """Prefixes under which a router's routes are served, or why one is unknown. An app
@@ -481,7 +496,6 @@ def _index_module(finder: _Finder, mod: PyModule) -> None:
     finder.constants[mod.path] = module_constants(mod.tree)
     source = mod.source or ""
     if not any(name in source for name in finder.class_names):
-        _index_calls(finder, mod)
         return  # cheap text test first: most modules create no app or router
     aliases = finder.graph.aliases(mod.path)
     for info in iter_functions(mod.tree):
@@ -492,7 +506,6 @@ def _index_module(finder: _Finder, mod: PyModule) -> None:
             if is_app is not None:
                 key = (mod.path, arg.arg)
                 finder.routers.setdefault(key, _Router(key, is_app, "", info.node.lineno))
-    calls = finder.assigned_calls.setdefault(mod.path, {})
     for stmt in iter_statements(mod.tree):
         targets, value = _targets(stmt)
         if not targets or not isinstance(value, ast.Call):
@@ -505,10 +518,6 @@ def _index_module(finder: _Finder, mod: PyModule) -> None:
             unknown = _unknown(mod.path, given, "prefix") if prefix is None else None
             router = _Router(key, is_app, prefix, stmt.lineno, unknown)
             finder.routers.update(((mod.path, t), router) for t in targets)
-        else:
-            for target in targets:
-                calls.setdefault(target, []).append(value)
-    _index_aliases(finder, mod)
 
 
 def _index_classes(finder: _Finder, modules: list[PyModule]) -> None:
@@ -551,28 +560,6 @@ def _class_value(finder: _Finder, path: str, value: ast.expr | None) -> bool | N
     if (dotted_name(returns.value) or "").rsplit(".", 1)[-1] not in ("type", "Type"):
         return None
     return finder.kind(qualified_name(returns.slice, finder.graph.aliases(func[0])))
-
-
-def _index_calls(finder: _Finder, mod: PyModule) -> None:
-    """`name = call(...)` assignments of a module that creates no app or router itself."""
-    calls = finder.assigned_calls.setdefault(mod.path, {})
-    for stmt in iter_statements(mod.tree) if mod.tree is not None else ():
-        targets, value = _targets(stmt)
-        if isinstance(value, ast.Call):
-            for target in targets:
-                calls.setdefault(target, []).append(value)
-    _index_aliases(finder, mod)
-
-
-def _index_aliases(finder: _Finder, mod: PyModule) -> None:
-    """`api = items.router` / `api = api_router`: names that may stand for another router."""
-    calls = finder.assigned_calls.setdefault(mod.path, {})
-    for stmt in iter_statements(mod.tree) if mod.tree is not None else ():
-        targets, value = _targets(stmt)
-        if isinstance(value, ast.Name | ast.Attribute):
-            for target in targets:
-                if target != dotted_name(value):
-                    calls.setdefault(target, []).append(value)
 
 
 def _unknown(path: str, node: ast.expr | None, what: str) -> Unresolved:
