@@ -63,6 +63,7 @@ DOC_SEGMENTS = frozenset(
 #: A path parameter: FastAPI/Starlette `{name}`, Flask and Django `<name>` / `<int:name>`.
 _PATH_PARAMETER = re.compile(r"[{<][^}>]*[}>]")
 _VERSION = re.compile(r"^/api/v\d+(?=/|$)")
+_DOC_KEYWORDS = ("docs_url", "redoc_url", "openapi_url", "swagger_ui_oauth2_redirect_url")
 _MAX_DEPTH = 8
 _MAX_TEXT = 80
 _ROUTE_TEXT = re.compile(
@@ -101,6 +102,7 @@ class Route:
     router_prefix: str | None = ""  # the router's own prefix; None when unknown
     full_paths: tuple[str, ...] = ()  # every known full path (a router included twice)
     unresolved: tuple[Unresolved, ...] = ()  # why some (or every) full path is unknown
+    serves_docs: bool = False  # its path is an app's `docs_url`/`redoc_url`/`openapi_url`
 
 
 # ----- one definition of the operational (non-business) routes --------------------------
@@ -145,13 +147,15 @@ def is_docs_path(path: str) -> bool:
 def is_documentation(route: Route) -> bool:
     """Whether every path of a route serves the API documentation."""
     paths = route_paths(route)
-    return bool(paths) and all(is_docs_path(p) for p in paths)
+    return route.serves_docs or (bool(paths) and all(is_docs_path(p) for p in paths))
 
 
 def is_operational(route: Route) -> bool:
     """Whether every path of a route is a probe or documentation, not a business endpoint."""
     paths = route_paths(route)
-    return bool(paths) and all(is_probe_path(p) or is_docs_path(p) for p in paths)
+    return route.serves_docs or (
+        bool(paths) and all(is_probe_path(p) or is_docs_path(p) for p in paths)
+    )
 
 
 def _text(node: ast.AST) -> str:
@@ -199,6 +203,7 @@ class _Finder:
     _passed: dict[tuple[str, int, str], RouterKey | None] = field(default_factory=dict)
     classes: dict[RouterKey, bool] = field(default_factory=dict)  # project class -> is an app
     class_names: set[str] = field(default_factory=lambda: {"FastAPI", "APIRouter"})
+    doc_urls: set[str] = field(default_factory=set)  # `FastAPI(docs_url=...)` and friends
 
     def kind(self, qualified: str | None) -> bool | None:
         """True for an app class, False for a router class, None for anything else: fastapi's
@@ -518,6 +523,9 @@ def _index_module(finder: _Finder, mod: PyModule) -> None:
             unknown = _unknown(mod.path, given, "prefix") if prefix is None else None
             router = _Router(key, is_app, prefix, stmt.lineno, unknown)
             finder.routers.update(((mod.path, t), router) for t in targets)
+            if is_app:
+                urls = (finder.string(keyword(value, k), mod.path) for k in _DOC_KEYWORDS)
+                finder.doc_urls.update(u.rstrip("/") for u in urls if u)
 
 
 def _index_classes(finder: _Finder, modules: list[PyModule]) -> None:
@@ -689,6 +697,9 @@ def _route(
         router_prefix=prefix,
         full_paths=tuple(dict.fromkeys(full)),
         unresolved=tuple(dict.fromkeys(unresolved)),
+        serves_docs=any(
+            p.rstrip("/") in finder.doc_urls for p in (*full, route_path or "") if p.strip("/")
+        ),
     )
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 #: Liveness paths that are not `/health` (MON-001 warns on them).
 _LIVENESS = (
     "/healthz", "/livez", "/health/live", "/liveness", "/healthcheck", "/health-check",
-    "/health_check",
+    "/health_check", "/ping",
 )  # fmt: skip
 
 
@@ -48,8 +48,8 @@ class HealthEndpoint(Rule):
     heuristic = (
         "A GET route whose full path (router prefixes and include_router prefixes composed) "
         "ends with /health and has no path parameter passes (`/cameras/{id}/health` is a "
-        "resource's, not the service's); /healthz, /livez, /health/live or /healthcheck warn "
-        "(the probes API-001 exempts)."
+        "resource's, not the service's); /healthz, /livez, /health/live, /healthcheck or "
+        "/ping warn (the probes API-001 exempts)."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:

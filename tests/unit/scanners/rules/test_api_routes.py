@@ -363,6 +363,25 @@ async def reports() -> list[str]:
     """A business route served at the root."""
     return []
 '''
+DOCS_URL_MAIN = """from fastapi import FastAPI
+
+from svc.api import items
+
+MANUAL = "/manual"
+
+app = FastAPI(docs_url="/manual", openapi_url=f"{MANUAL}/schema")
+app.include_router(items.router, prefix="/api/v1")
+
+
+@app.get(MANUAL, include_in_schema=False)
+async def manual() -> str:
+    return "<html></html>"
+
+
+@app.get("/manual/schema", include_in_schema=False)
+async def schema() -> dict:
+    return {}
+"""
 # ----- prefixes nothing in the source determines ------------------------------------------
 ENV_MAIN = """import os
 
@@ -548,6 +567,17 @@ API001 = [
         absent=("svc/docs.py", "svc/probes.py"),
     ),
     Case(
+        "a hand-served docs_url path is documentation",
+        files=project(svc__main=DOCS_URL_MAIN),
+    ),
+    Case(
+        "the same handler at another path is a business route",
+        files=project(svc__main=DOCS_URL_MAIN.replace('docs_url="/manual"', "docs_url=None")),
+        status=FAIL,
+        path="svc/main.py",
+        line=line_number(DOCS_URL_MAIN, "async def manual"),
+    ),
+    Case(
         "only docs and probes: nothing to judge",
         files={
             **project(svc__main=OPS_MAIN, svc__docs=DOCS, svc__probes=PROBES),
@@ -612,6 +642,12 @@ MON = [
         files=project(
             svc__main=MOUNT_MAIN, svc__subapi=MOUNT_API.replace('"/health"', '"/healthcheck"')
         ),
+        status=WARN,
+        path="svc/subapi.py",
+    ),
+    Case(
+        "a /ping the API rules exempt warns too",
+        files=project(svc__main=MOUNT_MAIN, svc__subapi=MOUNT_API.replace('"/health"', '"/ping"')),
         status=WARN,
         path="svc/subapi.py",
     ),
