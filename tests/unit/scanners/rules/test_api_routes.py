@@ -737,3 +737,12 @@ def test_settings_default_through_field_and_base_class(tmp_path: Path) -> None:
     routes = routes_of(tmp_path, project(svc__main=SETTINGS_MAIN, svc__core__config=config))
     assert {r.full_path for r in routes} == {"/api/v1/items"}
     assert isinstance(routes[0].node, ast.AsyncFunctionDef)
+
+
+def test_failure_under_a_mount_names_the_mounted_path(tmp_path: Path) -> None:
+    case = next(c for c in API001 if c.name == "sub-application mounted at /v1 fails")
+    result = check(tmp_path, "API-001", case)
+    assert [e.message for e in result.evidence] == [
+        "GET /v1/items is not under /api/v1",
+        "POST /v1/items is not under /api/v1",
+    ]
