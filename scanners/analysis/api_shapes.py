@@ -1,4 +1,7 @@
-"""Shapes the API design rules look for: probe routes, list endpoints, pagination, plurals.
+"""Shapes the API design rules look for: list endpoints, pagination, plurals.
+
+Probe and documentation routes are defined once in `scanners.analysis.routes`
+(`is_operational`); `is_probe` is that definition under the name the LAY rules import.
 
 Pagination parameters are read from the handler's signature (`per_page: int = Query(20,
 le=100)`, `Annotated[int, Query(le=100)] = 20`, module-level `Annotated` aliases) and from a
@@ -16,14 +19,12 @@ from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import argument, dotted_name, keyword, module_constants
 from scanners.analysis.pydantic_models import ModelClass, class_key
+from scanners.analysis.routes import PROBE_SEGMENTS, is_operational
 
 if TYPE_CHECKING:
     from scanners.analysis.routes import Route
     from scanners.context import RepoContext
 
-PROBE_SEGMENTS = frozenset(
-    {"health", "healthz", "healthcheck", "livez", "readyz", "ready", "live", "ping", "metrics"}
-)
 PLURAL_EXEMPT = frozenset({"auth", "health", "metrics", "me"}) | PROBE_SEGMENTS
 SIZE_NAMES = frozenset({"per_page", "page_size", "size", "limit", "perpage", "pagesize"})
 POSITION_NAMES = frozenset({"page", "offset", "skip", "cursor", "page_number"})
@@ -56,30 +57,10 @@ UNCOUNTABLE = frozenset(
         "vertices",
     }
 )
-_VERSION = re.compile(r"^/api/v\d+(?=/|$)")
 _LIST_TYPES = frozenset({"list", "List", "Sequence", "Iterable", "tuple", "Tuple", "set", "Set"})
 _ENVELOPE_NAME = re.compile(r"Page|Paginated|Paged")
 _DEPTH = 4
-
-
-def route_paths(route: Route) -> list[str]:
-    """Known full paths of a route, else router prefix + path, else the path, else none."""
-    if route.full_paths:
-        return list(route.full_paths)
-    if route.path is not None and route.router_prefix is not None:
-        return [route.router_prefix + route.path]
-    return [route.path] if route.path is not None else []
-
-
-def segments(path: str) -> list[str]:
-    """Path segments after an `/api/vN` prefix."""
-    return [s for s in _VERSION.sub("", path).split("/") if s]
-
-
-def is_probe(route: Route) -> bool:
-    """Whether a route is a health, readiness or metrics probe."""
-    paths = route_paths(route)
-    return bool(paths) and all(segments(p)[:1] and segments(p)[0] in PROBE_SEGMENTS for p in paths)
+is_probe = is_operational
 
 
 def is_plural(segment: str) -> bool:

@@ -19,13 +19,11 @@ from scanners.analysis.astutil import (
     qualified_name,
 )
 from scanners.analysis.nodes import of_type, of_types, walk
+from scanners.analysis.routes import has_path_parameter, is_probe_path, route_paths
 
 if TYPE_CHECKING:
     from scanners.analysis.routes import Route
     from scanners.context import PyModule, RepoContext
-
-#: A path parameter: FastAPI/Starlette `{name}`, Flask and Django `<name>` / `<int:name>`.
-_PATH_PARAMETER = re.compile(r"[{<][^}>]*[}>]")
 
 _DB_WORDS = frozenset(
     {"db", "database", "session", "engine", "sql", "sqlalchemy", "postgres", "pg", "asyncpg",
@@ -56,24 +54,18 @@ class Site:
     what: str
 
 
-def served_paths(route: Route) -> list[str]:
-    """Full paths a route is served at, or its own path when the mounts are unknown."""
-    if route.full_paths:
-        return list(route.full_paths)
-    return [route.path] if route.path is not None else []
-
-
 def get_routes_ending(ctx: RepoContext, *suffixes: str) -> list[tuple[Route, str]]:
-    """Parameter-free GET routes whose path ends with one of `suffixes` (`/health` matches
-    `/api/v1/health`). A path with a parameter (`/cameras/{camera_id}/health`) is a business
-    resource's, not the service's own health check."""
+    """Parameter-free GET probe routes (`is_probe_path`, the definition the API rules
+    exempt) whose path ends with one of `suffixes` (`/health` matches `/api/v1/health`). A
+    path with a parameter (`/cameras/{camera_id}/health`) is a business resource's, not the
+    service's own health check."""
     out = []
     for route in ctx.routes:
         if route.method != "GET":
             continue
-        for path in served_paths(route):
+        for path in route_paths(route):
             normal = path.rstrip("/") or "/"
-            if _PATH_PARAMETER.search(normal):
+            if has_path_parameter(normal) or not is_probe_path(normal):
                 continue
             if any(normal == s or normal.endswith(s) for s in suffixes):
                 out.append((route, normal))

@@ -11,17 +11,15 @@ from scanners.analysis.api_shapes import (
     is_list_endpoint,
     is_list_type,
     is_plural,
-    is_probe,
     pagination,
     plural_of,
     response_expr,
-    route_paths,
-    segments,
 )
 from scanners.analysis.astutil import call_name, const_str, keyword, qualified_name
 from scanners.analysis.fastapi_app import app_calls
 from scanners.analysis.layering import EVIDENCE_CAP
 from scanners.analysis.nodes import of_type
+from scanners.analysis.routes import is_documentation, is_operational, route_paths, segments
 from scanners.results import Evidence, RuleResult
 from scanners.rules import Rule, register
 
@@ -42,27 +40,36 @@ PAGE_FIELDS = ("data", "total", "page", "per_page", "total_pages")
 _SNAKE = re.compile(r"^_?[a-z][a-z0-9_]*$")
 
 
+def _unresolved_evidence(routes: list[Route]) -> list[Evidence]:
+    """One item per expression (or router) that kept full paths unknown."""
+    seen = dict.fromkeys(u for r in routes for u in r.unresolved)
+    return [Evidence(u.path, u.line or None, u.message) for u in seen]
+
+
 @register
 class VersionedRoutes(Rule):
     """Routers are served under `/api/v1`."""
 
     id = "API-001"
     heuristic = (
-        "Full paths compose `include_router(prefix=...)` and `APIRouter(prefix=...)` across "
-        "modules. Any `/api/vN` prefix counts (a v2 is still versioned). Health, readiness "
-        "and metrics probes are exempt: they are served at the root for load balancers. "
-        "Routes whose full path cannot be known are skipped; when none can be, the rule warns."
+        "Full paths compose `include_router(prefix=...)`, `APIRouter(prefix=...)` and "
+        "sub-applications mounted with `app.mount(path, api)` across modules, at any depth; "
+        "prefixes may be literals, f-strings, module constants or settings-field defaults. "
+        "Any `/api/vN` prefix counts (a v2 is still versioned). Health, readiness, liveness "
+        "and metrics probes and the API documentation (/docs, /redoc, /openapi.json) are "
+        "exempt. Routes whose full path cannot be known are skipped, the expression that could "
+        "not be resolved given as evidence; when no route's path can be known, the rule warns."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail for each known full path outside `/api/vN`."""
-        routes = [r for r in ctx.routes if not is_probe(r)]
+        routes = [r for r in ctx.routes if not is_operational(r)]
         if not routes:
-            return self.not_applicable("no endpoints besides probes")
+            return self.not_applicable("no endpoints besides probes and documentation")
         known = [r for r in routes if r.full_paths]
+        unknown = _unresolved_evidence(routes)
         if not known:
-            evidence = [Evidence(r.path_rel, r.line, "mount path unknown") for r in routes]
-            return self.warned("no router's mount path could be resolved", evidence[:EVIDENCE_CAP])
+            return self.warned("no router's mount path could be resolved", unknown[:EVIDENCE_CAP])
         evidence = [
             Evidence(r.path_rel, r.line, f"{r.method} {path} is not under /api/v1")
             for r in known
@@ -71,7 +78,10 @@ class VersionedRoutes(Rule):
         ]
         if evidence:
             return self.failed(f"{len(evidence)} route(s) outside /api/v1", evidence[:EVIDENCE_CAP])
-        return self.passed(f"{len(known)} route(s) served under /api/v1")
+        message = f"{len(known)} route(s) served under /api/v1"
+        if unknown:
+            message += f"; paths behind {len(unknown)} unresolved expression(s) skipped"
+        return self.passed(message, unknown[:EVIDENCE_CAP])
 
 
 def _singular_segments(route: Route) -> list[str]:
@@ -97,12 +107,13 @@ class PluralResources(Rule):
     heuristic = (
         "Resource segments are the first one after `/api/vN` and each one followed by a path "
         "parameter; a segment reads as plural when its last word ends in -s (not -ss) or is "
-        "uncountable (data, media...). Grammar is guessed, so findings warn."
+        "uncountable (data, media...). Probe and documentation routes are not resources. "
+        "Grammar is guessed, so findings warn."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Warn for each singular resource segment."""
-        routes = [r for r in ctx.routes if route_paths(r)]
+        routes = [r for r in ctx.routes if route_paths(r) and not is_operational(r)]
         if not routes:
             return self.not_applicable("no route paths found")
         evidence = [
@@ -356,16 +367,21 @@ class DocumentedEndpoints(Rule):
     """Every endpoint has a docstring or a `summary`/`description`."""
 
     id = "API-008"
+    heuristic = (
+        "Every route counts except those serving the documentation itself (/docs, /redoc, "
+        "/openapi.json served by hand)."
+    )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail for each undocumented endpoint."""
-        if not ctx.routes:
+        routes = [r for r in ctx.routes if not is_documentation(r)]
+        if not routes:
             return self.not_applicable("no endpoints found")
         evidence = [
             Evidence(r.path_rel, r.line, f"{r.method} {r.func_name} has no docstring or summary")
-            for r in ctx.routes
+            for r in routes
             if not _documented(r)
         ]
         if evidence:
             return self.failed(f"{len(evidence)} undocumented endpoint(s)", evidence[:EVIDENCE_CAP])
-        return self.passed(f"{len(ctx.routes)} endpoint(s) documented")
+        return self.passed(f"{len(routes)} endpoint(s) documented")

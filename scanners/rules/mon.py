@@ -21,6 +21,12 @@ from scanners.rules import Rule, register
 if TYPE_CHECKING:
     from scanners.context import RepoContext
 
+#: Liveness paths that are not `/health` (MON-001 warns on them).
+_LIVENESS = (
+    "/healthz", "/livez", "/health/live", "/liveness", "/healthcheck", "/health-check",
+    "/health_check", "/ping",
+)  # fmt: skip
+
 
 def _app_location(ctx: RepoContext, message: str) -> Evidence:
     """Evidence at the FastAPI app (or the app package) for something missing."""
@@ -42,7 +48,8 @@ class HealthEndpoint(Rule):
     heuristic = (
         "A GET route whose full path (router prefixes and include_router prefixes composed) "
         "ends with /health and has no path parameter passes (`/cameras/{id}/health` is a "
-        "resource's, not the service's); /healthz, /livez or /health/live warn."
+        "resource's, not the service's); /healthz, /livez, /health/live, /healthcheck or "
+        "/ping warn (the probes API-001 exempts)."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
@@ -50,7 +57,7 @@ class HealthEndpoint(Rule):
         if found := get_routes_ending(ctx, "/health"):
             route, path = found[0]
             return self.passed(f"GET {path} ({route.path_rel}:{route.line})")
-        if near := get_routes_ending(ctx, "/healthz", "/livez", "/health/live", "/liveness"):
+        if near := get_routes_ending(ctx, *_LIVENESS):
             evidence = [
                 Evidence(r.path_rel, r.line, f"liveness at {p}, not /health") for r, p in near
             ]
