@@ -1,4 +1,4 @@
-"""Project discovery (`scanners.discovery`): which Python projects a checkout holds, which is judged.
+"""Project discovery (`scanners.discovery`): the Python projects of a checkout, the judged one.
 
 Every layout below is a small project written for this test, built as a real git repository.
 """
