@@ -122,5 +122,7 @@ def test_requirements_only_service_is_judged_in_its_folder(tmp_path: Path) -> No
         "api/app/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
     }
     check(
-        tmp_path, "DEP-001", Case("requirements only", status=FAIL, files=files, path="api/pyproject.toml")
+        tmp_path,
+        "DEP-001",
+        Case("requirements only", status=FAIL, files=files, path="api/pyproject.toml"),
     )
