@@ -81,7 +81,7 @@ _APP_CALLS = {
 }
 #: Python sources larger than this are not searched for an application object.
 _MAX_APP_SOURCE = 512 * 1024
-_KIND_LABEL = {
+KIND_LABELS = {
     "workspace-root": "uv workspace root",
     "workspace-member": "uv workspace member",
     "standalone": "project",
@@ -195,7 +195,7 @@ class Discovery:
 
 def describe_kind(candidate: Candidate) -> str:
     """`uv workspace member, web app`: the candidate's kind for people."""
-    label = _KIND_LABEL[candidate.kind]
+    label = KIND_LABELS[candidate.kind]
     return f"{label}, web app" if candidate.web_app is not None else label
 
 
@@ -441,7 +441,7 @@ def _named(folder: str, candidates: tuple[Candidate, ...], checkout: Checkout) -
     found = next((c for c in candidates if c.folder == folder), None)
     label = folder or "."
     if found is not None:
-        reason = f"named by the user ({label}, {_KIND_LABEL[found.kind]})"
+        reason = f"named by the user ({label}, {KIND_LABELS[found.kind]})"
     elif folder and not any(_inside(f, folder) for f in checkout.files):
         reason = f"named by the user ({label}), but no tracked file is below that folder"
     else:
@@ -460,8 +460,8 @@ def _choose(candidates: tuple[Candidate, ...]) -> Discovery:
     template_note = " (inside a template folder: nothing else holds a project)"
     if web:
         chosen = web[0]
-        assert chosen.web_app is not None  # noqa: S101 - filtered just above
-        why = f"holds the web app ({chosen.web_app.describe()})"
+        app = chosen.web_app.describe() if chosen.web_app is not None else ""
+        why = f"holds the web app ({app})"
         if chosen.kind == "workspace-member":
             why += f"; member of the uv workspace at {chosen.workspace or '.'}"
         if len(web) > 1:
@@ -474,7 +474,7 @@ def _choose(candidates: tuple[Candidate, ...]) -> Discovery:
             why = f"the only project that {why}"
     else:
         chosen = sorted(pool, key=lambda c: (not c.declares_project, *_rank(c)))[0]
-        why = f"no project holds a web app: judged the shallowest ({_KIND_LABEL[chosen.kind]})"
+        why = f"no project holds a web app: judged the shallowest ({KIND_LABELS[chosen.kind]})"
     if chosen.template:
         why += template_note
     return Discovery(chosen.folder, why, candidates)
