@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -397,7 +398,9 @@ class RepoContext:
         if _too_deep(text, self.limits.max_ast_depth):
             return PyModule(rel, text, None, "nested too deeply to parse safely", None, lines)
         try:
-            tree = ast.parse(text, filename=rel)
+            with warnings.catch_warnings():  # the checkout's `"\d"` is not the scanner's warning
+                warnings.simplefilter("ignore", SyntaxWarning)
+                tree = ast.parse(text, filename=rel)
         except SyntaxError as exc:
             return PyModule(rel, text, None, f"syntax error: {exc.msg}", exc.lineno, lines)
         except (ValueError, RecursionError, MemoryError) as exc:

@@ -91,7 +91,9 @@ class LintRun:
 
     def by_code(self, *prefixes: str) -> list[Finding]:
         """Findings whose code matches any selector (`"S"`, `"PL"`, `"ANN401"`), tests included."""
-        return [f for f in self.findings if any(code_matches(f.code, p) for p in prefixes)]
+        codes = {f.code for f in self.findings}  # a few dozen codes over many findings
+        matching = {c for c in codes if any(code_matches(c, p) for p in prefixes)}
+        return [f for f in self.findings if f.code in matching]
 
     def select(self, codes: str | Iterable[str], *, include_tests: bool = False) -> list[Finding]:
         """Findings matching `codes` (selectors), outside tests unless `include_tests`."""
@@ -189,11 +191,12 @@ def run_lint(ctx: RepoContext, config: LintConfig | None = None) -> LintRun:
         "--config", f"lint.pydocstyle.convention='{config.docstring_convention}'",
     ]  # fmt: skip
     project = f"{ctx.project_rel}/" if ctx.project_rel else ""
+    places: dict[str, tuple[str, bool]] = {}  # ruff's filename -> (path, is_test), once a file
     for batch in _batches(files):
         items, error = _run_json(ctx.root, args, batch, config, ok_codes={0})
         if error is not None:
             return LintRun(error=error, ruff_version=run.ruff_version)
-        run.findings.extend(_finding(ctx.root, item, project) for item in items)
+        run.findings.extend(_finding(ctx.root, item, project, places) for item in items)
     run.findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
     return run
 
@@ -309,21 +312,30 @@ def _last_line(stderr: bytes) -> str:
     return (cause or (lines[-1] if lines else "no message"))[:300]
 
 
-def _finding(root: Path, item: dict[str, Any], project: str) -> Finding:
+def _finding(
+    root: Path, item: dict[str, Any], project: str, places: dict[str, tuple[str, bool]]
+) -> Finding:
     raw = item.get("location")
     location: dict[str, Any] = raw if isinstance(raw, dict) else {}
     code = item.get("code")
     message = str(item.get("message", ""))
     if not isinstance(code, str) or code == "invalid-syntax" or not code[:1].isalpha():
         code, message = SYNTAX_ERROR, f"SyntaxError: {message}"
-    path = _relative(root, str(item.get("filename", "")))
+    filename = str(item.get("filename", ""))
+    place = places.get(filename)
+    if place is None:
+        path = _relative(root, filename)
+        place = places[filename] = (
+            path,
+            _is_test(path[len(project) :] if path.startswith(project) else path),
+        )
     return Finding(
         code=code,
-        path=path,
+        path=place[0],
         line=_int(location.get("row")),
         col=_int(location.get("column")),
         message=message,
-        is_test=_is_test(path[len(project) :] if path.startswith(project) else path),
+        is_test=place[1],
     )
 
 

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,17 @@ def test_nul_bytes_and_invalid_utf8_python_files(tmp_path: Path) -> None:
     assert found["app/nul.py"] == "binary file: skipped"
     assert found["app/latin.py"] == "not UTF-8: read as Latin-1"
     assert found["app/mixed.py"] == "binary file: skipped"
+
+
+def test_invalid_escapes_in_scanned_code_raise_no_warning(tmp_path: Path) -> None:
+    """`"\\d"` in the checkout's code is its own problem, not a warning on the scanner's stderr."""
+    repo = make_repo(tmp_path / "repo", {**MINIMAL, "app/regex.py": 'PATTERN = "\\d+"\n'})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = bounded_scan(repo)
+    assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []
+    assert "app/regex.py" not in notes(report)  # parsed, not skipped
+    assert all(o.status is not Status.ERROR for o in report.outcomes)
 
 
 @pytest.mark.parametrize(
