@@ -319,8 +319,10 @@ class LockChangedWithDependencies(Rule):
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail with one evidence item per commit that left uv.lock behind."""
         pyproject, lock = ctx.path("pyproject.toml"), ctx.uv_lock_rel
+        # A workspace member's own uv.lock, from before the workspace, counts for its commits.
+        locks = tuple(dict.fromkeys((lock, ctx.path("uv.lock"))))
         try:
-            changes = ctx.history.dependency_changes(pyproject, lock, LOCK_SYNC_WINDOW)
+            changes = ctx.history.dependency_changes(pyproject, locks, LOCK_SYNC_WINDOW)
         except HistoryUnavailable as exc:
             return self.not_applicable(exc.reason)
         stale = [c for c in changes if not c.lock_changed]

@@ -12,14 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from scanners.context import RepoContext
+from scanners.engine import evaluate_rule
+from tests.gitrepo import commit_all, make_repo, write_files
 from tests.unit.scanners.rules.harness import (
     FAIL,
+    PASS,
     Case,
     case_ids,
     check,
     golden_files,
     line_number,
     replace_once,
+    spec_for,
 )
 
 GOLDEN_LOCK = str(golden_files()["uv.lock"])
@@ -126,3 +131,24 @@ def test_requirements_only_service_is_judged_in_its_folder(tmp_path: Path) -> No
         "DEP-001",
         Case("requirements only", status=FAIL, files=files, path="api/pyproject.toml"),
     )
+
+
+def _history(tmp_path: Path, *, member_lock_updated: bool) -> Path:
+    """A service with its own lock, a dependency added, then moved into a uv workspace."""
+    service = {f"backend/{rel}": text for rel, text in golden_files().items()}
+    root = make_repo(tmp_path / "repo", {**service, "README.md": "# mono\n"})
+    lock = GOLDEN_LOCK + "# relocked\n" if member_lock_updated else GOLDEN_LOCK
+    write_files(root, {"backend/pyproject.toml": STALE, "backend/uv.lock": lock})
+    commit_all(root, "feat: pretty output")
+    write_files(root, {**WORKSPACE, "backend/uv.lock": None})
+    commit_all(root, "build: one uv workspace for the repository")
+    return root
+
+
+@pytest.mark.parametrize(("updated", "status"), [(True, PASS), (False, FAIL)])
+def test_dep005_a_members_own_lock_counts_before_the_workspace(
+    tmp_path: Path, updated: bool, status: object
+) -> None:
+    root = _history(tmp_path, member_lock_updated=updated)
+    result = evaluate_rule(spec_for("DEP-005"), RepoContext(root)).result
+    assert result.status == status, result.message
