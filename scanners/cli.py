@@ -55,7 +55,7 @@ PROJECTS_EXAMPLES = """\
 A checkout may hold several Python projects: a uv workspace root and its members, services
 side by side (services/a, services/b), a service declared by requirements files only.
 `yardstick scan` judges one of them: the folder named with --project-dir, else the one whose
-code builds a web application (FastAPI, Litestar, Flask, Starlette, Django), else the
+code builds a web application (FastAPI, Litestar, Flask, Starlette, Django, ...), else the
 shallowest. This command lists them and marks the judged one with `*`.
 
 examples:

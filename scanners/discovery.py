@@ -7,8 +7,9 @@ only, or a `setup.py`/`setup.cfg` project. `discover` lists them as `Candidate`s
 the one to judge:
 
 1. the folder the user named (`--project-dir`, the registration's project folder), always;
-2. otherwise the one candidate that holds a web app (a FastAPI, Litestar, Flask or Starlette
-   application object, or Django's WSGI/ASGI application); when several do, the shallowest
+2. otherwise the one candidate that holds a web app (a FastAPI, Litestar, Flask, Quart, Sanic
+   or Starlette application object, Pyramid's `make_wsgi_app()`, or Django's WSGI/ASGI
+   application); when several do, the shallowest
    (a declared project before a requirements-only folder, then by path), and the others are
    listed so the user can name one;
 3. otherwise the shallowest candidate with a declared project; otherwise the repository root.
@@ -70,12 +71,18 @@ TEMPLATE_DIRS = frozenset(
 _NOT_APP_CODE = SKIPPED_DIRS | {"migrations", "alembic", "scripts"}
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
 _REQUIREMENTS = re.compile(r"^requirements[\w.-]*\.(txt|in)$", re.I)
-_APP_TEXT = re.compile(r"\b(FastAPI|Litestar|Flask|Starlette)\s*\(|\bget_[aw]sgi_application\s*\(")
+_APP_TEXT = re.compile(
+    r"\b(FastAPI|Litestar|Flask|Quart|Sanic|Starlette|make_wsgi_app)\s*\("
+    r"|\bget_[aw]sgi_application\s*\("
+)
 _APP_CALLS = {
     "FastAPI": "FastAPI",
     "Litestar": "Litestar",
     "Flask": "Flask",
+    "Quart": "Quart",
+    "Sanic": "Sanic",
     "Starlette": "Starlette",
+    "make_wsgi_app": "Pyramid",
     "get_asgi_application": "Django",
     "get_wsgi_application": "Django",
 }

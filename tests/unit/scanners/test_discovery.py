@@ -277,6 +277,45 @@ def test_template_folders_count_only_when_nothing_else_is_a_project(tmp_path: Pa
     assert result.chosen == ""
 
 
+@pytest.mark.parametrize(
+    ("source", "framework"),
+    [
+        (FASTAPI_MAIN, "FastAPI"),
+        ("import fastapi\n\napp = fastapi.FastAPI()\n", "FastAPI"),
+        (LITESTAR_MAIN, "Litestar"),
+        (FLASK_FACTORY, "Flask"),
+        ("from quart import Quart\napp = Quart(__name__)\n", "Quart"),
+        ("from sanic import Sanic\napp = Sanic('svc')\n", "Sanic"),
+        ("from starlette.applications import Starlette\napp = Starlette()\n", "Starlette"),
+        ("def main(config):\n    return config.make_wsgi_app()\n", "Pyramid"),
+        # Django: its WSGI/ASGI entry point.
+        (
+            "from django.core.asgi import get_asgi_application\nx = get_asgi_application()\n",
+            "Django",
+        ),
+        ('"""Build the FastAPI() app."""\n# app = Flask(__name__)\n', None),
+    ],
+)
+def test_each_frameworks_application_object_is_found(
+    tmp_path: Path, source: str, framework: str | None
+) -> None:
+    result = found(tmp_path, {"requirements.txt": "x\n", "svc/app.py": source})
+    root = result.candidate("")
+    assert root is not None
+    assert (root.web_app.framework if root.web_app else None) == framework
+
+
+def test_django_entry_point_gives_way_to_the_app_that_mounts_it(tmp_path: Path) -> None:
+    django = "from django.core.asgi import get_asgi_application\nx = get_asgi_application()\n"
+    result = found(
+        tmp_path, {"requirements.txt": "x\n", "a/asgi.py": django, "b/main.py": FASTAPI_MAIN}
+    )
+    root = result.candidate("")
+    assert root is not None
+    assert root.web_app is not None
+    assert root.web_app.path == "b/main.py"
+
+
 def test_no_python_project_judges_the_root(tmp_path: Path) -> None:
     result = found(tmp_path, {"README.md": "# docs only\n", "site/index.html": "<p>\n"})
     assert result.candidates == ()
