@@ -16,6 +16,7 @@ from scanners.context import RepoContext
 from scanners.discovery import Discovery, discover
 from scanners.engine import scan
 from scanners.formats import render_json, render_text
+from scanners.standard import load_standard
 from tests.gitrepo import FileMap, make_repo
 from tests.unit.scanners.samples import sample_rules_registered, write_standard
 from tests.unit.scanners.test_formats import validate_report
@@ -374,8 +375,6 @@ def _sample_rules() -> Iterator[None]:
 def test_reports_say_which_project_was_judged_and_why(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo", MONOREPO)
     standard_path = write_standard(tmp_path / "standard")
-    from scanners.standard import load_standard
-
     report = scan(root, standard=load_standard(standard_path))
     document = json.loads(render_json(report))
     validate_report(document)
