@@ -331,7 +331,9 @@ def projects_text(found: Discovery) -> str:
         rows.append(("*", found.chosen or ".", "(not a project)", "-", "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[4]
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[4]
         for row in rows
     ]
     lines += ["", f"judged: {found.chosen or '.'}: {found.reason}"]

@@ -91,7 +91,7 @@ _MAX_APP_SOURCE = 512 * 1024
 KIND_LABELS = {
     "workspace-root": "uv workspace root",
     "workspace-member": "uv workspace member",
-    "standalone": "project",
+    "standalone": "standalone project",
     "requirements-only": "requirements-only service",
 }
 
@@ -201,9 +201,9 @@ class Discovery:
 
 
 def describe_kind(candidate: Candidate) -> str:
-    """`uv workspace member, web app`: the candidate's kind for people."""
+    """`uv workspace member with a web app`: the candidate's kind for people."""
     label = KIND_LABELS[candidate.kind]
-    return f"{label}, web app" if candidate.web_app is not None else label
+    return f"{label} with a web app" if candidate.web_app is not None else label
 
 
 def normalise_folder(folder: str) -> str:
@@ -446,17 +446,23 @@ def _app_code(rel_to_project: str) -> bool:
 # ----- choosing ----------------------------------------------------------------------------
 def _named(folder: str, candidates: tuple[Candidate, ...], checkout: Checkout) -> Discovery:
     found = next((c for c in candidates if c.folder == folder), None)
-    label = folder or "."
     if found is not None:
-        reason = f"named by the user ({label}, {KIND_LABELS[found.kind]})"
+        reason = f"named by the user: a {describe_kind(found)}{_member_note(found)}"
     elif folder and not any(_inside(f, folder) for f in checkout.files):
-        reason = f"named by the user ({label}), but no tracked file is below that folder"
+        reason = "named by the user, but no tracked file is below that folder"
     else:
         reason = (
-            f"named by the user ({label}), but it is not a detected Python project "
+            "named by the user, but not a detected Python project "
             "(no pyproject.toml, setup.py or requirements file with Python code)"
         )
     return Discovery(folder, reason, candidates, named=True)
+
+
+def _member_note(candidate: Candidate) -> str:
+    if candidate.kind != "workspace-member":
+        return ""
+    where = candidate.workspace or "the repository root"
+    return f"; a member of the uv workspace at {where}, whose uv.lock it uses"
 
 
 def _choose(candidates: tuple[Candidate, ...]) -> Discovery:
@@ -464,26 +470,23 @@ def _choose(candidates: tuple[Candidate, ...]) -> Discovery:
         return Discovery("", "no Python project found: judged the repository root", candidates)
     pool = [c for c in candidates if not c.template] or list(candidates)
     web = sorted((c for c in pool if c.web_app is not None), key=_rank)
-    template_note = " (inside a template folder: nothing else holds a project)"
     if web:
         chosen = web[0]
         app = chosen.web_app.describe() if chosen.web_app is not None else ""
-        why = f"holds the web app ({app})"
-        if chosen.kind == "workspace-member":
-            why += f"; member of the uv workspace at {chosen.workspace or '.'}"
         if len(web) > 1:
             others = ", ".join(c.label for c in web[1:])
             why = (
-                f"{len(web)} projects hold a web app; judged the shallowest, {chosen.label}, "
-                f"which {why}; pass the project folder to judge another ({others})"
+                f"{len(web)} projects hold a web app; judged the shallowest ({app}); "
+                f"name another project folder to judge it: {others}"
             )
         else:
-            why = f"the only project that {why}"
+            why = f"the only project with a web app ({app})"
     else:
         chosen = sorted(pool, key=lambda c: (not c.declares_project, *_rank(c)))[0]
-        why = f"no project holds a web app: judged the shallowest ({KIND_LABELS[chosen.kind]})"
+        why = f"no project holds a web app: judged the shallowest {KIND_LABELS[chosen.kind]}"
+    why += _member_note(chosen)
     if chosen.template:
-        why += template_note
+        why += "; inside a template folder, as nothing else holds a project"
     return Discovery(chosen.folder, why, candidates)
 
 

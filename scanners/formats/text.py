@@ -92,7 +92,7 @@ def _project_lines(report: Report) -> list[str]:
         return [f"project:    {report.project_dir}"] if report.project_dir else []
     if not report.project_dir and len(found.candidates) <= 1:
         return []  # one project at the root: nothing to explain
-    lines = [f"project:    {report.project_dir or '.'} ({found.reason})"]
+    lines = [f"project:    {report.project_dir or '.'}: {found.reason}"]
     if found.others:
         others = ", ".join(f"{c.label} ({describe_kind(c)})" for c in found.others)
         lines.append(f"also found: {others}")

@@ -391,8 +391,11 @@ def test_reports_say_which_project_was_judged_and_why(tmp_path: Path) -> None:
     assert billing["web_app"] == "FastAPI app in services/billing/billing/main.py:3"
     assert billing["lock"] == "services/billing/uv.lock"
     text = render_text(report)
-    assert "project:    services/accounts (2 projects hold a web app" in text
-    assert "also found: services/billing (project, web app), tools/release (project)" in text
+    assert "project:    services/accounts: 2 projects hold a web app; judged the" in text
+    assert (
+        "also found: services/billing (standalone project with a web app), "
+        "tools/release (standalone project)"
+    ) in text
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -415,9 +418,9 @@ def test_projects_command_marks_the_judged_candidate(
     assert lines[0].split() == ["folder", "kind", "web", "app", "lock"]
     assert lines[1].split()[:2] == [".", "workspace-root"]
     assert lines[2].split()[:3] == ["*", "backend", "workspace-member"]
-    assert lines[2].endswith("uv.lock")
+    assert lines[2].split()[-1] == "uv.lock"  # its own column
     assert "FastAPI app in backend/app/main.py:3" in lines[2]
-    assert lines[-1].startswith("judged: backend: the only project that holds the web app")
+    assert lines[-1].startswith("judged: backend: the only project with a web app (FastAPI")
 
 
 def test_projects_command_json_and_named_folder(
@@ -463,4 +466,4 @@ def test_scan_refuses_a_project_dir_with_no_file_and_notes_a_non_project(
     code, out, err = run(capsys, "scan", str(root), "--standard", standard, "--project-dir", "docs")
     assert code == 0
     assert "not a detected Python project" in err
-    assert "project:    docs (named by the user" in out
+    assert "project:    docs: named by the user" in out

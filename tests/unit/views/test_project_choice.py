@@ -76,7 +76,7 @@ def test_the_page_lists_the_projects_without_extra_queries(
     _page(client, scanned)  # warm the page cache
     html, with_projects = _page(client, scanned)
     assert 'id="projects"' in html
-    assert "<code>services/accounts</code> — 2 projects hold a web app" in html
+    assert "<code>services/accounts</code>: 2 projects hold a web app" in html
     assert "FastAPI app in services/billing/billing/main.py:3" in html
     assert html.count("Judge this folder") == 1  # every folder but the judged one
     Scan.objects.filter(pk=scanned.latest_scan_id).update(discovery={})
@@ -112,7 +112,7 @@ def test_a_maintainer_judges_another_folder_and_the_rescan_follows(
     assert scan.discovery["chosen"] == "services/billing"
     assert scan.discovery["named"] is True
     html, _ = _page(client, scanned)
-    assert "named by the user (services/billing, project)" in html
+    assert "named by the user: a standalone project with a web app" in html
 
 
 def test_only_a_folder_the_scan_found_can_be_judged(
