@@ -152,3 +152,19 @@ def test_dep005_a_members_own_lock_counts_before_the_workspace(
     root = _history(tmp_path, member_lock_updated=updated)
     result = evaluate_rule(spec_for("DEP-005"), RepoContext(root)).result
     assert result.status == status, result.message
+
+
+#: The service is the workspace root; its members are libraries (no app of their own).
+ROOT_SERVICE = {
+    "pyproject.toml": GOLDEN_PYPROJECT + '\n[tool.uv.workspace]\nmembers = ["libs/*"]\n',
+    "libs/money/pyproject.toml": '[project]\nname = "money"\nversion = "1"\n',
+    "libs/money/money/__init__.py": "def cents(x: int) -> int:\n    return x * 100\n",
+}
+
+
+@pytest.mark.parametrize("rule_id", ["DEP-001", "DEP-004", "FW-001", "VER-001"])
+def test_a_workspace_root_that_is_the_service_is_judged_at_the_root(
+    tmp_path: Path, rule_id: str
+) -> None:
+    result = check(tmp_path, rule_id, Case("root service", repo_changes=ROOT_SERVICE))
+    assert all(not (e.path or "").startswith("libs/") for e in result.evidence)
