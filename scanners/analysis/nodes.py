@@ -106,6 +106,9 @@ def _select(index: _TreeIndex, kinds: tuple[type[ast.AST], ...]) -> list[ast.AST
     matching = [c for c in index.by_class if issubclass(c, kinds)] if plain else []
     if plain and len(matching) <= 1:
         found = index.by_class[matching[0]] if matching else []
+    elif plain:  # several classes: one pass, a set lookup per node instead of isinstance
+        classes = frozenset(matching)
+        found = [n for n in index.nodes if n.__class__ in classes]
     else:
         found = [n for n in index.nodes if isinstance(n, kinds)]
     index.by_type[kinds] = found

@@ -299,8 +299,8 @@ def _python_literals(ctx: RepoContext, path: str) -> Iterator[SecretFinding]:
     in_tests = is_test_path(path)
     for name, node in _named_literals(module.tree):
         value = node.value
-        if not isinstance(value, str):
-            continue
+        if not isinstance(value, str) or not may_name_a_secret(name):
+            continue  # the cheap test first: most names spell no secret at all
         confidence = _classify(name, value, in_tests)
         if confidence is not None:
             kind = f"hard-coded literal assigned to {name!r}"
