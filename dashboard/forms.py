@@ -29,7 +29,10 @@ class RegistrationForm(forms.Form):
         label="Project folder",
         max_length=300,
         required=False,
-        help_text="Where pyproject.toml lives, e.g. backend/. Leave empty to detect it.",
+        help_text=(
+            "Where pyproject.toml lives, e.g. backend/. Leave empty to detect it: the first "
+            "scan lists the Python projects it found, and you can pick another there."
+        ),
     )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:

@@ -9,7 +9,16 @@ from dashboard.api.app import api
 from dashboard.views import audit as audit_views
 from dashboard.views import badges as badge_views
 from dashboard.views import exports as export_views
-from dashboard.views import health, initiatives, overview, repositories, rules, scans, teams
+from dashboard.views import (
+    health,
+    initiatives,
+    overview,
+    projects,
+    repositories,
+    rules,
+    scans,
+    teams,
+)
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
 from dashboard.views import webhooks as webhook_views
@@ -42,6 +51,7 @@ urlpatterns = [
     path("repositories/<int:pk>/", repositories.detail, name="repository"),
     path("repositories/<int:pk>/scan/", repositories.scan_now, name="scan-now"),
     path("repositories/<int:pk>/deep-scan/", repositories.deep_scan, name="deep-scan"),
+    path("repositories/<int:pk>/project/", projects.judge, name="project-judge"),
     path("repositories/<int:pk>/waivers/", repositories.add_waiver, name="waiver-add"),
     path(
         "repositories/<int:pk>/waivers/<int:waiver_pk>/revoke/",

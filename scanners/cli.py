@@ -22,6 +22,8 @@ from typing import NoReturn
 
 from scanners import ENGINE_VERSION
 from scanners.advisories import ENV_VAR, AdvisoryDatabaseError, update_database
+from scanners.context import RepoContext
+from scanners.discovery import Discovery
 from scanners.engine import scan
 from scanners.formats import FORMATS, default_anchor, render_json, render_sarif, render_text
 from scanners.formats.text import use_colour
@@ -40,6 +42,7 @@ examples:
   yardstick scan . --format sarif -o yardstick.sarif
   yardstick scan https://github.com/org/api.git --ref v1.4.0 --fail-under 80
   yardstick scan ../service --project-dir backend --only DEP-001,FW-001
+  yardstick projects .                              list the Python projects, mark the judged one
   yardstick scan . --upload https://yardstick.example.com/api/v1/repositories/42/reports
   yardstick scan . --coverage coverage.xml --junit junit.xml   judge TST-006 and TST-008
   yardstick rules --format markdown > docs/rules.md
@@ -47,6 +50,18 @@ examples:
   yardstick advisories update                       refresh the offline OSV database
 
 exit status: 0 ok, 1 score below --fail-under, 2 usage, clone or standard error.
+"""
+PROJECTS_EXAMPLES = """\
+A checkout may hold several Python projects: a uv workspace root and its members, services
+side by side (services/a, services/b), a service declared by requirements files only.
+`yardstick scan` judges one of them: the folder named with --project-dir, else the one whose
+code builds a web application (FastAPI, Litestar, Flask, Starlette, Django, ...), else the
+shallowest. This command lists them and marks the judged one with `*`.
+
+examples:
+  yardstick projects .
+  yardstick projects ../monorepo --project-dir services/billing
+  yardstick projects . --format json | jq '.discovery.candidates[].folder'
 """
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(://|::)")
 
@@ -115,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow file:// URLs (local folders given as paths are always allowed)",
     )
+
+    projects_cmd = commands.add_parser(
+        "projects",
+        help="list the Python projects of a checkout and which one a scan judges",
+        description="List the Python projects of a checkout and which one a scan judges.",
+        epilog=PROJECTS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    projects_cmd.add_argument("target", metavar="PATH", help="local folder (a checkout)")
+    projects_cmd.add_argument(
+        "--project-dir", metavar="DIR", help="the folder you would pass to `scan`"
+    )
+    projects_cmd.add_argument("--format", choices=("text", "json"), default="text")
 
     rules_cmd = commands.add_parser("rules", help="list every rule of the standard")
     rules_cmd.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -231,13 +259,15 @@ def _scan(args: argparse.Namespace) -> int:
     only = _rule_ids(args.only, standard)
     reports = _reports(args)
     with _checkout(args) as (root, label):
+        context = RepoContext(root, project_dir=args.project_dir)
+        _check_project_dir(context)
         report = scan(
             root,
             standard=standard,
-            project_dir=args.project_dir,
             only=only,
             repository=label,
             reports=reports,
+            context=context,
         )
         colour = args.output is None and use_colour(sys.stdout)
         text = _render(report, args.format, root, colour)
@@ -259,6 +289,20 @@ def _scan(args: argparse.Namespace) -> int:
     return 1 if below else 0
 
 
+def _check_project_dir(context: RepoContext) -> None:
+    """Refuse a --project-dir with no file below it; warn when it is not a Python project."""
+    found = context.discovery
+    if not found.named or found.candidate(found.chosen) is not None:
+        return
+    listed = ", ".join(c.label for c in found.candidates) or "none"
+    if found.chosen and not context.dir_exists(found.chosen):
+        raise UsageError(
+            f"--project-dir {found.chosen}: no tracked file below that folder "
+            f"(Python projects found: {listed})"
+        )
+    _say(f"yardstick: note: {found.reason} (Python projects found: {listed})")
+
+
 def _upload(args: argparse.Namespace, report: Report) -> None:
     """Send the JSON report to the server; a refusal is an error (exit 2)."""
     token = args.token or os.environ.get(UPLOAD_TOKEN_ENV, "")
@@ -273,6 +317,40 @@ def _upload(args: argparse.Namespace, report: Report) -> None:
         )
         return
     _say(f"yardstick: uploaded as scan {uploaded.scan_id} ({uploaded.level or 'no level'})")
+
+
+# ----- projects ----------------------------------------------------------------------------
+def projects_text(found: Discovery) -> str:
+    """What `yardstick projects` prints: one row per candidate, `*` on the judged one."""
+    rows = [("", "folder", "kind", "web app", "lock")]
+    for c in found.candidates:
+        mark = "*" if c.folder == found.chosen else ""
+        app = c.web_app.describe() if c.web_app else "-"
+        rows.append((mark, c.label, c.kind, app, c.lock or "-"))
+    if found.candidate(found.chosen) is None:
+        rows.append(("*", found.chosen or ".", "(not a project)", "-", "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[4]
+        for row in rows
+    ]
+    lines += ["", f"judged: {found.chosen or '.'}: {found.reason}"]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _projects(args: argparse.Namespace) -> int:
+    folder = Path(args.target).expanduser()
+    if not folder.is_dir():
+        raise UsageError(f"no such folder: {args.target}")
+    found = RepoContext(folder.resolve(), project_dir=args.project_dir).discovery
+    if args.format == "json":
+        document = {"path": str(folder.resolve()), "discovery": found.to_dict()}
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(projects_text(found))
+    return 0
 
 
 # ----- rules and explain -----------------------------------------------------------------
@@ -409,7 +487,13 @@ def _advisories(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"scan": _scan, "rules": _rules, "explain": _explain, "advisories": _advisories}
+_COMMANDS = {
+    "scan": _scan,
+    "projects": _projects,
+    "rules": _rules,
+    "explain": _explain,
+    "advisories": _advisories,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

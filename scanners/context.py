@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from scanners.analysis.lint import FormatCheck, LintRun
     from scanners.analysis.pydantic_models import ModelIndex
     from scanners.analysis.routes import Route
+    from scanners.discovery import Discovery
     from scanners.measured import Reports
 
 # Folders that never hold app code.
@@ -237,38 +238,16 @@ class RepoContext:
 
     # ----- project root -----------------------------------------------------------------
     @cached_property
-    def project_rel(self) -> str:
-        """Repository-relative project root ('' for the repository root)."""
-        if self.project_dir is not None:
-            return self.project_dir.strip("/").removeprefix("./")
-        candidates = sorted(
-            (
-                str(PurePosixPath(name).parent)
-                for name in self.files
-                if PurePosixPath(name).name == "pyproject.toml"
-            ),
-            key=lambda p: (p.count("/") if p != "." else -1, p),
-        )
-        candidates = ["" if c == "." else c for c in candidates]
-        if not candidates:
-            return ""
-        for candidate in candidates:
-            if self._holds_fastapi_app(candidate):
-                return candidate
-        return candidates[0]
+    def discovery(self) -> Discovery:
+        """The checkout's Python projects and the one judged (`scanners.discovery`)."""
+        from scanners.discovery import discover
 
-    def _holds_fastapi_app(self, project: str) -> bool:
-        prefix = f"{project}/" if project else ""
-        for name in self.files:
-            if (
-                name.startswith(prefix)
-                and name.endswith(".py")
-                and not _excluded(name[len(prefix) :])
-            ):
-                text = self.read_text(name)
-                if text and "FastAPI(" in text:
-                    return True
-        return False
+        return discover(self, self.project_dir)
+
+    @cached_property
+    def project_rel(self) -> str:
+        """Repository-relative project root ('' for the repository root): `discovery.chosen`."""
+        return self.discovery.chosen
 
     def path(self, rel_to_project: str) -> str:
         """Repository-relative path of a path given relative to the project root."""
@@ -292,16 +271,21 @@ class RepoContext:
         """Why `pyproject` is None when the file exists."""
         return self._parse_errors.get(self.path("pyproject.toml"))
 
+    @property
+    def uv_lock_rel(self) -> str:
+        """Repository-relative `uv.lock` of the project; a workspace member's is its root's."""
+        return self.discovery.uv_lock()
+
     @cached_property
     def uv_lock(self) -> dict[str, Any] | None:
-        """Parsed `uv.lock` of the project root, or None; without `sdist`/`wheels` entries.
+        """Parsed `uv.lock` of the project (`uv_lock_rel`), or None; without `sdist`/`wheels`.
 
         Those artefact lists (URLs, hashes, sizes) are most of a lock file and no rule reads
         them: they are cut from the text before parsing (2.5x faster on a real lock),
         and only in the exact layout uv writes. A text that does not parse without them is
         parsed whole, so a broken lock file is reported with TOML's own error.
         """
-        rel = self.path("uv.lock")
+        rel = self.uv_lock_rel
         text = self.read_text(rel)
         if text is None:
             return None

@@ -220,7 +220,7 @@ class DeepScan:
 
     def _run(self, ctx: RepoContext, scratch: Path) -> Reports:
         project = ctx.project_rel
-        if not ctx.exists(ctx.path("uv.lock")):
+        if not ctx.exists(ctx.uv_lock_rel):
             return _why(f"deep scan: no uv.lock in {project or 'the repository root'}")
         unsupported = unsupported_sources(ctx.uv_lock)
         if unsupported:

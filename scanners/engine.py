@@ -77,4 +77,5 @@ def scan(
         tool_versions=ctx.tool_versions(),
         notes=[Evidence(n.path, None, n.reason) for n in ctx.notes],
         timings={"total_ms": round(total * 1000, 3)},
+        discovery=ctx.discovery,
     )

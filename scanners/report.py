@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from scanners.discovery import Discovery
 from scanners.results import Evidence, Level, RuleResult, Severity, Status
 from scanners.standard import RuleSpec, Standard
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 
 @dataclass(slots=True)
@@ -107,6 +108,8 @@ class Report:
     tool_versions: dict[str, str] = field(default_factory=dict)
     notes: list[Evidence] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The checkout's Python projects and why `project_dir` was judged; None: not recorded.
+    discovery: Discovery | None = None
 
     @property
     def score(self) -> Score:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Schema
 from pydantic import StrictBool
@@ -128,6 +129,11 @@ class ScanOut(Schema):
     reported_rules: list[str] = Field(description="rules whose result CI reported (measured)")
     history_only: bool = Field(
         description="a scan of a commit older than the latest one: never the repository's score"
+    )
+    discovery: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the Python projects the engine found and why the judged one was chosen "
+        "(the JSON report's `discovery`, docs/report-schema.md); {} when not recorded",
     )
 
 

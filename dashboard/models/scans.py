@@ -60,6 +60,9 @@ class Scan(models.Model):
     # A CI upload (trigger `upload`): the measured rules' results it reported (TST-006,
     # TST-008, STY-009), applied when the server scans that commit itself.
     reported_results = models.JSONField(default=list, blank=True)
+    # The engine's project discovery (the report's `discovery`): the checkout's Python
+    # projects and why the judged one was chosen; {} for scans stored without it.
+    discovery = models.JSONField(default=dict, blank=True)
     # Rule ids whose stored result came from CI rather than from this server.
     reported_rules = models.JSONField(default=list, blank=True)
     # A scan of a commit older than the repository's latest one: history for that commit,

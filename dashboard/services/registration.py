@@ -132,6 +132,33 @@ def register_repository(
     return Registered(repository, secret, scan)
 
 
+def judge_folder(user: User, repository: Repository, folder: str) -> Scan:
+    """Judge another project folder of the repository from now on, and rescan it.
+
+    The caller checks that `user` may manage the repository. The change is audited like an
+    administrator's edit; the scan is forced, since the commit may be scanned already (at the
+    old folder).
+    """
+    from dashboard.services.scanning import request_scan
+
+    new = check_project_dir(folder)
+    with transaction.atomic():
+        stored = Repository.objects.select_for_update().select_related("team").get(pk=repository.pk)
+        old = stored.project_dir
+        if old != new:
+            stored.project_dir = new
+            stored.save(update_fields=["project_dir"])
+            audit.record(
+                AuditAction.REPOSITORY_CHANGED,
+                actor=user,
+                target=stored,
+                team=stored.team,
+                details={"project_dir": [old, new]},
+            )
+        repository.project_dir = new
+        return request_scan(stored, Scan.Trigger.MANUAL, force=old != new)
+
+
 # What an administrator may change in the admin, each audited with its old and new value.
 CHANGEABLE = ("team", "name", "clone_url", "default_branch", "project_dir", "active", "deep_scan")
 # The attribute each is compared by (`team_id` for the team: no query per comparison).

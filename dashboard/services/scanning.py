@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -241,6 +241,8 @@ class Findings:
     engine_version: str
     tool_versions: dict[str, str]
     counts: dict[str, int]
+    #: The report's `discovery` (the checkout's Python projects, the judged one); {}: none.
+    discovery: dict[str, Any] = field(default_factory=dict)
 
 
 def merge_reported(
@@ -301,7 +303,12 @@ def store_report(
     ]
     results, taken = merge_reported(results, reported)
     findings = Findings(
-        results, report.commit, report.engine_version, report.tool_versions, report.counts()
+        results,
+        report.commit,
+        report.engine_version,
+        report.tool_versions,
+        report.counts(),
+        report.discovery.to_dict() if report.discovery is not None else {},
     )
     return store_findings(scan, findings, duration_ms, latest=latest, reported_rules=taken)
 
@@ -346,6 +353,7 @@ def store_findings(
     scan.standard_version = standard.version
     scan.tool_versions = findings.tool_versions
     scan.counts = findings.counts
+    scan.discovery = findings.discovery
     scan.duration_ms = duration_ms
     scan.error = ""
     scan.reported_rules = list(reported_rules)

@@ -24,6 +24,7 @@ from dashboard.forms import AttestationForm, RegistrationForm, WaiverForm
 from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
 from dashboard.rollout_forms import RatchetForm
 from dashboard.selectors.common import TableState, table_state
+from dashboard.selectors.projects import project_choice
 from dashboard.selectors.repositories import (
     GovernanceInForce,
     RepositoryPage,
@@ -132,6 +133,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "status_filter": status_filter,
         "can_manage": can_manage,
+        "projects": project_choice(repository.latest_scan),
     }
     if can_manage:
         governed = in_force()

@@ -188,12 +188,19 @@ class History:
             )
         return commit
 
-    def dependency_changes(self, pyproject: str, lock: str, n: int = 50) -> list[DependencyChange]:
-        """Commits among the last `n` non-merge ones that changed pyproject's dependencies."""
+    def dependency_changes(
+        self, pyproject: str, lock: str | tuple[str, ...], n: int = 50
+    ) -> list[DependencyChange]:
+        """Commits among the last `n` non-merge ones that changed pyproject's dependencies.
+
+        `lock`: the lock path, or several (a workspace member's lock now and its own before
+        the workspace); a commit that changed any of them changed the lock.
+        """
+        locks = (lock,) if isinstance(lock, str) else lock
         window = {c.sha: c for c in self.commits(n)}
         out = self._git(
             "log", "--no-merges", "--no-renames", "--name-only", f"--max-count={n}", _FORMAT,
-            self.head, "--", *_literal([pyproject, lock]),
+            self.head, "--", *_literal([pyproject, *locks]),
         )  # fmt: skip
         changes = []
         for commit, touched in _parse_log(out):
@@ -209,7 +216,7 @@ class History:
             changed = tuple(sorted(k for k in before.keys() | after.keys()
                                    if before.get(k) != after.get(k)))  # fmt: skip
             if changed:
-                changes.append(DependencyChange(commit, lock in names, changed))
+                changes.append(DependencyChange(commit, not names.isdisjoint(locks), changed))
         return changes
 
     def branches(self) -> list[Branch]:

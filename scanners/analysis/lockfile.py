@@ -100,13 +100,19 @@ def declared(pyproject: dict[str, Any]) -> set[LockedRequirement]:
     return out
 
 
-def root_package(lock: dict[str, Any], project_name: str | None) -> dict[str, Any] | None:
-    """The lock entry of the project itself: source `editable`/`virtual` = ".", or its name."""
+def root_package(
+    lock: dict[str, Any], project_name: str | None, folder: str = "."
+) -> dict[str, Any] | None:
+    """The lock entry of the project itself: source `editable`/`virtual` = `folder`, or its name.
+
+    `folder` is the project's folder relative to the lock's: "." for the lock's own project,
+    the member's path (`backend`) for a uv workspace member judged against its root's lock.
+    """
     packages = lock.get("package")
     entries = [p for p in packages if isinstance(p, dict)] if isinstance(packages, list) else []
     for pkg in entries:
         source = pkg.get("source")
-        if isinstance(source, dict) and "." in (source.get("editable"), source.get("virtual")):
+        if isinstance(source, dict) and folder in (source.get("editable"), source.get("virtual")):
             return pkg
     wanted = normalise(project_name) if project_name else None
     return next((p for p in entries if normalise(str(p.get("name", ""))) == wanted), None)

@@ -73,6 +73,7 @@ def report_to_dict(report: Report, generated_at: datetime | None = None) -> dict
         "repository": report.repository,
         "commit": report.commit,
         "project_dir": report.project_dir,
+        "discovery": report.discovery.to_dict() if report.discovery is not None else None,
         "engine_version": report.engine_version,
         "tool_versions": dict(report.tool_versions),
         **_score(report.score),

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import TextIO
 
+from scanners.discovery import describe_kind
 from scanners.report import Report, RuleOutcome, Score
 from scanners.results import Status
 
@@ -84,6 +85,20 @@ def _outcome_lines(outcome: RuleOutcome, paint: _Painter) -> list[str]:
     return lines
 
 
+def _project_lines(report: Report) -> list[str]:
+    """Which project was judged and why, and the other Python projects of the checkout."""
+    found = report.discovery
+    if found is None:
+        return [f"project:    {report.project_dir}"] if report.project_dir else []
+    if not report.project_dir and len(found.candidates) <= 1:
+        return []  # one project at the root: nothing to explain
+    lines = [f"project:    {report.project_dir or '.'}: {found.reason}"]
+    if found.others:
+        others = ", ".join(f"{c.label} ({describe_kind(c)})" for c in found.others)
+        lines.append(f"also found: {others}")
+    return lines
+
+
 def render_text(report: Report, *, colour: bool = False) -> str:
     """The report as a readable table; ANSI colours only when `colour` is set."""
     paint = _Painter(colour)
@@ -93,8 +108,7 @@ def render_text(report: Report, *, colour: bool = False) -> str:
         f"repository: {report.repository}",
         f"commit:     {report.commit or 'n/a'}",
     ]
-    if report.project_dir:
-        head.append(f"project:    {report.project_dir}")
+    head.extend(_project_lines(report))
     lines = [*head, ""]
     section_scores = report.section_scores()
     for code, section in standard.sections.items():

@@ -147,7 +147,10 @@ class NoOtherManager(Rule):
 
 @register
 class PyprojectAndLock(Rule):
-    """pyproject.toml with a [project] table and uv.lock at the project root."""
+    """pyproject.toml with a [project] table and uv.lock at the project root.
+
+    A uv workspace member's lock is its workspace root's uv.lock.
+    """
 
     id = "DEP-001"
 
@@ -164,7 +167,7 @@ class PyprojectAndLock(Rule):
             problems.append(problem)
         elif not isinstance((ctx.pyproject or {}).get("project"), dict):
             problems.append(Evidence(rel, None, "pyproject.toml has no [project] table"))
-        lock = ctx.path("uv.lock")
+        lock = ctx.uv_lock_rel
         if not ctx.exists(lock):
             problems.append(Evidence(lock, None, "no uv.lock: run `uv lock` and commit it"))
         if problems:
@@ -174,6 +177,8 @@ class PyprojectAndLock(Rule):
                 "pyproject.toml and uv.lock at the project root "
                 "(uv.lock does not parse: see DEP-004)"
             )
+        if ctx.discovery.lock_source() != ".":
+            return self.passed(f"pyproject.toml, and {lock} of the uv workspace this project is in")
         return self.passed("pyproject.toml and uv.lock at the project root")
 
 
@@ -230,7 +235,7 @@ def _stale_evidence(
     ctx: RepoContext, root: str, wanted: set[LockedRequirement], locked: set[LockedRequirement]
 ) -> list[Evidence]:
     """One item per requirement added, changed or removed since uv.lock was written."""
-    pyproject, lock = ctx.path("pyproject.toml"), ctx.path("uv.lock")
+    pyproject, lock = ctx.path("pyproject.toml"), ctx.uv_lock_rel
     lock_text = ctx.read_text(lock)
     locked_by_name = {(r.group, r.name): r for r in sorted(locked - wanted)}
     wanted_names = {(r.group, r.name) for r in wanted}
@@ -265,14 +270,16 @@ class LockNotStale(Rule):
         """Fail listing requirements missing from, changed in or left over in the lock."""
         if (problem := pyproject_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
-        lock_rel = ctx.path("uv.lock")
+        lock_rel = ctx.uv_lock_rel
         if not ctx.exists(lock_rel):
             return self.failed("no uv.lock to compare", [Evidence(lock_rel, None, "run `uv lock`")])
         if ctx.uv_lock is None:
             reason = ctx.parse_error(lock_rel) or "binary, unreadable or too large"
             return self.failed(f"uv.lock is {reason}", [Evidence(lock_rel, None, reason)])
         name = project_table(ctx).get("name")
-        root = root_package(ctx.uv_lock, name if isinstance(name, str) else None)
+        root = root_package(
+            ctx.uv_lock, name if isinstance(name, str) else None, ctx.discovery.lock_source()
+        )
         if root is None:
             return self.failed(
                 "uv.lock has no entry for this project: run `uv lock`",
@@ -311,9 +318,11 @@ class LockChangedWithDependencies(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail with one evidence item per commit that left uv.lock behind."""
-        pyproject, lock = ctx.path("pyproject.toml"), ctx.path("uv.lock")
+        pyproject, lock = ctx.path("pyproject.toml"), ctx.uv_lock_rel
+        # A workspace member's own uv.lock, from before the workspace, counts for its commits.
+        locks = tuple(dict.fromkeys((lock, ctx.path("uv.lock"))))
         try:
-            changes = ctx.history.dependency_changes(pyproject, lock, LOCK_SYNC_WINDOW)
+            changes = ctx.history.dependency_changes(pyproject, locks, LOCK_SYNC_WINDOW)
         except HistoryUnavailable as exc:
             return self.not_applicable(exc.reason)
         stale = [c for c in changes if not c.lock_changed]
@@ -345,7 +354,7 @@ class LockRecentlyUpdated(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail when the last change of uv.lock is older than 35 days."""
-        lock = ctx.path("uv.lock")
+        lock = ctx.uv_lock_rel
         if not ctx.exists(lock):
             return self.not_applicable("no uv.lock at the project root (see DEP-001)")
         try:

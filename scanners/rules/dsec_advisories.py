@@ -35,7 +35,7 @@ class NoKnownAdvisories(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail with the uv.lock line of each affected package version."""
-        lock = ctx.path("uv.lock")
+        lock = ctx.uv_lock_rel
         if not ctx.exists(lock):
             return self.not_applicable("no uv.lock: nothing locked to check (see DEP-001)")
         if ctx.uv_lock is None:

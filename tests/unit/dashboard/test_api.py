@@ -217,7 +217,8 @@ def test_scans_and_results(reader: Client, teams: tuple[Team, Team]) -> None:
     repository = RepositoryFactory(team=teams[0])
     rules = list(current_standard().rules.all()[:3])
     old = ScanFactory(repository=repository)
-    latest = ScanFactory(repository=repository, trigger="webhook")
+    discovery = {"chosen": "backend", "reason": "named", "named": True, "candidates": []}
+    latest = ScanFactory(repository=repository, trigger="webhook", discovery=discovery)
     for scan in (old, latest):
         CheckResult.objects.bulk_create(
             CheckResult(scan=scan, rule=rule, status="fail", evidence=[{"path": "a.py", "line": 1}])
@@ -237,6 +238,8 @@ def test_scans_and_results(reader: Client, teams: tuple[Team, Team]) -> None:
     assert [(r["scan_id"], r["rule_id"]) for r in one["data"]] == [(old.pk, rules[0].rule_id)]
     assert reader.get("/api/v1/results?status=maybe").status_code == 422
     assert reader.get(f"/api/v1/scans/{latest.pk}").json()["trigger"] == "webhook"
+    assert reader.get(f"/api/v1/scans/{latest.pk}").json()["discovery"] == discovery
+    assert reader.get(f"/api/v1/scans/{old.pk}").json()["discovery"] == {}
 
 
 def test_rules_filters(reader: Client) -> None:

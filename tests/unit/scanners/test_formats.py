@@ -54,7 +54,7 @@ def validate_sarif(document: Any) -> None:
 def test_json_report_follows_the_published_schema() -> None:
     document = json.loads(render_json(sample_report(), MOMENT))
     validate_report(document)
-    assert document["schema_version"] == "1.0"
+    assert document["schema_version"] == "1.1"
     assert document["standard"] == {"key": "sample", "name": "Sample Standard", "version": "1.2"}
     assert document["generated_at"] == "2026-03-04T05:06:07Z"
     assert document["tool_versions"] == {"ruff": "0.17.5"}

@@ -85,6 +85,18 @@ class World:
     credentials: list[str] = field(default_factory=list)
 
 
+#: What the engine found in each scanned repository: a service at the root and a worker.
+DISCOVERY = {
+    "chosen": "",
+    "reason": "2 projects hold a web app; judged the shallowest",
+    "named": False,
+    "candidates": [
+        {"folder": "", "kind": "standalone", "manifest": "pyproject.toml"},
+        {"folder": "worker", "kind": "standalone", "manifest": "worker/pyproject.toml"},
+    ],
+}
+
+
 def _scanned(team: Team, results: Mapping[Rule, tuple[str, int]], password: str = "") -> Repository:
     name = f"{team.slug}-service"
     userinfo = f"ci-bot:{password}@" if password else ""
@@ -95,7 +107,7 @@ def _scanned(team: Team, results: Mapping[Rule, tuple[str, int]], password: str 
         url_key=f"git.example.com/{team.slug}/{name}",
         webhook_secret_encrypted=secrets.encrypt(f"whsec-{uuid.uuid4().hex}"),
     )
-    scan = ScanFactory(repository=repository)
+    scan = ScanFactory(repository=repository, discovery=DISCOVERY)
     CheckResult.objects.bulk_create(
         CheckResult(scan=scan, rule=rule, status=status, findings=findings)
         for rule, (status, findings) in results.items()
@@ -384,6 +396,11 @@ CASES: dict[str, Case] = {
         _repo("deep-scan/"),
         data=lambda w: {"enabled": "1"},
         effect=lambda w: _fresh(Repository, w.repo.pk).deep_scan,
+    ),
+    "project-judge": maintainers_act(
+        _repo("project/"),
+        data=lambda w: {"folder": "worker"},
+        effect=lambda w: _fresh(Repository, w.repo.pk).project_dir == "worker",
     ),
     "waiver-add": maintainers_act(
         _repo("waivers/"),
