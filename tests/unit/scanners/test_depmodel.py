@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -388,3 +389,18 @@ def test_pip_tools_input_is_read(tmp_path: Path) -> None:
     m = model(tmp_path, {"requirements.in": "fastapi\n", "requirements.txt": compiled})
     assert names(list(m.declarations)) == {"fastapi"}
     assert where(m, "fastapi") == [("requirements.in", 1, "runtime")]
+
+
+def test_many_thousand_entries_are_located_in_linear_time(tmp_path: Path) -> None:
+    same = "".join('    "fastapi",\n' for _ in range(20_000))
+    distinct = "".join(f'    "pkg{i}",\n' for i in range(20_000))
+    poetry = "".join(f'pkg{i} = "*"\n' for i in range(20_000))
+    pyproject = (
+        f'[project]\nname = "p"\ndependencies = [\n{same}{distinct}]\n'
+        f"[tool.poetry.dependencies]\n{poetry}"
+    )
+    started = time.perf_counter()
+    m = model(tmp_path, {"pyproject.toml": pyproject})
+    assert len(m.declarations) == 60_000
+    assert m.named("pkg19999")[0].line == 40_003
+    assert time.perf_counter() - started < 20  # quadratic location took minutes
