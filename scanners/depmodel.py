@@ -39,7 +39,7 @@ import ast
 import configparser
 import posixpath
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -211,12 +211,23 @@ class TomlLines:
         for index, (number, name) in enumerate(headers):
             end = headers[index + 1][0] if index + 1 < len(headers) else len(self.lines) + 1
             self._spans.setdefault(name, (number, end))
+        self._headers = [number for number, _ in headers]
         self._keys: dict[str, dict[str, int]] = {}
         self._arrays: dict[tuple[str, str], dict[str, list[int]]] = {}
 
     def table(self, name: str) -> tuple[int, int] | None:
         """(header line, line after the table's last line) of `[name]`, or None."""
         return self._spans.get(_table_name(name))
+
+    def header(self, name: str) -> int | None:
+        """Line of the `[name]` heading, or None."""
+        span = self.table(name)
+        return span[0] if span else None
+
+    def header_before(self, line: int | None) -> int | None:
+        """Line of the table heading above `line` (None when no table holds it)."""
+        at = bisect_right(self._headers, line or 0)
+        return self._headers[at - 1] if at else None
 
     def key(self, table: str, key: str) -> int | None:
         """Line of `key = ...` directly inside `[table]` (names compared PEP 503-normalised)."""
@@ -299,10 +310,10 @@ def read_dependency_model(ctx: RepoContext) -> DependencyModel:
     builder = _Builder()
     pyproject_rel = ctx.path("pyproject.toml")
     data = ctx.pyproject
-    text = ctx.read_text(pyproject_rel) or ""
+    lines = TomlLines(ctx.read_text(pyproject_rel) or "" if isinstance(data, dict) else "")
     if isinstance(data, dict):
         builder.manifests.append(pyproject_rel)
-        _read_pyproject(builder, data, TomlLines(text), pyproject_rel, ctx)
+        _read_pyproject(builder, data, lines, pyproject_rel, ctx)
     roots = _requirement_roots(ctx)
     generated = [root for root in roots if _is_generated(ctx.read_text(root[0]))]
     _read_requirement_files(builder, ctx, [root for root in roots if root not in generated])
@@ -319,40 +330,32 @@ def read_dependency_model(ctx: RepoContext) -> DependencyModel:
         manifests=tuple(dict.fromkeys(builder.manifests)),
         notes=tuple(builder.notes),
         python=builder.python,
-        runtime_home=_home(builder, data, text, pyproject_rel, runtime=True),
-        dev_home=_home(builder, data, text, pyproject_rel, runtime=False),
+        runtime_home=_home(builder, data, lines, pyproject_rel, runtime=True),
+        dev_home=_home(builder, data, lines, pyproject_rel, runtime=False),
     )
 
 
 def _home(
-    builder: _Builder, data: object, text: str, pyproject_rel: str, *, runtime: bool
+    builder: _Builder, data: object, lines: TomlLines, pyproject_rel: str, *, runtime: bool
 ) -> Location | None:
     """Where a missing runtime (or dev) dependency belongs: the project's own manifest."""
-    lines = TomlLines(text)
-    if isinstance(data, dict):
-        tool = data.get("tool")
-        poetry = tool.get("poetry") if isinstance(tool, dict) else None
-        project = data.get("project")
-        if runtime and isinstance(project, dict):
-            return Location(pyproject_rel, lines.key("project", "dependencies") or _first(lines))
-        if not runtime and "dependency-groups" in data:
-            return Location(pyproject_rel, (lines.table("dependency-groups") or (None,))[0])
-        if isinstance(poetry, dict):
-            table = "tool.poetry.dependencies" if runtime else "tool.poetry.group.dev.dependencies"
-            span = lines.table(table) or lines.table("tool.poetry")
-            return Location(pyproject_rel, span[0] if span else None)
+    pyproject = data if isinstance(data, dict) else None
+    if runtime and pyproject is not None and isinstance(pyproject.get("project"), dict):
+        line = lines.key("project", "dependencies") or lines.header("project")
+        return Location(pyproject_rel, line)
+    if runtime and pyproject is not None and _table(pyproject, "tool", "poetry"):
+        line = lines.header("tool.poetry.dependencies") or lines.header("tool.poetry")
+        return Location(pyproject_rel, line)
     wanted = counts_as_runtime if runtime else counts_as_dev
     for decl in builder.declarations:
-        if wanted(decl.kind) and decl.path and decl.manager != "pyproject":
-            return Location(decl.path, None)
-    if isinstance(data, dict):
-        return Location(pyproject_rel, _first(lines))
+        if wanted(decl.kind) and decl.path:
+            # the table that holds its kind already (a dev group, a requirements file)
+            on_pyproject = decl.path == pyproject_rel and decl.line is not None
+            return Location(decl.path, lines.header_before(decl.line) if on_pyproject else None)
+    if pyproject is not None:
+        line = lines.header("dependency-groups") if not runtime else None
+        return Location(pyproject_rel, line or lines.header("project"))
     return Location(builder.manifests[0], None) if builder.manifests else None
-
-
-def _first(lines: TomlLines) -> int | None:
-    span = lines.table("project")
-    return span[0] if span else None
 
 
 # ----- pyproject.toml -------------------------------------------------------------------------

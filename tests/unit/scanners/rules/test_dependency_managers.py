@@ -261,6 +261,23 @@ TST001 = [
 ]
 
 
+TST001.append(
+    Case(
+        "poetry legacy dev-dependencies without factory-boy",
+        files=APP
+        | {
+            "pyproject.toml": POETRY.replace('factory-boy = "^3"\n', "").replace(
+                "[tool.poetry.group.dev.dependencies]", "[tool.poetry.dev-dependencies]"
+            )
+        },
+        status=FAIL,
+        path="pyproject.toml",
+        line=12,
+        message="factory-boy",
+    )
+)
+
+
 @pytest.mark.parametrize("case", TST001, ids=case_ids(TST001))
 def test_tst001_reads_every_manager(tmp_path: Path, case: Case) -> None:
     check(tmp_path, "TST-001", case)
