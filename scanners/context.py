@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from scanners import tomlparse
-from scanners.deps import Requirement, parse_requirements
+from scanners.deps import Requirement
 
 if TYPE_CHECKING:
     from scanners.analysis.history import History
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from scanners.analysis.lint import FormatCheck, LintRun
     from scanners.analysis.pydantic_models import ModelIndex
     from scanners.analysis.routes import Route
+    from scanners.depmodel import DependencyModel
     from scanners.discovery import Discovery
     from scanners.measured import Reports
 
@@ -326,26 +327,26 @@ class RepoContext:
 
     # ----- dependencies -----------------------------------------------------------------
     @cached_property
+    def dependencies(self) -> DependencyModel:
+        """Every dependency declaration of the project, in any manager (`scanners.depmodel`)."""
+        from scanners.depmodel import read_dependency_model
+
+        model = read_dependency_model(self)
+        self.notes.extend(
+            Note(n.path, f"line {n.line}: {n.message}" if n.line else n.message)
+            for n in model.notes
+        )
+        return model
+
+    @cached_property
     def runtime_requirements(self) -> list[Requirement]:
-        """`[project].dependencies` of the project's pyproject."""
-        project = (self.pyproject or {}).get("project")
-        deps = project.get("dependencies", []) if isinstance(project, dict) else []
-        return parse_requirements(deps if isinstance(deps, list) else [])
+        """Runtime declarations in any manager (see `scanners.depmodel`)."""
+        return self.dependencies.runtime()
 
     @cached_property
     def dev_requirements(self) -> list[Requirement]:
-        """Every `[dependency-groups]` entry plus `[tool.uv] dev-dependencies`."""
-        data = self.pyproject or {}
-        raw: list[Any] = []
-        groups = data.get("dependency-groups")
-        if isinstance(groups, dict):
-            for items in groups.values():
-                if isinstance(items, list):
-                    raw.extend(i for i in items if isinstance(i, str))
-        tool_uv = data.get("tool", {}).get("uv", {}) if isinstance(data.get("tool"), dict) else {}
-        if isinstance(tool_uv, dict) and isinstance(tool_uv.get("dev-dependencies"), list):
-            raw.extend(i for i in tool_uv["dev-dependencies"] if isinstance(i, str))
-        return parse_requirements(raw)
+        """Development declarations in any manager (see `scanners.depmodel`)."""
+        return self.dependencies.dev()
 
     def runtime_names(self) -> set[str]:
         """Normalised names of runtime dependencies (extras folded in as `name[extra]`)."""

@@ -20,12 +20,22 @@ def normalise(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """A dependency as declared: normalised name, extras, version specifier, raw text."""
+    """A dependency as declared: normalised name, extras, version specifier, raw text.
+
+    Built by `scanners.depmodel`, it also says where it was declared (`path`, `line`,
+    repository-relative), in which manager, and as what `kind`: `runtime`, `dev`,
+    `optional:<extra>` or `group:<name>`.
+    """
 
     name: str
     extras: frozenset[str]
     specifier: str
     raw: str
+    markers: str = ""
+    kind: str = "runtime"
+    path: str | None = None
+    line: int | None = None
+    manager: str = ""
 
     def specifier_set(self) -> SpecifierSet:
         """The version specifier; empty when it could not be parsed."""
@@ -35,21 +45,30 @@ class Requirement:
             return SpecifierSet()
 
 
-def parse_requirement(raw: str) -> Requirement | None:
-    """Parse one requirement string; a best-effort name when it is not valid PEP 508."""
+def parse_strict(raw: str) -> Requirement | None:
+    """Parse one PEP 508 requirement; None when it is not one (no best-effort name)."""
     try:
         req = _PkgRequirement(raw)
     except InvalidRequirement:
-        match = _NAME.match(raw)
-        if not match:
-            return None
-        return Requirement(normalise(match.group(1)), frozenset(), "", raw)
+        return None
     return Requirement(
         normalise(req.name),
         frozenset(e.lower() for e in req.extras),
         str(req.specifier),
         raw,
+        str(req.marker) if req.marker is not None else "",
     )
+
+
+def parse_requirement(raw: str) -> Requirement | None:
+    """Parse one requirement string; a best-effort name when it is not valid PEP 508."""
+    req = parse_strict(raw)
+    if req is not None:
+        return req
+    match = _NAME.match(raw)
+    if not match:
+        return None
+    return Requirement(normalise(match.group(1)), frozenset(), "", raw)
 
 
 def parse_requirements(raws: Iterable[object]) -> list[Requirement]:

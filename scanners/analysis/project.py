@@ -1,4 +1,9 @@
-"""Helpers over the project's `pyproject.toml` and `uv.lock` shared by DEP, FW and VER rules."""
+"""Helpers over the project's manifests and `uv.lock` shared by DEP, FW, VER and other rules.
+
+"Is X declared?" is answered by the dependency model (`scanners.depmodel`, through
+`RepoContext.dependencies`), whatever manager declares it; `pyproject_problem` is for the
+rules that judge pyproject.toml itself (DEP, tool configuration).
+"""
 
 from __future__ import annotations
 
@@ -59,9 +64,68 @@ def table_line(text: str | None, header: str) -> int | None:
     return None
 
 
+def manifest_problem(ctx: RepoContext) -> Evidence | None:
+    """Why no dependency can be known: no manifest in any manager, or None.
+
+    A parsed pyproject.toml, a requirements file, setup.cfg or setup.py is enough; which
+    manager holds the declarations is for the DEP rules alone to judge.
+    """
+    if ctx.pyproject is not None or ctx.dependencies.manifests:
+        return None
+    problem = pyproject_problem(ctx)
+    if problem is not None and problem.path is not None and not ctx.exists(problem.path):
+        return Evidence(
+            problem.path,
+            None,
+            "no dependency manifest (pyproject.toml, requirements*.txt, setup.cfg, setup.py) "
+            "at the project root",
+        )
+    return problem
+
+
+def missing_evidence(ctx: RepoContext, message: str) -> Evidence:
+    """Evidence at the manifest (and line) where a missing runtime dependency belongs."""
+    home = ctx.dependencies.runtime_home
+    if home is None:
+        return Evidence(ctx.path("pyproject.toml"), dependencies_line(ctx), message)
+    return Evidence(home.path, home.line, message)
+
+
+def not_runtime_evidence(ctx: RepoContext, names: tuple[str, ...], message: str) -> Evidence:
+    """Evidence for a missing runtime dependency: where it is declared as something else
+    (an optional extra, a dev group), else the manifest where runtime ones belong."""
+    for decl in ctx.dependencies.named(*names):
+        if decl.path is not None:
+            return Evidence(decl.path, decl.line, f"{message}: {_kind_label(decl.kind)}")
+    return missing_evidence(ctx, message)
+
+
+def _kind_label(kind: str) -> str:
+    prefix, _, label = kind.partition(":")
+    if prefix == "optional":
+        return f"only an optional dependency (extra {label!r})"
+    if prefix == "group":
+        return f"only in dependency group {label!r}"
+    return "only a dev dependency"
+
+
+def missing_dev_evidence(ctx: RepoContext, message: str) -> Evidence:
+    """Evidence at the manifest (and line) where a missing dev dependency belongs."""
+    home = ctx.dependencies.dev_home or ctx.dependencies.runtime_home
+    if home is None:
+        return Evidence(ctx.path("pyproject.toml"), None, message)
+    return Evidence(home.path, home.line, message)
+
+
 def requirement_line(ctx: RepoContext, raw: str, table: str = "project") -> int | None:
-    """Line in pyproject.toml holding the quoted requirement `raw`, searched below `[table]`."""
-    text = ctx.read_text(ctx.path("pyproject.toml"))
+    """Line in pyproject.toml holding the requirement `raw` (the model's line when it has one)."""
+    rel = ctx.path("pyproject.toml")
+    for decl in ctx.dependencies.declarations:
+        in_groups = decl.kind.startswith("group:")
+        same = decl.path == rel and decl.raw == raw and decl.line is not None
+        if same and (table == "dependency-groups") == in_groups:
+            return decl.line
+    text = ctx.read_text(rel)
     start = table_line(text, table) or 1
     for quoted in (f'"{raw}"', f"'{raw}'"):
         found = line_of(text, quoted, start) or line_of(text, quoted)
@@ -77,8 +141,8 @@ def runtime(ctx: RepoContext, *names: str) -> list[Requirement]:
 
 
 def declared_anywhere(ctx: RepoContext, name: str) -> bool:
-    """Whether `name` is a runtime or dev requirement."""
-    return normalise(name) in ctx.runtime_names() | ctx.dev_names()
+    """Whether `name` is declared in any manager, as any kind (runtime, dev, extra, group)."""
+    return bool(ctx.dependencies.named(name))
 
 
 def locked_versions(ctx: RepoContext, name: str) -> list[Version]:
@@ -130,5 +194,7 @@ def dependencies_line(ctx: RepoContext) -> int | None:
 
 
 def requirement_evidence(ctx: RepoContext, req: Requirement, message: str) -> Evidence:
-    """Evidence pointing at a runtime requirement's line in pyproject.toml."""
+    """Evidence at the file and line that declare `req`."""
+    if req.path is not None:
+        return Evidence(req.path, req.line, message)
     return Evidence(ctx.path("pyproject.toml"), requirement_line(ctx, req.raw), message)

@@ -15,10 +15,11 @@ from scanners.analysis.project import (
     line_of,
     project_table,
     pyproject_problem,
+    requirement_evidence,
     requirement_line,
     table_line,
 )
-from scanners.deps import Requirement, parse_requirements
+from scanners.deps import Requirement
 from scanners.results import Evidence, RuleResult
 from scanners.rules import Rule, register
 
@@ -197,17 +198,14 @@ class DevToolsInGroups(Rule):
         """Fail with the pyproject line of each runtime dev tool."""
         if (problem := pyproject_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
-        rel = ctx.path("pyproject.toml")
         runtime = [r for r in ctx.runtime_requirements if DEV_TOOL.match(r.name)]
-        optional = project_table(ctx).get("optional-dependencies")
         extras = [
             r
-            for items in (optional.values() if isinstance(optional, dict) else [])
-            for r in parse_requirements(items if isinstance(items, list) else [])
-            if DEV_TOOL.match(r.name)
+            for r in ctx.dependencies.declarations
+            if r.kind.startswith("optional:") and DEV_TOOL.match(r.name)
         ]
         found = [
-            Evidence(rel, requirement_line(ctx, r.raw), f"{r.name} is a dev tool: `uv add --dev`")
+            requirement_evidence(ctx, r, f"{r.name} is a dev tool: `uv add --dev`")
             for r in runtime + extras
         ]
         if runtime:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from scanners.analysis.fastapi_app import AppCall, app_calls
 from scanners.analysis.nodes import of_types
 from scanners.analysis.project import (
-    dependencies_line,
-    pyproject_problem,
+    manifest_problem,
+    not_runtime_evidence,
     requirement_evidence,
     runtime,
 )
@@ -43,10 +43,6 @@ OTHER_FRAMEWORKS = frozenset(
 _SETTINGS_WORDS = re.compile(r"settings|config|conf|cfg|environ|getenv|env", re.IGNORECASE)
 
 
-def _missing_dependency(ctx: RepoContext, message: str) -> Evidence:
-    return Evidence(ctx.path("pyproject.toml"), dependencies_line(ctx), message)
-
-
 @register
 class FastApiApp(Rule):
     """FastAPI is a runtime dependency and app code instantiates `FastAPI(...)`."""
@@ -59,11 +55,12 @@ class FastApiApp(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail when the dependency or the app is missing."""
-        if (problem := pyproject_problem(ctx)) is not None:
+        if (problem := manifest_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
         evidence = []
         if not runtime(ctx, "fastapi", "fastapi-slim"):
-            evidence.append(_missing_dependency(ctx, "fastapi is not a runtime dependency"))
+            message = "fastapi is not a runtime dependency"
+            evidence.append(not_runtime_evidence(ctx, ("fastapi", "fastapi-slim"), message))
         calls = app_calls(ctx)
         if not calls:
             where = ctx.app_package_rel or ctx.path("src")
@@ -84,14 +81,14 @@ class UvicornServer(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail pointing at the dependency list when no Uvicorn is declared."""
-        if (problem := pyproject_problem(ctx)) is not None:
+        if (problem := manifest_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
         if runtime(ctx, "uvicorn"):
             return self.passed("uvicorn is a runtime dependency")
         if any(req.extras & UVICORN_EXTRAS for req in runtime(ctx, "fastapi", "fastapi-slim")):
             return self.passed("fastapi[standard] brings uvicorn")
-        message = "uvicorn is not a runtime dependency: `uv add 'uvicorn[standard]'`"
-        return self.failed(message, [_missing_dependency(ctx, message)])
+        message = "uvicorn is not a runtime dependency: add 'uvicorn[standard]'"
+        return self.failed(message, [not_runtime_evidence(ctx, ("uvicorn",), message)])
 
 
 def _assignments(tree: ast.Module) -> dict[str, ast.expr]:
@@ -192,8 +189,8 @@ class SingleFramework(Rule):
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
-        """Fail with the pyproject line of each other framework."""
-        if (problem := pyproject_problem(ctx)) is not None:
+        """Fail with the manifest line of each other framework."""
+        if (problem := manifest_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
         others = [r for r in ctx.runtime_requirements if r.name in OTHER_FRAMEWORKS]
         if _aiohttp_server(ctx):

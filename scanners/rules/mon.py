@@ -14,7 +14,7 @@ from scanners.analysis.observability import (
     touches_database,
     tracing_sites,
 )
-from scanners.analysis.project import dependencies_line, runtime
+from scanners.analysis.project import missing_evidence, requirement_evidence, runtime
 from scanners.results import Evidence, RuleResult
 from scanners.rules import Rule, register
 
@@ -111,11 +111,10 @@ class PrometheusMetrics(Rule):
         if not sites:
             evidence = [_app_location(ctx, "no /metrics endpoint")]
             if declared:
-                where = ctx.path("pyproject.toml")
-                evidence.append(Evidence(where, dependencies_line(ctx), "declared but unused"))
+                evidence.append(requirement_evidence(ctx, declared[0], "declared but unused"))
             return self.failed("no Prometheus /metrics endpoint", evidence)
         if not declared:
-            missing = Evidence(ctx.path("pyproject.toml"), dependencies_line(ctx), "not declared")
+            missing = missing_evidence(ctx, "not declared")
             return self.warned("metrics library is not a runtime dependency", [missing])
         return self.passed(f"metrics: {sites[0].what} in {sites[0].path}")
 
@@ -160,7 +159,7 @@ class OpenTelemetry(Rule):
         sites = tracing_sites(ctx)
         if declared and sites:
             return self.passed(f"OpenTelemetry: {sites[0].what} ({sites[0].path})")
-        pyproject = Evidence(ctx.path("pyproject.toml"), dependencies_line(ctx), "")
+        pyproject = missing_evidence(ctx, "")
         if declared:
             message = "OpenTelemetry is declared but nothing instruments the app"
             return self.warned(message, [_app_location(ctx, message)])

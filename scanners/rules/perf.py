@@ -57,7 +57,7 @@ class RedisCache(Rule):
         if not declared:
             return self.failed(
                 "No Redis client declared for caching.",
-                [Evidence(ctx.path("pyproject.toml"), pj.dependencies_line(ctx), "add redis")],
+                [pj.missing_evidence(ctx, "add redis")],
             )
         graph = ctx.import_graph
         names = [name.replace("-", "_") for name in REDIS_PACKAGES]

@@ -61,7 +61,7 @@ def _app_evidence(ctx: RepoContext, message: str) -> Evidence:
 
 
 def _dependencies_evidence(ctx: RepoContext, message: str) -> Evidence:
-    return Evidence(ctx.path("pyproject.toml"), pj.dependencies_line(ctx), message)
+    return pj.missing_evidence(ctx, message)
 
 
 @register

@@ -11,7 +11,12 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from scanners.analysis.ci import ci_paths, find_file
-from scanners.analysis.project import line_of, pyproject_problem, table_line
+from scanners.analysis.project import (
+    line_of,
+    manifest_problem,
+    missing_dev_evidence,
+    table_line,
+)
 from scanners.analysis.testsuite import (
     assertion_helpers,
     asserts,
@@ -62,15 +67,14 @@ class PytestToolchain(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Check the four dev dependencies and a `[tool.pytest...]` table."""
-        if (problem := pyproject_problem(ctx)) is not None:
+        if (problem := manifest_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
-        rel, text = ctx.path("pyproject.toml"), ctx.read_text(ctx.path("pyproject.toml"))
-        group_line = table_line(text, "dependency-groups")
+        rel = ctx.path("pyproject.toml")
         dev, runtime = ctx.dev_names(), ctx.runtime_names()
         missing = [name for name in TOOLCHAIN if name not in dev]
         fails = [n for n in missing if n not in runtime]
         evidence = [
-            Evidence(rel, group_line, f"{n} is not a dev dependency: `uv add --dev {n}`")
+            missing_dev_evidence(ctx, f"{n} is not a dev dependency: declare it as one")
             for n in missing
         ]
         tool = (ctx.pyproject or {}).get("tool")

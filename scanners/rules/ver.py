@@ -11,11 +11,9 @@ from packaging.version import Version
 from scanners.analysis.project import (
     admitted_below,
     declared_anywhere,
-    dependencies_line,
-    line_of,
     locked_versions,
-    project_table,
-    pyproject_problem,
+    manifest_problem,
+    missing_evidence,
     requirement_evidence,
     runtime,
     table_line,
@@ -61,7 +59,15 @@ def _evidence(ctx: RepoContext, name: str, message: str) -> Evidence:
     reqs = runtime(ctx, name)
     if reqs:
         return requirement_evidence(ctx, reqs[0], message)
-    return Evidence(ctx.path("pyproject.toml"), dependencies_line(ctx), message)
+    return missing_evidence(ctx, message)
+
+
+def _python_home(ctx: RepoContext) -> Evidence:
+    """Where requires-python belongs: the `[project]` table, else the dependencies' manifest."""
+    message = 'set requires-python = ">=3.13"'
+    rel = ctx.path("pyproject.toml")
+    line = table_line(ctx.read_text(rel), "project") if ctx.pyproject is not None else None
+    return Evidence(rel, line, message) if line else missing_evidence(ctx, message)
 
 
 @register
@@ -71,34 +77,31 @@ class PythonVersion(Rule):
     id = "VER-001"
     heuristic = (
         "Every final release below 3.13 (boundaries of the specifier included, e.g. 3.12.99) "
-        "is tested against requires-python with packaging's SpecifierSet."
+        "is tested against the project's Python constraint with packaging's SpecifierSet: "
+        "[project] requires-python, else Poetry's `python` dependency (`^3.13` read as "
+        "`>=3.13,<4`), else setup.cfg/setup.py python_requires."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
-        """Fail naming the oldest admitted version, or a missing/invalid requires-python."""
-        if (problem := pyproject_problem(ctx)) is not None:
+        """Fail naming the oldest admitted version, or a missing/invalid Python constraint."""
+        if (problem := manifest_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
-        rel, text = ctx.path("pyproject.toml"), ctx.read_text(ctx.path("pyproject.toml"))
-        raw = project_table(ctx).get("requires-python")
-        if not isinstance(raw, str):
-            line = table_line(text, "project")
-            return self.failed(
-                "requires-python is not set",
-                [Evidence(rel, line, 'set requires-python = ">=3.13"')],
-            )
-        line = line_of(text, "requires-python", table_line(text, "project") or 1)
+        python = ctx.dependencies.python
+        if python is None:
+            return self.failed("requires-python is not set", [_python_home(ctx)])
+        label = "requires-python" if python.source == "requires-python" else python.source
         try:
-            spec = SpecifierSet(raw)
+            spec = SpecifierSet(python.specifier)
         except InvalidSpecifier:
             return self.failed(
-                f"requires-python {raw!r} is not a valid specifier",
-                [Evidence(rel, line, "not a PEP 440 specifier")],
+                f"{label} {python.raw!r} is not a valid specifier",
+                [Evidence(python.path, python.line, "not a PEP 440 specifier")],
             )
         older = admitted_below(spec, MIN_PYTHON)
         if older is not None:
-            message = f"requires-python {raw!r} admits Python {older}: use '>=3.13'"
-            return self.failed(message, [Evidence(rel, line, message)])
-        return self.passed(f"requires-python {raw!r} admits 3.13 and later only")
+            message = f"{label} {python.raw!r} admits Python {older}: use '>=3.13'"
+            return self.failed(message, [Evidence(python.path, python.line, message)])
+        return self.passed(f"{label} {python.raw!r} admits 3.13 and later only")
 
 
 @register
@@ -110,7 +113,7 @@ class PydanticV2(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail for a Pydantic that may resolve to 1.x or a missing pydantic-settings."""
-        if (problem := pyproject_problem(ctx)) is not None:
+        if (problem := manifest_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
         evidence = []
         ok, why = _at_least(ctx, "pydantic", Version("2"))
@@ -144,7 +147,7 @@ class SqlAlchemyAsync(Rule):
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail listing what is missing."""
-        if (problem := pyproject_problem(ctx)) is not None:
+        if (problem := manifest_problem(ctx)) is not None:
             return self.failed(problem.message, [problem])
         evidence = []
         ok, why = _at_least(ctx, "sqlalchemy", Version("2.0"))
