@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from scanners.analysis.gitignore import GitIgnore
-from scanners.context import LAYER_ALIASES
+from scanners.layers import LAYER_ALIASES
 from scanners.results import Evidence, RuleResult
 from scanners.rules import Rule, register
 
