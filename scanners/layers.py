@@ -9,6 +9,9 @@ import graph's `layer_of`). A module's role comes from, in order:
 2. otherwise the innermost layer folder above it (`services/`, `service/`, `repos/`,
    `crud/`, ...).
 
+Except that a module in a routes folder that imports FastAPI is a route module whatever its
+name (`routes/users/crud.py` holds CRUD endpoints).
+
 A folder named like a layer that directly holds modules named for two other roles
 (`dispatch/service/{models,views,service}.py`) is a feature package about that subject,
 not a layer: its name gives its files no role. Modules named like routes (`router.py`,
@@ -127,11 +130,12 @@ class LayerMap:
         if rel in self._cache:
             return self._cache[rel]
         pure = PurePosixPath(rel)
-        role = file_role(pure.stem)
+        role, folder = file_role(pure.stem), self.folder_role(str(pure.parent))
         if role is None and self._weak_route(pure):
             role = "routes"
-        if role is None:
-            role = self.folder_role(str(pure.parent))
+        elif role is not None and folder == "routes" and imports_web(self._trees.get(rel)):
+            role = "routes"  # `routes/users/crud.py`: CRUD endpoints, not a repository
+        role = role or folder
         self._cache[rel] = role
         return role
 

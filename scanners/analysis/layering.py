@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import call_name, dotted_name, iter_calls, iter_functions
 from scanners.analysis.nodes import of_type
+from scanners.layers import imports_web
 from scanners.results import Evidence
 
 if TYPE_CHECKING:
@@ -87,13 +88,17 @@ class DbCall:
 
 
 def is_api_module(ctx: RepoContext, path: str) -> bool:
-    """Whether a file belongs to the HTTP layer: the routes layer or an `api/` folder."""
+    """Whether a file belongs to the HTTP layer: the routes layer, or FastAPI code in `api/`."""
     layer = ctx.import_graph.layer_of(path)
     if layer is not None:  # `api/models.py` is a model (a Django app may be named api)
         return layer == "routes"
     base = ctx.app_package_rel or ctx.project_rel
     rel = path[len(base) + 1 :] if base and path.startswith(f"{base}/") else path
-    return "api" in PurePosixPath(rel).parts[:-1]
+    if "api" not in PurePosixPath(rel).parts[:-1]:
+        return False
+    # in a Django project `api/` is often an app's name: its helpers are no HTTP layer
+    module = ctx.module(path) if path.endswith(".py") else None
+    return module is None or imports_web(module.tree)
 
 
 def is_database_module(ctx: RepoContext, path: str) -> bool:

@@ -223,7 +223,9 @@ DJANGO_APP = {
     "pyproject.toml": '[project]\nname = "desk"\nversion = "1"\ndependencies = ["django>=5"]\n',
     "desk/__init__.py": "",
     "desk/api/__init__.py": "",
-    "desk/api/models.py": '"""Tickets."""\n\nfrom django.db import models\n\n\n'
+    "desk/api/transports.py": '"""Outgoing messages."""\n\n\ndef send(text):\n    return text\n',
+    "desk/api/models.py": '"""Tickets."""\n\nfrom django.db import models\n\n'
+    "from desk.api import transports\n\n\n"
     "class Ticket(models.Model):\n    title = models.TextField()\n",
     "desk/api/views.py": '"""Ticket pages."""\n\nfrom django.http import HttpResponse\n\n'
     "from desk.api.models import Ticket\n\n\ndef index(request):\n"
@@ -352,6 +354,8 @@ DJANGO = ast.parse("from django.http import HttpResponse\n")
         ({"app/schema/user.py": None}, "app/schema/user.py", "schemas"),
         ({"app/model/user.py": None}, "app/model/user.py", "models"),
         ({"app/routes/users.py": None}, "app/routes/users.py", "routes"),
+        ({"app/routes/users/crud.py": FASTAPI}, "app/routes/users/crud.py", "routes"),
+        ({"app/routes/users/crud.py": None}, "app/routes/users/crud.py", "repositories"),
         # router.py, views.py, api.py, views/ are routes in FastAPI code only
         ({"shop/router.py": FASTAPI}, "shop/router.py", "routes"),
         ({"shop/orders_router.py": FASTAPI}, "shop/orders_router.py", "routes"),
