@@ -100,6 +100,19 @@ CASES = [
         message="1 path",
     ),
     Case(
+        "a Compose env_file given as a mapping with a path is probed",
+        files=repo(
+            **{
+                ".gitignore": "/.env\n" + REST,
+                "compose.yml": "services:\n  web:\n    env_file:\n"
+                "      - path: ./worker/.env.local\n        required: false\n",
+            }
+        ),
+        status=FAIL,
+        path=".gitignore",
+        message="1 path",
+    ),
+    Case(
         "a Compose env_file outside the checkout is not probed",
         files=repo(
             **{
