@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scanners.layers import LayerMap, file_role
-from tests.unit.scanners.rules.harness import FAIL, NOT_APPLICABLE, Case, case_ids, check
+from tests.unit.scanners.rules.harness import FAIL, NOT_APPLICABLE, WARN, Case, case_ids, check
 
 PYPROJECT = (
     '[project]\nname = "depot"\nversion = "1"\n'
@@ -404,3 +404,52 @@ def test_folder_role_skips_feature_packages() -> None:
     assert layers.folder_role("app/service/reminder") is None
     assert layers.folder_role("app/repos/sql") == "repositories"
     assert layers.folder_role("") is None
+
+
+# ----- TST-005: a module named only for its layer is matched by its feature -----------------
+def with_tests(tests: dict[str, str]) -> dict[str, str | bytes | None]:
+    return {**feature(), **tests}
+
+
+TEST_BODY = "def test_names_known_shelf_listed():\n    assert 1\n"
+TST005 = [
+    Case(
+        "test_<feature>_service.py and test_<feature>_repository.py match",
+        files=with_tests(
+            {
+                "tests/test_shelves_service.py": TEST_BODY,
+                "tests/test_shelves_repository.py": TEST_BODY,
+            }
+        ),
+    ),
+    Case(
+        "tests in a folder named for the feature match",
+        files=with_tests({"tests/shelves/test_flows.py": TEST_BODY}),
+    ),
+    Case(
+        "another feature's test_service.py does not test this one",
+        files=with_tests(
+            {
+                "tests/bins/test_service.py": TEST_BODY,
+                "tests/test_shelves_repository.py": TEST_BODY,
+            }
+        ),
+        status=WARN,
+        path="depot/shelves/service.py",
+        message="1 of 2",
+    ),
+    Case(
+        "crud.py is matched by a tests/crud/ folder",
+        files=project(
+            {
+                "depot/crud.py": "def get_bin():\n    return 1\n",
+                "tests/crud/test_bins.py": TEST_BODY,
+            }
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", TST005, ids=case_ids(TST005))
+def test_tst005_role_named_modules(tmp_path: Path, case: Case) -> None:
+    check(tmp_path, "TST-005", case)
