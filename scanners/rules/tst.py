@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -209,15 +210,24 @@ def _role_named(stem: str) -> bool:
     return file_role(stem) is not None and "_" not in stem
 
 
-def _has_test(mod: PyModule, name: str, tests: list[tuple[str, frozenset[str]]]) -> bool:
-    """Whether a test module is named for `mod` (see TST-005's heuristic)."""
+def _has_test(
+    mod: PyModule, name: str, tests: list[tuple[str, frozenset[str]]], unique: bool
+) -> bool:
+    """Whether a test module is named for `mod` (see TST-005's heuristic).
+
+    `unique`: no other layer module has this name, so a tests folder named for the layer
+    (`tests/crud/`) can only test this one (`app/crud.py`).
+    """
     if not _role_named(name):
         wanted = {f"test_{name}", f"{name}_test"}
         return any(stem in wanted for stem, _ in tests)
-    feature = PurePosixPath(mod.path).parent.name
-    wanted = {f"test_{feature}", f"test_{feature}_{name}", f"{feature}_test"}
+    folder = PurePosixPath(mod.path).parent
+    features = {folder.name, f"{folder.parent.name}_{folder.name}"} - {"", f"_{folder.name}"}
+    wanted = {f"test_{f}{suffix}" for f in features for suffix in ("", f"_{name}")}
+    wanted |= {f"{f}_test" for f in features}
+    folders_wanted = set(features) | ({name} if unique else set())
     return any(
-        stem in wanted or (stem.startswith("test_") and {name, feature} & folders)
+        stem in wanted or (stem.startswith("test_") and folders_wanted & folders)
         for stem, folders in tests
     )
 
@@ -236,9 +246,10 @@ class LayerTestModules(Rule):
         "does is matched by the package name. A matching module anywhere in the project's "
         "tests counts (test_<module>.py or <module>_test.py). A module named only for its "
         "layer (<feature>/service.py, crud.py) is matched by its feature instead: "
-        "test_<feature>.py, test_<feature>_service.py, or any test module in a folder "
-        "named after the feature or the layer (tests/<feature>/, tests/crud/). Some matched: "
-        "warn."
+        "test_<feature>.py, test_<feature>_service.py (the feature may be its last two "
+        "folders: case/priority -> case_priority), or any test module in a folder named after "
+        "the feature (tests/<feature>/); the project's only crud.py (or service.py) also by "
+        "a tests/crud/ (tests/service/) folder. Some matched: warn."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
@@ -251,10 +262,11 @@ class LayerTestModules(Rule):
             (PurePosixPath(m.path).stem, frozenset(PurePosixPath(m.path).parts[:-1]))
             for m in test_modules(ctx)
         ]
+        names = Counter(name for _, name in modules.values())
         untested = [
             (path, name)
             for path, (mod, name) in sorted(modules.items())
-            if not _has_test(mod, name, tests)
+            if not _has_test(mod, name, tests, names[name] == 1)
         ]
         if not untested:
             return self.passed(f"all {len(modules)} service and repository modules have tests")

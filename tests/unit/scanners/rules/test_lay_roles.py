@@ -439,6 +439,31 @@ TST005 = [
         message="1 of 2",
     ),
     Case(
+        "a tests/service/ folder tests the service feature, not every service.py",
+        files=with_tests(
+            {
+                "depot/bins/__init__.py": "",
+                "depot/bins/service.py": PLAIN_SERVICE,
+                "tests/test_bins_service.py": TEST_BODY,
+                "tests/service/test_flows.py": TEST_BODY,
+                "tests/test_shelves_repository.py": TEST_BODY,
+            }
+        ),
+        status=WARN,
+        path="depot/shelves/service.py",
+    ),
+    Case(
+        "a feature of two folders is matched by both names",
+        files=project(
+            {
+                "depot/case/__init__.py": "",
+                "depot/case/priority/__init__.py": "",
+                "depot/case/priority/service.py": PLAIN_SERVICE,
+                "tests/test_case_priority_service.py": TEST_BODY,
+            }
+        ),
+    ),
+    Case(
         "crud.py is matched by a tests/crud/ folder",
         files=project(
             {
