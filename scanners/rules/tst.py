@@ -225,9 +225,10 @@ def _has_test(
     features = {folder.name, f"{folder.parent.name}_{folder.name}"} - {"", f"_{folder.name}"}
     wanted = {f"test_{f}{suffix}" for f in features for suffix in ("", f"_{name}")}
     wanted |= {f"{f}_test" for f in features}
-    folders_wanted = set(features) | ({name} if unique else set())
     return any(
-        stem in wanted or (stem.startswith("test_") and folders_wanted & folders)
+        stem in wanted
+        or (stem.startswith("test_") and name in stem and bool(features & folders))
+        or (stem.startswith("test_") and unique and name in folders)
         for stem, folders in tests
     )
 
@@ -247,9 +248,10 @@ class LayerTestModules(Rule):
         "tests counts (test_<module>.py or <module>_test.py). A module named only for its "
         "layer (<feature>/service.py, crud.py) is matched by its feature instead: "
         "test_<feature>.py, test_<feature>_service.py (the feature may be its last two "
-        "folders: case/priority -> case_priority), or any test module in a folder named after "
-        "the feature (tests/<feature>/); the project's only crud.py (or service.py) also by "
-        "a tests/crud/ (tests/service/) folder. Some matched: warn."
+        "folders: case/priority -> case_priority), or a test module in a folder named after "
+        "the feature and named for the layer (tests/<feature>/test_service.py); the project's "
+        "only crud.py (or service.py) also by any test in a tests/crud/ (tests/service/) "
+        "folder. Some matched: warn."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:

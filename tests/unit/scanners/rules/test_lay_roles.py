@@ -423,8 +423,24 @@ TST005 = [
         ),
     ),
     Case(
-        "tests in a folder named for the feature match",
-        files=with_tests({"tests/shelves/test_flows.py": TEST_BODY}),
+        "tests in a folder named for the feature and the layer match",
+        files=with_tests(
+            {
+                "tests/shelves/test_service.py": TEST_BODY,
+                "tests/shelves/test_repository_queries.py": TEST_BODY,
+            }
+        ),
+    ),
+    Case(
+        "a feature folder's test of something else does not test the service",
+        files=with_tests(
+            {
+                "tests/shelves/test_flows.py": TEST_BODY,
+                "tests/shelves/test_repository.py": TEST_BODY,
+            }
+        ),
+        status=WARN,
+        path="depot/shelves/service.py",
     ),
     Case(
         "another feature's test_service.py does not test this one",
