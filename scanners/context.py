@@ -24,6 +24,7 @@ import yaml
 
 from scanners import tomlparse
 from scanners.deps import Requirement
+from scanners.layers import LAYER_ALIASES, LayerMap
 
 if TYPE_CHECKING:
     from scanners.analysis.history import History
@@ -59,14 +60,6 @@ EXCLUDED_DIRS = frozenset(
         "test",
     }
 )
-LAYER_ALIASES: dict[str, tuple[str, ...]] = {
-    "routes": ("api/routes", "routes", "routers", "endpoints"),
-    "services": ("services",),
-    "repositories": ("repositories", "crud"),
-    "models": ("models",),
-    "schemas": ("schemas",),
-    "core": ("core",),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,19 +411,30 @@ class RepoContext:
         main = next((m for m in self.app_files if m.stem == "main"), None)
         return str(PurePosixPath(main.path).parent) if main else None
 
+    @cached_property
+    def layer_map(self) -> LayerMap:
+        """The role (layer) of every app module (`scanners.layers`)."""
+        prefix_len = len(self.project_rel) + 1 if self.project_rel else 0
+        return LayerMap((m.path[prefix_len:], m.tree) for m in self.app_files)
+
+    def layer_of(self, rel: str) -> str | None:
+        """The layer of an app module or folder at a repository-relative path."""
+        prefix = f"{self.project_rel}/" if self.project_rel else ""
+        if prefix and not rel.startswith(prefix):
+            return None
+        local = rel[len(prefix) :]
+        if local.endswith(".py"):
+            return self.layer_map.role(local)
+        return self.layer_map.folder_role(local)
+
     def layer_files(self, layer: str) -> list[PyModule]:
-        """App modules inside a layer folder (by folder name, anywhere under the project)."""
-        aliases = LAYER_ALIASES[layer]
+        """App modules whose role is `layer` (by file name or layer folder, `scanners.layers`)."""
+        if layer not in LAYER_ALIASES:
+            raise KeyError(layer)
         cached = self._memo.get(f"layer_files:{layer}")
         if cached is not None:
             return list(cached)
-        prefix_len = len(self.project_rel) + 1 if self.project_rel else 0
-        out = []
-        for mod in self.app_files:
-            parts = PurePosixPath(mod.path[prefix_len:]).parts[:-1]
-            joined = "/".join(parts)
-            if any(f"/{alias}/" in f"/{joined}/" for alias in aliases):
-                out.append(mod)
+        out = [m for m in self.app_files if self.layer_of(m.path) == layer]
         self._memo[f"layer_files:{layer}"] = out
         return list(out)
 

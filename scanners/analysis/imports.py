@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from scanners.analysis.astutil import ImportStatement, import_statements
-from scanners.context import LAYER_ALIASES, PyModule, RepoContext
+from scanners.context import PyModule, RepoContext
+from scanners.layers import LayerMap
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 
@@ -85,12 +86,15 @@ class ImportGraph:
         project_rel: str = "",
         app_paths: Collection[str] = (),
         external: Collection[str] = (),
+        role_of: Callable[[str], str | None] | None = None,
     ) -> None:
         """Index `modules` under the candidate `roots` and resolve every import.
 
         `external` lists top-level names of declared third-party packages: they never
         resolve to a local file (an `app/redis.py` does not make `import redis` local).
+        `role_of` gives the layer of an app file or folder (`RepoContext.layer_of`).
         """
+        self._role_of = role_of or _roles(modules, project_rel, frozenset(app_paths))
         self._project = f"{project_rel}/" if project_rel else ""
         self._project_root = project_rel
         self._external = frozenset(_normalise(n) for n in external)
@@ -167,9 +171,7 @@ class ImportGraph:
         layer = None
         is_file = path.endswith(".py")
         if (path in self._app_paths) if is_file else self._holds_app_code(path):
-            rel = path[len(self._project) :] if path.startswith(self._project) else path
-            parts = PurePosixPath(rel).parts
-            layer = _innermost_layer(parts[:-1] if is_file else parts)
+            layer = self._role_of(path)
         self._layer_cache[path] = layer
         return layer
 
@@ -306,6 +308,7 @@ def build_import_graph(ctx: RepoContext) -> ImportGraph:
         ctx.project_rel,
         frozenset(m.path for m in ctx.app_files),
         external,
+        ctx.layer_of,
     )
 
 
@@ -375,12 +378,19 @@ def _file_or_package(target: str, files: frozenset[str], dirs: frozenset[str]) -
     return None
 
 
-def _innermost_layer(parts: Sequence[str]) -> str | None:
-    best: tuple[int, str] | None = None
-    for layer, aliases in LAYER_ALIASES.items():
-        for alias in aliases:
-            seg = tuple(alias.split("/"))
-            for end in range(len(seg), len(parts) + 1):
-                if tuple(parts[end - len(seg) : end]) == seg and (best is None or end > best[0]):
-                    best = (end, layer)
-    return best[1] if best else None
+def _roles(
+    modules: Sequence[PyModule], project_rel: str, app_paths: frozenset[str]
+) -> Callable[[str], str | None]:
+    """`RepoContext.layer_of` for a graph built without a context."""
+    prefix = f"{project_rel}/" if project_rel else ""
+    layers = LayerMap(
+        (m.path[len(prefix) :], m.tree)
+        for m in modules
+        if m.path in app_paths and m.path.startswith(prefix)
+    )
+
+    def role_of(path: str) -> str | None:
+        local = path[len(prefix) :] if path.startswith(prefix) else path
+        return layers.role(local) if local.endswith(".py") else layers.folder_role(local)
+
+    return role_of

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import call_name, dotted_name, iter_calls, iter_functions
 from scanners.analysis.nodes import of_type
+from scanners.layers import imports_web
 from scanners.results import Evidence
 
 if TYPE_CHECKING:
@@ -87,12 +88,17 @@ class DbCall:
 
 
 def is_api_module(ctx: RepoContext, path: str) -> bool:
-    """Whether a file belongs to the HTTP layer: the routes layer or an `api/` folder."""
-    if ctx.import_graph.layer_of(path) == "routes":
-        return True
+    """Whether a file belongs to the HTTP layer: the routes layer, or FastAPI code in `api/`."""
+    layer = ctx.import_graph.layer_of(path)
+    if layer is not None:  # `api/models.py` is a model (a Django app may be named api)
+        return layer == "routes"
     base = ctx.app_package_rel or ctx.project_rel
     rel = path[len(base) + 1 :] if base and path.startswith(f"{base}/") else path
-    return "api" in PurePosixPath(rel).parts[:-1]
+    if "api" not in PurePosixPath(rel).parts[:-1]:
+        return False
+    # in a Django project `api/` is often an app's name: its helpers are no HTTP layer
+    module = ctx.module(path) if path.endswith(".py") else None
+    return module is None or imports_web(module.tree)
 
 
 def is_database_module(ctx: RepoContext, path: str) -> bool:
@@ -103,12 +109,19 @@ def is_database_module(ctx: RepoContext, path: str) -> bool:
 
 
 def route_modules(ctx: RepoContext) -> list[PyModule]:
-    """Files of the routes layer; without one, the app files that define endpoints."""
+    """Files of the routes layer, and the app files without a layer that define endpoints.
+
+    A project may keep aggregating routers in a `router.py` and its endpoints in files
+    named after their resource (`api/v1/user.py`): both are route modules.
+    """
     layer = ctx.layer_files("routes")
-    if layer:
-        return layer
     with_routes = {r.path_rel for r in ctx.routes}
-    return [m for m in ctx.app_files if m.path in with_routes]
+    taken = {m.path for m in layer}
+    return layer + [
+        m
+        for m in ctx.app_files
+        if m.path in with_routes and m.path not in taken and ctx.layer_of(m.path) is None
+    ]
 
 
 def forbidden_edges(

@@ -31,6 +31,14 @@ if TYPE_CHECKING:
     from scanners.context import RepoContext
 
 TC_NOTE = "Imports under `if TYPE_CHECKING:` are not runtime dependencies and are ignored."
+LAYERS_NOTE = (
+    "A module's layer comes from its name (service.py, *_service.py, repository.py, "
+    "*_repository.py, *_repo.py, crud.py, crud_*.py, models.py, schemas.py; router.py, "
+    "routes.py, views.py, api.py when they import FastAPI), else from the innermost layer "
+    "folder above it (services/ or service/, repositories/, repository/, repos/ or crud/, "
+    "models/ or model/, schemas/ or schema/, routes/, routers/, endpoints/), so "
+    "package-by-feature layouts (<domain>/service.py) are judged like layer folders. "
+)
 
 
 def _edge_result(rule: Rule, evidence: list[Evidence], clean: str, what: str) -> RuleResult:
@@ -46,8 +54,10 @@ class RoutesImportNoDataLayer(Rule):
 
     id = "LAY-001"
     heuristic = (
-        "Route modules are the files of the routes layer (or, without one, the files defining "
-        "endpoints). Imports are resolved to files through the import graph. " + TC_NOTE
+        "Route modules are the files of the routes layer and the files without a layer that "
+        "define endpoints. Imports are resolved to files through the import graph. "
+        + LAYERS_NOTE
+        + TC_NOTE
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
@@ -140,7 +150,10 @@ class HttpAgnosticServices(Rule):
     """Services import nothing from fastapi/starlette or the api layer."""
 
     id = "LAY-004"
-    heuristic = "The api layer is the routes layer plus any `api/` folder. " + TC_NOTE
+    heuristic = (
+        LAYERS_NOTE + "The api layer is the routes layer plus FastAPI code in any `api/` "
+        "folder. " + TC_NOTE
+    )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail on each importing line."""
@@ -189,7 +202,7 @@ class RepositoriesImportNoUpperLayers(Rule):
     """Repositories import neither services nor the api layer."""
 
     id = "LAY-006"
-    heuristic = TC_NOTE
+    heuristic = LAYERS_NOTE + TC_NOTE
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail on each importing line."""
@@ -210,7 +223,7 @@ class DataLayersImportNoUpperLayers(Rule):
     """Models and schemas import neither services, repositories nor the api layer."""
 
     id = "LAY-007"
-    heuristic = TC_NOTE
+    heuristic = LAYERS_NOTE + TC_NOTE
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail on each importing line."""

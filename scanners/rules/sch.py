@@ -45,7 +45,11 @@ class SchemasDefined(Rule):
     """`schemas/` defines the Pydantic models of the API."""
 
     id = "SCH-001"
-    heuristic = "Pydantic models are classes deriving from BaseModel, also through project bases."
+    heuristic = (
+        "Pydantic models are classes deriving from BaseModel, also through project bases. The "
+        "schemas layer is a schemas/ (or schema/) folder or schemas.py modules (one per "
+        "feature in a package-by-feature layout)."
+    )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail without models in a schemas layer; warn when route modules define models."""
@@ -56,15 +60,17 @@ class SchemasDefined(Rule):
         if not models:
             where = schema_files[0].path if schema_files else ctx.app_package_rel or ctx.path("")
             return self.failed(
-                "no Pydantic models in schemas/", [Evidence(where, None, "add schemas here")]
+                "no Pydantic models in the schemas layer",
+                [Evidence(where, None, "add schemas here")],
             )
         in_routes = ctx.pydantic_models.in_paths({m.path for m in route_modules(ctx)})
         if in_routes:
             evidence = [
-                Evidence(m.path, m.line, f"{m.name} belongs in schemas/") for m in in_routes
+                Evidence(m.path, m.line, f"{m.name} belongs in the schemas layer")
+                for m in in_routes
             ]
             return self.warned(f"{len(in_routes)} model(s) defined in route modules", evidence)
-        return self.passed(f"{len(models)} Pydantic model(s) in schemas/")
+        return self.passed(f"{len(models)} Pydantic model(s) in the schemas layer")
 
 
 def _shared_schemas(ctx: RepoContext, routes: list[Route]) -> tuple[int, list[Evidence]]:

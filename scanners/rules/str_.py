@@ -6,8 +6,9 @@ import configparser
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from scanners.analysis.env_files import env_file_places
 from scanners.analysis.gitignore import GitIgnore
-from scanners.context import LAYER_ALIASES
+from scanners.layers import LAYER_ALIASES
 from scanners.results import Evidence, RuleResult
 from scanners.rules import Rule, register
 
@@ -239,9 +240,10 @@ def _gitignore(ctx: RepoContext) -> GitIgnore:
     return GitIgnore.from_files((f, ctx.read_text(f) or "") for f in files)
 
 
-def _nearest_gitignore(ctx: RepoContext) -> str:
-    """The .gitignore of the project root, else of the closest folder above it."""
-    parts = PurePosixPath(ctx.project_rel).parts if ctx.project_rel else ()
+def _nearest_gitignore(ctx: RepoContext, folder: str | None = None) -> str:
+    """The .gitignore of `folder` (default: the project root), else of the closest above it."""
+    where = ctx.project_rel if folder is None else folder
+    parts = PurePosixPath(where).parts if where not in ("", ".") else ()
     for depth in range(len(parts), -1, -1):
         candidate = "/".join((*parts[:depth], ".gitignore"))
         if ctx.exists(candidate):
@@ -260,9 +262,13 @@ class GitignoreCoverage(Rule):
 
     id = "STR-007"
     heuristic = (
-        "Every tracked .gitignore is applied with git's semantics (negation, anchoring, "
-        "folder-only patterns, **) to .env, logs/, __pycache__/ and .pytest_cache/ at the "
-        "project root, and to __pycache__/ inside the app package. A folder counts as ignored "
+        "Every tracked .gitignore from the repository root down to the probed folder is "
+        "applied as git applies them (pathspec patterns: negation, anchoring, folder-only "
+        "patterns, **; deeper files win; an ignored folder cannot be re-included). .env is "
+        "probed where it would live: beside each tracked .env template (.env.example, "
+        ".env.sample, ...) and at each env_file of a Compose file, else at the project root; "
+        "logs/, __pycache__/ and .pytest_cache/ at the project root, and __pycache__/ inside "
+        "the app package. A folder counts as ignored "
         "when it is, or when everything in it is (logs/*); *.pyc alone does not ignore "
         "__pycache__/."
     )
@@ -274,7 +280,7 @@ class GitignoreCoverage(Rule):
             return self.failed("no .gitignore", [Evidence(source, None, "no .gitignore")])
         package = ctx.app_package_rel or ctx.path("src")
         probes = [
-            (ctx.path(".env"), False),
+            *((place, False) for place in env_file_places(ctx)),
             (ctx.path("logs"), True),
             (ctx.path("__pycache__"), True),
             (f"{package}/__pycache__", True),
@@ -289,7 +295,8 @@ class GitignoreCoverage(Rule):
             if decisive is not None:  # a negation re-includes it
                 evidence.append(Evidence(decisive.source, decisive.line, f"{shown} re-included"))
             else:
-                evidence.append(Evidence(source, None, f"{shown} is not ignored"))
+                nearest = _nearest_gitignore(ctx, str(PurePosixPath(path).parent))
+                evidence.append(Evidence(nearest, None, f"{shown} is not ignored"))
         if evidence:
             return self.failed(f"{len(evidence)} path(s) not ignored", evidence)
         return self.passed(".env, logs/, __pycache__/ and .pytest_cache/ are ignored")

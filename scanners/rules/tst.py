@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from scanners.analysis.testsuite import (
     test_modules,
     test_tree_modules,
 )
+from scanners.layers import file_role
 from scanners.results import Evidence, RuleResult
 from scanners.rules import Rule, register
 
@@ -207,6 +209,38 @@ def _tested_name(mod: PyModule) -> str | None:
     return (path.parent.name if path.name == "__init__.py" else path.stem).lstrip("_")
 
 
+def _role_named(stem: str) -> bool:
+    """A module named only for its layer (`service.py`, `crud.py`): its folder names it."""
+    return file_role(stem) is not None and "_" not in stem
+
+
+def _has_test(
+    mod: PyModule, name: str, tests: list[tuple[str, frozenset[str]]], unique: bool
+) -> bool:
+    """Whether a test module is named for `mod` (see TST-005's heuristic).
+
+    `unique`: no other layer module has this name, so a tests folder named for the layer
+    (`tests/crud/`) can only test this one (`app/crud.py`).
+    """
+    if not _role_named(name):
+        wanted = {f"test_{name}", f"{name}_test"}
+        return any(stem in wanted for stem, _ in tests)
+    folder = PurePosixPath(mod.path).parent
+    features = {folder.name, f"{folder.parent.name}_{folder.name}"} - {"", f"_{folder.name}"}
+    wanted = {f"test_{f}{suffix}" for f in features for suffix in ("", f"_{name}")}
+    wanted |= {f"{f}_test" for f in features}
+    return any(
+        stem in wanted
+        or (stem.startswith("test_") and name in stem and bool(features & folders))
+        or (stem.startswith("test_") and unique and name in folders)
+        for stem, folders in tests
+    )
+
+
+def _display(path: str, name: str) -> str:
+    return f"{PurePosixPath(path).parent.name}_{name}" if _role_named(name) else name
+
+
 @register
 class LayerTestModules(Rule):
     """Each module in services/ and repositories/ has a matching test_<module>.py."""
@@ -215,27 +249,36 @@ class LayerTestModules(Rule):
     heuristic = (
         "Modules that define no function or class are skipped; a package's __init__.py that "
         "does is matched by the package name. A matching module anywhere in the project's "
-        "tests counts (test_<module>.py or <module>_test.py). Some matched: warn."
+        "tests counts (test_<module>.py or <module>_test.py). A module named only for its "
+        "layer (<feature>/service.py, crud.py) is matched by its feature instead: "
+        "test_<feature>.py, test_<feature>_service.py (the feature may be its last two "
+        "folders: case/priority -> case_priority), or a test module in a folder named after "
+        "the feature and named for the layer (tests/<feature>/test_service.py); the project's "
+        "only crud.py (or service.py) also by any test in a tests/crud/ (tests/service/) "
+        "folder. Some matched: warn."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Fail (warn when some are tested) listing modules without their test module."""
-        modules = {
-            m.path: name
-            for m in ctx.layer_files("services") + ctx.layer_files("repositories")
-            if (name := _tested_name(m))
-        }
+        layer_modules = ctx.layer_files("services") + ctx.layer_files("repositories")
+        modules = {m.path: (m, name) for m in layer_modules if (name := _tested_name(m))}
         if not modules:
             return self.not_applicable("no service or repository modules")
-        stems = {PurePosixPath(m.path).stem for m in test_modules(ctx)}
+        tests = [
+            (PurePosixPath(m.path).stem, frozenset(PurePosixPath(m.path).parts[:-1]))
+            for m in test_modules(ctx)
+        ]
+        names = Counter(name for _, name in modules.values())
         untested = [
             (path, name)
-            for path, name in sorted(modules.items())
-            if f"test_{name}" not in stems and f"{name}_test" not in stems
+            for path, (mod, name) in sorted(modules.items())
+            if not _has_test(mod, name, tests, names[name] == 1)
         ]
         if not untested:
             return self.passed(f"all {len(modules)} service and repository modules have tests")
-        evidence = [Evidence(p, None, f"no test_{n}.py") for p, n in untested[:MAX_EVIDENCE]]
+        evidence = [
+            Evidence(p, None, f"no test_{_display(p, n)}.py") for p, n in untested[:MAX_EVIDENCE]
+        ]
         message = f"{len(untested)} of {len(modules)} modules have no test_<module>.py"
         if len(untested) < len(modules):
             return self.warned(message, evidence)

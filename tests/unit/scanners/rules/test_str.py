@@ -399,7 +399,7 @@ GITIGNORE_MATCHES = [
     ("\\#notes", "#notes", False, True),
     ("\\!important", "!important", False, True),
     ("trailing\\ ", "trailing ", False, True),
-    ("[unclosed", "[unclosed", False, True),
+    ("[unclosed", "[unclosed", False, False),  # git drops the pattern (git check-ignore)
 ]
 
 
