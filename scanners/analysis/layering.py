@@ -74,7 +74,7 @@ SESSION_METHODS = frozenset(
 )
 _SESSION_NAME = re.compile(r"^(db|sess|session|(db|database|async|sql|orm|read|write)_?session)$")
 _NOT_SESSION_TYPE = re.compile(r"client|http|aiohttp|requests|httpx", re.IGNORECASE)
-_DB_MODULE_STEMS = frozenset({"database", "db", "session", "sessions", "engine"})
+_AMBIGUOUS_DB_STEMS = frozenset({"session", "sessions", "engine"})
 EVIDENCE_CAP = 50
 
 
@@ -102,10 +102,32 @@ def is_api_module(ctx: RepoContext, path: str) -> bool:
 
 
 def is_database_module(ctx: RepoContext, path: str) -> bool:
-    """Whether a local module is the database module (`core/database.py`, `db/session.py`)."""
+    """Whether a local module is the database module (`core/database.py`, `db/session.py`).
+
+    `database`/`db` names and folders say so; `session`, `sessions` and `engine` are also
+    words of web sessions and other engines, so such a module counts only when it imports a
+    database library or a database module itself (`session.py` holding a websocket session
+    is not the data layer).
+    """
+    if _database_by_name(path):
+        return True
     pure = PurePosixPath(path)
     stem = pure.parent.name if pure.name == "__init__.py" else pure.stem
-    return stem in _DB_MODULE_STEMS or "db" in pure.parts[:-1] or "database" in pure.parts[:-1]
+    if stem not in _AMBIGUOUS_DB_STEMS:
+        return False
+    graph = ctx.import_graph
+    if graph.imports_external(path, DB_DRIVERS):
+        return True
+    return any(
+        e.resolved_path is not None and _database_by_name(e.resolved_path)
+        for e in graph.edges_from(path)
+    )
+
+
+def _database_by_name(path: str) -> bool:
+    pure = PurePosixPath(path)
+    stem = pure.parent.name if pure.name == "__init__.py" else pure.stem
+    return stem in ("database", "db") or "db" in pure.parts[:-1] or "database" in pure.parts[:-1]
 
 
 def route_modules(ctx: RepoContext) -> list[PyModule]:

@@ -135,6 +135,34 @@ LAY001 = [
         path="src/api/routes/notes.py",
         message="forbidden import",
     ),
+    Case(
+        "a session module that holds a websocket session is no data layer",
+        {
+            "src/api/routes/notes.py": notes_with("from src.session import WebsocketSession\n"),
+            "src/session.py": "import asyncio\n\n\nclass WebsocketSession:\n"
+            "    queue: asyncio.Queue[str]\n",
+        },
+    ),
+    Case(
+        "a session module that opens database sessions is the data layer",
+        {
+            "src/api/routes/notes.py": notes_with("from src.session import get_session\n"),
+            "src/session.py": "from sqlalchemy.orm import Session\n\n\n"
+            "def get_session() -> Session:\n    raise NotImplementedError\n",
+        },
+        FAIL,
+        path="src/api/routes/notes.py",
+        line=line_number(NOTES, "from src.services.note_service") + 1,
+    ),
+    Case(
+        "an engine module that imports the database module is the data layer",
+        {
+            "src/api/routes/notes.py": notes_with("from src.engine import ENGINE\n"),
+            "src/engine.py": "from src.core.database import Database\n\nENGINE = Database\n",
+        },
+        FAIL,
+        path="src/api/routes/notes.py",
+    ),
 ]
 
 TYPED_SESSION = (
