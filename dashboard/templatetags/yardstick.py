@@ -115,3 +115,12 @@ def sort_header(
         "active": state.key == key,
         "descending": state.descending,
     }
+
+
+@register.simple_tag
+def project_folder(folder: str) -> SafeString:
+    """`{% project_folder repository.project_dir %}`: the project folder beside a repository's
+    name, where it has one (sibling rows of a monorepo may share a name), else nothing."""
+    if not folder:
+        return SafeString("")
+    return format_html(' <code class="folder" title="project folder">{}/</code>', folder)
