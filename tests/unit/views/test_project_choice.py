@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import AuditEvent, Repository, Scan
 from dashboard.services import scanning
-from tests.factories import MembershipFactory, RepositoryFactory, TeamFactory
+from tests.factories import MembershipFactory, RepositoryFactory, ScanFactory, TeamFactory
 from tests.gitrepo import make_repo
 
 pytestmark = pytest.mark.django_db
@@ -121,13 +121,14 @@ def test_a_folder_a_sibling_judges_links_to_that_row(
 def test_a_sibling_that_names_no_folder_judges_what_its_scan_chose(
     client: Client, personas: dict[str, Any], scanned: Repository
 ) -> None:
-    Repository.objects.filter(pk=scanned.pk).update(project_dir="services/billing")
-    sibling = _sibling(scanned, "", name="mono-auto", latest_scan=scanned.latest_scan)
+    Repository.objects.filter(pk=scanned.pk).update(project_dir="services/accounts")
+    sibling = _sibling(scanned, "", name="mono-auto")
+    chose = ScanFactory(repository=sibling, discovery={"chosen": "services/billing"})
+    Repository.objects.filter(pk=sibling.pk).update(latest_scan=chose)
     client.force_login(personas["maintainer"])
     html, _ = _page(client, scanned)
-    # This row's latest scan (judged at the root) chose accounts, as the sibling's did.
-    assert f'judged by <a href="/repositories/{sibling.pk}/">mono-auto</a>' not in html
-    assert Scan.objects.get(pk=scanned.latest_scan_id).discovery["chosen"] == "services/accounts"
+    assert f'judged by <a href="/repositories/{sibling.pk}/">mono-auto</a>' in html
+    assert "Register as its own repository" not in html  # billing is its; accounts is ours
 
 
 def test_members_see_the_projects_but_no_button(
