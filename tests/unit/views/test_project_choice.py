@@ -201,7 +201,7 @@ def test_a_maintainer_registers_a_found_folder_as_its_own_repository(
     assert new.webhook_secret_encrypted != scanned.webhook_secret_encrypted
     html = response.content.decode()
     assert "This secret is shown only once" in html
-    assert '<code class="folder" title="project folder">services/billing/</code>' in html
+    assert "<h1>mono (services/billing) is registered</h1>" in html  # the name says the folder
     assert Scan.objects.filter(repository=new, status="queued").exists()
     event = AuditEvent.objects.get(action="repository.registered")
     assert (event.target_label, event.details["project_dir"]) == (new.name, "services/billing")

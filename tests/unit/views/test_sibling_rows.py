@@ -258,10 +258,15 @@ def test_pages_show_the_folder_beside_the_name(
     assert FOLDER.format("services/a") not in search
 
 
-def test_a_row_without_a_folder_shows_none(client: Client, personas: dict[str, Any]) -> None:
+def test_a_row_without_a_folder_or_named_after_it_shows_none(
+    client: Client, personas: dict[str, Any]
+) -> None:
     _scanned(_row(personas["team"], ""), "pass")
+    _scanned(_row(personas["team"], "services/c", name="mono (services/c)"), "pass")
     client.force_login(personas["member"])
-    assert 'class="folder"' not in _get(client, "/teams/payments/")
+    html = _get(client, "/teams/payments/")
+    assert ">mono (services/c)</a></td>" in html
+    assert 'class="folder"' not in html
 
 
 def test_the_team_page_costs_the_same_queries_with_siblings(
