@@ -15,7 +15,13 @@ from django.views.decorators.http import require_POST
 
 from dashboard.http.params import whole_number
 from dashboard.models import Repository, Team
-from dashboard.selectors.projects import ProjectChoice, project_choice, siblings, with_siblings
+from dashboard.selectors.projects import (
+    ProjectChoice,
+    Sibling,
+    project_choice,
+    siblings,
+    with_siblings,
+)
 from dashboard.services.permissions import can_manage_repository, maintained_teams
 from dashboard.services.registration import RegistrationError, judge_folder, register_folder
 from dashboard.views.registration import registered_page
@@ -76,8 +82,18 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
     if team is None:
         raise PermissionDenied("only a team's maintainers may register repositories for it")
     folder = request.POST.get("folder", "")
-    if _found(repository, folder) is None:
+    choice = _found(repository, folder)
+    if choice is None:
         messages.error(request, "That folder is not one of the projects the latest scan found.")
+        return redirect("repository", pk=repository.pk)
+    row = next(r for r in with_siblings(choice, siblings(repository)).rows if r.folder == folder)
+    if row.judged or row.sibling is not None:
+        # This row judges it (named or detected), or a sibling does: one row per service.
+        owner = row.sibling or Sibling(repository.pk, repository.label, repository.team.name, "")
+        messages.error(
+            request,
+            f"Already judged by {owner.name!r} of team {owner.team!r}: one repository per folder.",
+        )
         return redirect("repository", pk=repository.pk)
     try:
         registered = register_folder(cast(User, request.user), repository, team, folder)

@@ -210,9 +210,7 @@ def test_a_maintainer_registers_a_found_folder_as_its_own_repository(
     assert f'judged by <a href="/repositories/{new.pk}/">mono (services/billing)</a>' in page
     # The same folder a second time: refused, naming the row and its team.
     again = client.post(f"/repositories/{scanned.pk}/project/register/", data, follow=True)
-    message = (
-        "already registered as &#x27;mono (services/billing)&#x27; by team &#x27;Payments&#x27;"
-    )
+    message = "Already judged by &#x27;mono (services/billing)&#x27; of team &#x27;Payments&#x27;"
     assert message in again.content.decode()
     assert Repository.objects.count() == 2
 
@@ -244,6 +242,19 @@ def test_only_a_folder_the_scan_found_can_be_registered(
         data = {"folder": folder, "team": personas["team"].pk}
         response = client.post(f"/repositories/{scanned.pk}/project/register/", data)
         assert response["Location"] == f"/repositories/{scanned.pk}/"
+    assert Repository.objects.count() == 1
+
+
+def test_a_folder_a_row_judges_already_cannot_be_registered_again(
+    client: Client, personas: dict[str, Any], scanned: Repository
+) -> None:
+    """The monorepo's row judges accounts by detection (no folder named): a sibling naming it
+    would be a second row for one service, though the constraint alone would allow it."""
+    client.force_login(personas["maintainer"])
+    data = {"folder": "services/accounts", "team": personas["team"].pk}
+    response = client.post(f"/repositories/{scanned.pk}/project/register/", data, follow=True)
+    message = "Already judged by &#x27;mono&#x27; of team &#x27;Payments&#x27;"
+    assert message in response.content.decode()
     assert Repository.objects.count() == 1
 
 
