@@ -19,13 +19,15 @@ from dashboard.services.registration import (
     Registered,
     RegistrationError,
     check_branch,
-    check_clone_url,
+    check_not_registered,
     check_project_dir,
+    check_url_policy,
     delete_repository,
     register_repository,
     update_repository,
 )
-from dashboard.views.repositories import registered_page
+from dashboard.services.urls import url_key
+from dashboard.views.registration import registered_page
 
 
 def _user(request: HttpRequest) -> User:
@@ -84,9 +86,9 @@ class RepositoryAdminForm(forms.ModelForm[models.Repository]):
         self.fields["name"].help_text = "Defaults to the repository name in the clone URL."
 
     def clean_clone_url(self) -> str:
-        """The policy's verdict, and no second registration of the same repository."""
+        """The policy's verdict."""
         url = self.cleaned_data["clone_url"]
-        cleaned, _ = _checked(lambda: check_clone_url(url, other_than=self.instance))
+        cleaned, _ = _checked(lambda: check_url_policy(url))
         return cleaned
 
     def clean_default_branch(self) -> str:
@@ -96,6 +98,25 @@ class RepositoryAdminForm(forms.ModelForm[models.Repository]):
     def clean_project_dir(self) -> str:
         """A folder inside the repository."""
         return _checked(lambda: check_project_dir(self.cleaned_data["project_dir"]))
+
+    def clean(self) -> dict[str, Any]:
+        """No second row for the same repository and project folder (siblings are fine)."""
+        data = super().clean() or self.cleaned_data
+        url, folder = data.get("clone_url"), data.get("project_dir")
+        if url is None or folder is None:
+            return data  # their own errors are shown already
+        key = url_key(url)
+        same = self.instance.pk is not None and key == self.instance.url_key
+        try:
+            check_not_registered(
+                key,
+                folder,
+                other_than=self.instance,
+                field="project_dir" if same else "clone_url",
+            )
+        except RegistrationError as exc:
+            self.add_error(exc.field, exc.message)
+        return data
 
 
 def _checked[T](check: Callable[[], T]) -> T:
@@ -119,13 +140,14 @@ class RepositoryAdmin(admin.ModelAdmin[models.Repository]):
         "name",
         "team",
         "public_clone_url",
+        "project_dir",
         "default_branch",
         "score",
         "level",
         "active",
     )
     list_filter = ("active", "level", "team")
-    search_fields = ("name", "clone_url")
+    search_fields = ("name", "clone_url", "project_dir")
     readonly_fields = ("url_key", "latest_scan", "score", "level", "created_at")
     list_select_related = ("team",)
 

@@ -31,7 +31,9 @@ class RegistrationForm(forms.Form):
         required=False,
         help_text=(
             "Where pyproject.toml lives, e.g. backend/. Leave empty to detect it: the first "
-            "scan lists the Python projects it found, and you can pick another there."
+            "scan lists the Python projects it found on the repository's page, where you can "
+            "judge another one or register each as its own repository (a monorepo's services "
+            "are one repository each: the same URL may be registered once per folder)."
         ),
     )
 

@@ -63,7 +63,10 @@ class RepositoryOut(Schema):
     team: str = Field(description="team slug")
     clone_url: str
     default_branch: str
-    project_dir: str
+    project_dir: str = Field(
+        description="the project folder judged ('' for the root or the one detected); the "
+        "services of one monorepo are repositories of one clone URL, one per folder"
+    )
     active: bool
     score: float | None
     level: str
@@ -84,7 +87,11 @@ class RepositoryIn(Schema):
     clone_url: str = Field(min_length=1, max_length=500)
     name: str = Field("", max_length=200)
     default_branch: str = Field("main", max_length=200)
-    project_dir: str = Field("", max_length=300)
+    project_dir: str = Field(
+        "",
+        max_length=300,
+        description="the folder to judge; the same clone URL may be registered once per folder",
+    )
 
 
 class RegisteredOut(Schema):

@@ -25,9 +25,11 @@ class Repository(models.Model):
     name = models.CharField(max_length=200)
     clone_url = models.CharField(max_length=500)
     # host/path lower-cased without scheme, credentials or `.git`: https, ssh and scp-like
-    # spellings of one repository share it (webhooks match on it; duplicates are refused).
-    url_key = models.CharField(max_length=500, unique=True)
+    # spellings of one repository share it (webhooks match on it). A monorepo's services are
+    # sibling rows of one `url_key`, one per project folder; the same folder twice is refused.
+    url_key = models.CharField(max_length=500)
     default_branch = models.CharField(max_length=200, default="main")
+    # The folder judged, relative to the checkout ("" for the root, or what the engine picks).
     project_dir = models.CharField(max_length=300, blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
     active = models.BooleanField(default=True)
@@ -47,9 +49,26 @@ class Repository(models.Model):
         ordering = ("name",)
         verbose_name_plural = "repositories"
         indexes = (models.Index(fields=("team", "active"), name="repo_team_active"),)
+        constraints = (
+            # Its index also serves the webhooks' lookup by `url_key` (the leading column).
+            models.UniqueConstraint(
+                fields=("url_key", "project_dir"), name="repository_unique_url_folder"
+            ),
+        )
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name, with the project folder when there is one: `api (services/api)`.
+
+        Sibling rows of one monorepo may share a name; the folder tells them apart wherever
+        a repository is named in plain text (page titles, messages, notifications).
+        """
+        if not self.project_dir or self.name.endswith(f"({self.project_dir})"):
+            return self.name
+        return f"{self.name} ({self.project_dir})"
 
     @property
     def public_clone_url(self) -> str:
@@ -59,3 +78,8 @@ class Repository(models.Model):
         credential in a clone URL belongs to the repository's team alone.
         """
         return redact_url(self.clone_url)
+
+    @property
+    def holds_credential(self) -> bool:
+        """The clone URL carries a password or token (which belongs to the repository's team)."""
+        return self.public_clone_url != self.clone_url

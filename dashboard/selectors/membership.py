@@ -63,9 +63,9 @@ def scored_members(team_ids: Iterable[int]) -> dict[int, list[Member]]:
     rows = (
         Repository.objects.filter(team_id__in=list(team_ids), active=True)
         .exclude(latest_scan=None)
-        .order_by("name")
-        .values_list("team_id", "name", "level", "score")
+        .order_by("name", "project_dir")
+        .only("team_id", "name", "project_dir", "level", "score")
     )
-    for team_id, name, level, score in rows:
-        members.setdefault(team_id, []).append(Member(name, level, score))
+    for row in rows:  # `label`: a monorepo's services share a name, not a folder
+        members.setdefault(row.team_id, []).append(Member(row.label, row.level, row.score))
     return members

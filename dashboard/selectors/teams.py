@@ -70,7 +70,11 @@ def repositories_table(
         queryset = queryset.filter(team=team)
     if state.q:
         # url_key, not clone_url: a search must not probe a credential in the URL.
-        queryset = queryset.filter(Q(name__icontains=state.q) | Q(url_key__icontains=state.q))
+        queryset = queryset.filter(
+            Q(name__icontains=state.q)
+            | Q(url_key__icontains=state.q)
+            | Q(project_dir__icontains=state.q)
+        )
     if state.filters.get("level"):
         queryset = queryset.filter(_level_filter(state.filters["level"]))
     if state.filters.get("active") != "all":

@@ -83,6 +83,7 @@ def team(team: Team) -> tuple[list[str], Rows]:
     codes = sections()
     header = [
         "repository",
+        "project_dir",
         "clone_url",
         "default_branch",
         "active",
@@ -93,16 +94,17 @@ def team(team: Team) -> tuple[list[str], Rows]:
         *codes,
     ]
     queryset = Repository.objects.filter(team=team).order_by("name", "pk")
-    fields = ("name", "clone_url", "default_branch", "active", "score", "level")
+    fields = ("name", "project_dir", "clone_url", "default_branch", "active", "score", "level")
     latest = ("latest_scan__finished_at", "latest_scan__commit_sha", "latest_scan__section_scores")
 
     def rows() -> Rows:
-        for name, clone_url, *values, finished, sha, scores in queryset.values_list(
+        for name, folder, clone_url, *values, finished, sha, scores in queryset.values_list(
             *fields, *latest
         ).iterator(chunk_size=CHUNK):
             # Never a credential of the clone URL: any signed-in user may export a team.
             yield (
                 name,
+                folder,
                 redact_url(clone_url),
                 *values,
                 finished,
@@ -165,9 +167,11 @@ class ResultFilters:
         )
 
 
+# `project_dir` beside the repository: a monorepo's services are rows of one name and URL.
 RESULT_HEADER = [
     "team",
     "repository",
+    "project_dir",
     "rule",
     "section",
     "severity",
@@ -203,6 +207,7 @@ def results(filters: ResultFilters) -> tuple[list[str], Rows]:
     columns = (
         "scan__repository__team__name",
         "scan__repository__name",
+        "scan__repository__project_dir",
         "rule__rule_id",
         "rule__section",
         "rule__severity",
@@ -225,11 +230,12 @@ def results(filters: ResultFilters) -> tuple[list[str], Rows]:
 def _result_rows(values: Any, scope: list[int] | None) -> Rows:
     governance = governance_by_repository(scope)
     for row in values.iterator(chunk_size=CHUNK):
-        team_name, repo, rule_id, section, severity, title, engine, message, evidence = row[:9]
-        finished, sha, repository_id, rule_pk, findings, from_ci = row[9:]
+        team_name, repo, folder, rule_id, section, severity, title, engine, message = row[:9]
+        evidence, finished, sha, repository_id, rule_pk, findings, from_ci = row[9:]
         yield (
             team_name,
             repo,
+            folder,
             rule_id,
             section,
             severity,
@@ -253,11 +259,20 @@ def reported_by(rule_id: str, reported_rules: object) -> str:
 def rule_adoption(rule: Rule) -> tuple[list[str], Rows]:
     """One row per active repository whose latest scan judged `rule`."""
     _, rows = results(ResultFilters(rule=rule.rule_id))
-    header = ["team", "repository", "status", "engine_status", "message", "scanned_at", "commit"]
+    header = [
+        "team",
+        "repository",
+        "project_dir",
+        "status",
+        "engine_status",
+        "message",
+        "scanned_at",
+        "commit",
+    ]
 
     def adoption() -> Rows:
         for row in rows:
-            yield (row[0], row[1], row[6], row[7], row[8], row[10], row[11])
+            yield (row[0], row[1], row[2], row[7], row[8], row[9], row[11], row[12])
 
     return header, adoption()
 
@@ -281,8 +296,15 @@ def history(scope: str, team_slug: str = "", days: int = 90) -> tuple[list[str],
     repos = RepositoryDailyScore.objects.filter(date__gte=since)
     if team_slug:
         repos = repos.filter(repository__team__slug=team_slug)
-    repo_values = repos.order_by("date", "repository__team__name", "repository__name").values_list(
-        "date", "repository__team__name", "repository__name", "score", "level"
+    repo_values = repos.order_by(
+        "date", "repository__team__name", "repository__name", "repository__project_dir"
+    ).values_list(
+        "date",
+        "repository__team__name",
+        "repository__name",
+        "repository__project_dir",
+        "score",
+        "level",
     )
-    header = ["date", "team", "repository", "score", "level"]
+    header = ["date", "team", "repository", "project_dir", "score", "level"]
     return header, repo_values.iterator(chunk_size=CHUNK)

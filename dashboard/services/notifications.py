@@ -130,9 +130,9 @@ def level_dropped(repository: Repository, before: str, after: str, key: str) -> 
         key,
         team=repository.team,
         repository=repository,
-        subject=f"{repository.name} dropped from {was} to {now}",
+        subject=f"{repository.label} dropped from {was} to {now}",
         body=(
-            f"{repository.name} ({repository.team.name}) is now at level {now}, down from {was}.\n"
+            f"{repository.label} ({repository.team.name}) is now at level {now}, down from {was}.\n"
             f"Score {repository.score if repository.score is not None else '—'}. {page}"
         ),
     )
@@ -160,6 +160,7 @@ def _scan_payload(scan: Scan, previous_level: str) -> dict[str, Any]:
         "repository": {
             "id": repository.pk,
             "name": repository.name,
+            "project_dir": repository.project_dir,
             "clone_url": repository.clone_url,
             "team": repository.team.slug,
             "url": link(reverse("repository", args=[repository.pk])),
@@ -174,7 +175,7 @@ def _webhooks(scan: Scan, previous_level: str) -> None:
         team=scan.repository.team,
         repository=scan.repository,
         scan=scan,
-        subject=f"scan {scan.pk} of {scan.repository.name} {scan.status}",
+        subject=f"scan {scan.pk} of {scan.repository.label} {scan.status}",
         body="",
         payload=_scan_payload(scan, previous_level),
     )
@@ -202,8 +203,8 @@ def on_scan_failed(scan_id: int) -> str:
         team=repository.team,
         repository=repository,
         scan=scan,
-        subject=f"Scan of {repository.name} failed",
-        body=f"Scan {scan.pk} of {repository.name} failed: {scan.error}\n"
+        subject=f"Scan of {repository.label} failed",
+        body=f"Scan {scan.pk} of {repository.label} failed: {scan.error}\n"
         f"{link(reverse('scan', args=[scan.pk]))}",
     )
     _webhooks(scan, repository.level)

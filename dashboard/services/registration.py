@@ -1,8 +1,10 @@
 """Registering repositories, changing them (the Django admin) and deleting them.
 
-Every way in (the form, the API, the admin) checks a clone URL against the same policy and
-refuses a repository already registered under another spelling (one `url_key` each, which
-is also what webhooks match on).
+Every way in (the form, the API, the admin, the repository page's "Python projects" card)
+checks a clone URL against the same policy. One repository (its `url_key`, which is also what
+webhooks match on, whatever the spelling) may be registered once per project folder: a
+monorepo's services are sibling rows, each with its own team, webhook secret and scores. The
+same URL with the same folder is refused, naming the row that has it.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.models import AuditAction, Repository, Scan, Team
 from dashboard.services import audit, rollups, secrets
-from dashboard.services.permissions import require_admin_permission
+from dashboard.services.permissions import can_manage_team, require_admin_permission
 from dashboard.services.urls import RepositoryError, clean_clone_url, url_key
 from scanners.repo_url import redact_url
+
+_TAKEN = "this repository is already registered with this project folder"
 
 
 class RegistrationError(ValueError):
@@ -60,23 +65,32 @@ def check_branch(value: str) -> str:
     return branch
 
 
-def check_clone_url(clone_url: str, *, other_than: Repository | None = None) -> tuple[str, str]:
-    """(the cleaned URL, its `url_key`); RegistrationError when the policy refuses the URL or
-    another repository than `other_than` is registered under it, in any spelling."""
+def check_url_policy(clone_url: str) -> tuple[str, str]:
+    """(the cleaned URL, its `url_key`); RegistrationError when the policy refuses the URL."""
     try:
         cleaned = clean_clone_url(clone_url)
     except RepositoryError as exc:
         raise RegistrationError("clone_url", str(exc)) from None
-    key = url_key(cleaned)
-    existing = Repository.objects.filter(url_key=key).select_related("team")
+    return cleaned, url_key(cleaned)
+
+
+def check_not_registered(
+    key: str, project_dir: str, *, other_than: Repository | None = None, field: str = "clone_url"
+) -> None:
+    """RegistrationError (on `field`) when a row other than `other_than` already judges
+    `project_dir` of the repository `key`; its message names that row and its team."""
+    existing = Repository.objects.filter(url_key=key, project_dir=project_dir)
     if other_than is not None and other_than.pk is not None:
         existing = existing.exclude(pk=other_than.pk)
-    found = existing.first()
-    if found is not None:
-        raise RegistrationError(
-            "clone_url", f"already registered as {found.name!r} by team {found.team.name!r}"
-        )
-    return cleaned, key
+    found = existing.select_related("team").only("name", "team__name").first()
+    if found is None:
+        return
+    where = f"project folder {project_dir!r}" if project_dir else "no project folder (the root)"
+    raise RegistrationError(
+        field,
+        f"already registered as {found.name!r} by team {found.team.name!r} with {where}; "
+        "another project folder of it may be registered as its own repository",
+    )
 
 
 def _default_name(clone_url: str) -> str:
@@ -99,9 +113,10 @@ def register_repository(
     """
     from dashboard.services.scanning import request_scan
 
-    cleaned, key = check_clone_url(clone_url)
+    cleaned, key = check_url_policy(clone_url)
     branch = check_branch(default_branch)
     folder = check_project_dir(project_dir)
+    check_not_registered(key, folder)
     secret = secrets.generate_secret()
     try:
         with transaction.atomic():
@@ -127,8 +142,8 @@ def register_repository(
                 },
             )
     except IntegrityError:
-        # Another request registered the same URL between our check and our insert.
-        raise RegistrationError("clone_url", "this repository is already registered") from None
+        # Another request registered the same URL and folder between our check and our insert.
+        raise RegistrationError("clone_url", _TAKEN) from None
     return Registered(repository, secret, scan)
 
 
@@ -142,21 +157,54 @@ def judge_folder(user: User, repository: Repository, folder: str) -> Scan:
     from dashboard.services.scanning import request_scan
 
     new = check_project_dir(folder)
-    with transaction.atomic():
-        stored = Repository.objects.select_for_update().select_related("team").get(pk=repository.pk)
-        old = stored.project_dir
-        if old != new:
-            stored.project_dir = new
-            stored.save(update_fields=["project_dir"])
-            audit.record(
-                AuditAction.REPOSITORY_CHANGED,
-                actor=user,
-                target=stored,
-                team=stored.team,
-                details={"project_dir": [old, new]},
+    try:
+        with transaction.atomic():
+            stored = (
+                Repository.objects.select_for_update().select_related("team").get(pk=repository.pk)
             )
-        repository.project_dir = new
-        return request_scan(stored, Scan.Trigger.MANUAL, force=old != new)
+            old = stored.project_dir
+            if old != new:
+                # A sibling row (another service of this monorepo) may judge it already.
+                check_not_registered(stored.url_key, new, other_than=stored, field="project_dir")
+                stored.project_dir = new
+                stored.save(update_fields=["project_dir"])
+                audit.record(
+                    AuditAction.REPOSITORY_CHANGED,
+                    actor=user,
+                    target=stored,
+                    team=stored.team,
+                    details={"project_dir": [old, new]},
+                )
+            repository.project_dir = new
+            return request_scan(stored, Scan.Trigger.MANUAL, force=old != new)
+    except IntegrityError:
+        raise RegistrationError("project_dir", _TAKEN) from None
+
+
+def register_folder(user: User, source: Repository, team: Team, folder: str) -> Registered:
+    """Register another project folder of `source`'s repository as its own row, for `team`.
+
+    The new row copies the clone URL and branch and is named `<source> (<folder>)`; it gets
+    its own webhook secret and first scan. `user` must maintain `team`; a clone URL holding a
+    credential is copied only by the source team's own maintainers (another team brings its
+    own URL through the form). The caller checks that the folder is one the scans found.
+    """
+    if not can_manage_team(user, team):
+        raise PermissionDenied("only the team's maintainers may register its repositories")
+    if source.holds_credential and not can_manage_team(user, source.team):
+        raise PermissionDenied(
+            f"the clone URL holds a credential of team {source.team.name!r}: register this "
+            "folder through the registration form with your own URL"
+        )
+    base = source.name.removesuffix(f" ({source.project_dir})") or source.name
+    return register_repository(
+        team,
+        source.clone_url,
+        name=f"{base} ({folder})" if folder else base,
+        default_branch=source.default_branch,
+        project_dir=folder,
+        actor=user,
+    )
 
 
 # What an administrator may change in the admin, each audited with its old and new value.
@@ -182,11 +230,13 @@ def update_repository(user: User, repository: Repository) -> dict[str, list[Any]
     Returns the changes.
     """
     require_admin_permission(user, "dashboard.change_repository")
-    repository.clone_url, repository.url_key = check_clone_url(
-        repository.clone_url, other_than=repository
-    )
-    repository.default_branch = check_branch(repository.default_branch)
     repository.project_dir = check_project_dir(repository.project_dir)
+    cleaned, key = check_url_policy(repository.clone_url)
+    # The same repository in any spelling: the folder is what would collide with a sibling.
+    field = "project_dir" if key == repository.url_key else "clone_url"
+    check_not_registered(key, repository.project_dir, other_than=repository, field=field)
+    repository.clone_url, repository.url_key = cleaned, key
+    repository.default_branch = check_branch(repository.default_branch)
     repository.name = repository.name.strip() or _default_name(repository.clone_url)
     try:
         with transaction.atomic():
@@ -213,7 +263,7 @@ def update_repository(user: User, repository: Repository) -> dict[str, list[Any]
                 for team_id in sorted({stored.team_id, repository.team_id}):
                     rollups.refresh_team_day(team_id, timezone.now().date())
     except IntegrityError:
-        raise RegistrationError("clone_url", "this repository is already registered") from None
+        raise RegistrationError("clone_url", _TAKEN) from None
     return changes
 
 

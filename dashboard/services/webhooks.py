@@ -146,17 +146,18 @@ def _refused_unverified(incoming: Incoming, facts: Mapping[str, Any], answer: An
     logger.info(
         "webhook %s refused (%s): %s", incoming.provider, answer.status, _safe(answer.detail)
     )
-    repository = facts.get("repository")
-    if repository is None or answer.status not in _UNVERIFIED_STATUSES:
+    if answer.status not in _UNVERIFIED_STATUSES:
         return
-    recent = WebhookDelivery.objects.filter(
-        repository=repository,
-        accepted=False,
-        status_code__in=_UNVERIFIED_STATUSES,
-        received_at__gte=timezone.now() - UNVERIFIED_ROW_EVERY,
-    )
-    if not recent.exists():
-        _record(incoming, facts, answer, accepted=False)
+    # Which sibling's hook is misconfigured is unknown: each matched row's page shows it.
+    for repository in facts.get("refused_for", ()):
+        recent = WebhookDelivery.objects.filter(
+            repository=repository,
+            accepted=False,
+            status_code__in=_UNVERIFIED_STATUSES,
+            received_at__gte=timezone.now() - UNVERIFIED_ROW_EVERY,
+        )
+        if not recent.exists():
+            _record(incoming, {**facts, "repository": repository}, answer, accepted=False)
 
 
 def _receive(provider: Provider, incoming: Incoming, facts: dict[str, Any]) -> Answer:
@@ -168,14 +169,16 @@ def _receive(provider: Provider, incoming: Incoming, facts: dict[str, Any]) -> A
     event, unusable = _parse(provider, incoming)
     facts.update(delivery_id=event.delivery_id[:100], event=event.event[:64])
     facts.update(ref=event.ref[:255], commit_sha=event.after_sha[:64])
-    repository = _repository(provider, incoming, event)
-    facts["repository"] = repository
-    secret = secrets.decrypt(repository.webhook_secret_encrypted)
-    if secret is None:
+    candidates = _candidates(provider, incoming, event)
+    facts["refused_for"] = candidates  # until one of them verifies
+    keyed = [(r, key) for r in candidates if (key := secrets.decrypt(r.webhook_secret_encrypted))]
+    if not keyed:
         raise _secret_refusal(provider, 403, "this repository has no usable webhook secret")
-    if not provider.verify(incoming.body, signature, secret):
+    repository = _verified(provider, incoming.body, signature, keyed)
+    if repository is None:
         detail = f"{provider.signature_header} does not match this repository's secret"
         raise _secret_refusal(provider, 401, detail)
+    facts["repository"] = repository
     facts["verified"] = True
     if unusable is not None:
         pointer, reason = unusable
@@ -211,24 +214,41 @@ def _parse(provider: Provider, incoming: Incoming) -> tuple[PushEvent, tuple[str
 
 # What receiving a delivery reads of its repository (a scan request reads the rest if needed).
 _READ = ("team_id", "name", "default_branch", "active", "webhook_secret_encrypted")
+# Sibling rows of one repository (one per project folder) a delivery is checked against: a
+# bound on the HMACs one anonymous request can cost.
+MAX_SIBLINGS = 50
 
 
-def _repository(provider: Provider, incoming: Incoming, event: PushEvent) -> Repository:
-    repositories = Repository.objects.only(*_READ)
+def _candidates(provider: Provider, incoming: Incoming, event: PushEvent) -> list[Repository]:
+    """The rows the delivery may be for: the one the generic endpoint names by id, or every
+    row of the pushed repository (a monorepo's services are sibling rows of one `url_key`)."""
+    repositories = Repository.objects.only(*_READ).order_by("pk")
     if incoming.repository_id is not None:
-        repository = repositories.filter(pk=incoming.repository_id).first()
+        found = list(repositories.filter(pk=incoming.repository_id))
     else:
         # A URL with a NUL or a lone surrogate matches nothing (and cannot be queried).
         urls = [url for url in event.clone_urls if strict_json.bad_text(url) is None]
         if not urls:
             raise Refusal(400, "the payload names no repository URL")
         keys = {url_key(url) for url in urls}
-        repository = repositories.filter(url_key__in=keys).order_by("pk").first()
-    if repository is None:
+        found = list(repositories.filter(url_key__in=keys)[:MAX_SIBLINGS])
+    if not found:
         if provider.name == "generic":
             raise Refusal(401, _GENERIC_REFUSAL)
         raise Refusal(404, "no registered repository matches this delivery")
-    return repository
+    return found
+
+
+def _verified(
+    provider: Provider, body: bytes, signature: str, keyed: list[tuple[Repository, str]]
+) -> Repository | None:
+    """The row whose own secret signed the delivery, or None.
+
+    Each sibling row has its own hook (and secret) at the code host, so the signature says
+    which row a delivery is for; one row's secret never opens another. Each comparison is
+    constant-time (the provider's verifier).
+    """
+    return next((row for row, secret in keyed if provider.verify(body, signature, secret)), None)
 
 
 def _accept(

@@ -115,3 +115,14 @@ def sort_header(
         "active": state.key == key,
         "descending": state.descending,
     }
+
+
+@register.simple_tag
+def project_folder(repository: Any) -> SafeString:
+    """`{% project_folder repository %}`: the project folder beside a repository's name, where
+    it has one (sibling rows of a monorepo may share a name) and the name does not already end
+    with it (`mono (services/api)`); else nothing."""
+    folder = str(getattr(repository, "project_dir", "") or "")
+    if not folder or str(getattr(repository, "name", "")).endswith(f"({folder})"):
+        return SafeString("")
+    return format_html(' <code class="folder" title="project folder">{}/</code>', folder)

@@ -17,14 +17,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.charts import line_chart
-from dashboard.forms import AttestationForm, RegistrationForm, WaiverForm
+from dashboard.forms import AttestationForm, WaiverForm
 from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
 from dashboard.rollout_forms import RatchetForm
 from dashboard.selectors.common import TableState, table_state
-from dashboard.selectors.projects import project_choice
 from dashboard.selectors.repositories import (
     GovernanceInForce,
     RepositoryPage,
@@ -41,7 +40,7 @@ from dashboard.selectors.repositories import (
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
 from dashboard.services import deep_scans, governance, pagecache, scanning
 from dashboard.services.permissions import can_manage_repository, maintained_teams
-from dashboard.services.registration import Registered, RegistrationError, register_repository
+from dashboard.views import projects
 from dashboard.views.panels import render_panel, with_current_ages
 from scanners.results import Status
 
@@ -133,7 +132,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "status_filter": status_filter,
         "can_manage": can_manage,
-        "projects": project_choice(repository.latest_scan),
+        **projects.card(request, repository, can_manage),
     }
     if can_manage:
         governed = in_force()
@@ -275,47 +274,6 @@ def deep_scan(request: HttpRequest, pk: int) -> HttpResponse:
     repository = _repository(pk)
     deep_scans.set_enabled(_user(request), repository, request.POST.get("enabled") == "1")
     return redirect("repository", pk=repository.pk)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
-    """Register a repository; the webhook secret is shown once, on the answer to the POST."""
-    teams = maintained_teams(request.user)
-    if not teams.exists():
-        raise PermissionDenied("only team maintainers may register repositories")
-    form = RegistrationForm(request.POST or None, teams=teams, initial={"team": teams.first()})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            registered = register_repository(
-                data["team"],
-                data["clone_url"],
-                name=data["name"],
-                default_branch=data["default_branch"],
-                project_dir=data["project_dir"],
-                actor=_user(request),
-            )
-        except RegistrationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            return registered_page(request, registered)
-    return render(request, "register.html", {"form": form})
-
-
-def registered_page(request: HttpRequest, registered: Registered) -> HttpResponse:
-    """The answer to a registration (the form's or the admin's): the webhook secret, shown
-    this once, with how to set the webhook up."""
-    return render(
-        request,
-        "registered.html",
-        {
-            "repository": registered.repository,
-            "secret": registered.webhook_secret,
-            "scan": registered.scan,
-            "base_url": request.build_absolute_uri("/").rstrip("/"),
-        },
-    )
 
 
 @login_required

@@ -402,6 +402,15 @@ CASES: dict[str, Case] = {
         data=lambda w: {"folder": "worker"},
         effect=lambda w: _fresh(Repository, w.repo.pk).project_dir == "worker",
     ),
+    # Alpha's clone URL holds a credential: only Alpha's maintainers (and admins) may copy
+    # it into a row of their own; Beta's maintainer is refused for Beta too (test_sibling_rows).
+    "project-register": maintainers_act(
+        _repo("project/register/"),
+        data=lambda w: {"folder": "worker", "team": w.alpha.pk},
+        effect=lambda w: Repository.objects.filter(
+            url_key=w.repo.url_key, project_dir="worker", team=w.alpha
+        ).exists(),
+    ),
     "waiver-add": maintainers_act(
         _repo("waivers/"),
         data=lambda w: {

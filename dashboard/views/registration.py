@@ -1,0 +1,57 @@
+"""Registering a repository: the form, and the page that shows the new webhook secret once."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from dashboard.forms import RegistrationForm
+from dashboard.services.permissions import maintained_teams
+from dashboard.services.registration import Registered, RegistrationError, register_repository
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """Register a repository; the webhook secret is shown once, on the answer to the POST."""
+    teams = maintained_teams(request.user)
+    if not teams.exists():
+        raise PermissionDenied("only team maintainers may register repositories")
+    form = RegistrationForm(request.POST or None, teams=teams, initial={"team": teams.first()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            registered = register_repository(
+                data["team"],
+                data["clone_url"],
+                name=data["name"],
+                default_branch=data["default_branch"],
+                project_dir=data["project_dir"],
+                actor=cast(User, request.user),
+            )
+        except RegistrationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return registered_page(request, registered)
+    return render(request, "register.html", {"form": form})
+
+
+def registered_page(request: HttpRequest, registered: Registered) -> HttpResponse:
+    """The answer to a registration (the form's or the admin's): the webhook secret, shown
+    this once, with how to set the webhook up."""
+    return render(
+        request,
+        "registered.html",
+        {
+            "repository": registered.repository,
+            "secret": registered.webhook_secret,
+            "scan": registered.scan,
+            "base_url": request.build_absolute_uri("/").rstrip("/"),
+        },
+    )
