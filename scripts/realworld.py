@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import resource
 import subprocess  # nosec B404 - git rev-parse on the developer's own checkouts
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 from scanners.engine import scan  # noqa: E402 - after the path set-up above
 
 RECORD = ROOT / "docs" / "real-world.json"
-#: A scan of one repository must take less than this many CPU seconds (issue 18).
+#: A scan of one repository must take less than this many CPU seconds (issue 18); an entry
+#: with a `stress` note (a repository far larger than a service usually is) is exempt, and
+#: its time is still printed and recorded.
 CPU_LIMIT_S = 10.0
 
 
@@ -77,8 +82,21 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def scan_checkout(path: Path, project_dir: str | None) -> Outcome:
+def scan_isolated(path: Path, project_dir: str | None) -> Outcome:
+    """`scan_checkout` in a fresh process pinned to one core: CPU time is this scan's alone.
+
+    In one long process, the CPU of child processes (ruff, git) is counted when they are
+    reaped, which may be during a later scan; a process per scan keeps the figures apart.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(scan_checkout, path, project_dir, one_core=True).result()
+
+
+def scan_checkout(path: Path, project_dir: str | None, *, one_core: bool = False) -> Outcome:
     """Scan one checkout with the engine, as `yardstick scan --project-dir` would."""
+    if one_core and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # ruff inherits it too
     before = _cpu_seconds()
     report = scan(path, project_dir=project_dir or None)
     cpu = _cpu_seconds() - before
@@ -110,7 +128,7 @@ def compare(entry: dict[str, Any], outcome: Outcome) -> list[str]:
             lines.append(f"{rule_id}: recorded {old}, now {new}")
     for rule_id, message in sorted(outcome.errors.items()):
         lines.append(f"{rule_id}: rule error: {message}")
-    if outcome.cpu_s >= CPU_LIMIT_S:
+    if outcome.cpu_s >= CPU_LIMIT_S and not entry.get("stress"):
         lines.append(f"scan took {outcome.cpu_s:.1f} CPU s, over the {CPU_LIMIT_S:.0f} s limit")
     return lines
 
@@ -149,7 +167,7 @@ def recheck(entry: dict[str, Any], checkouts: Path, record: bool) -> bool:
     if commit is not None and not commit.startswith(str(entry["commit"])):
         say(f"{repo}: checkout is at {commit[:10]}, the record is for {entry['commit'][:10]}")
     started = time.perf_counter()
-    outcome = scan_checkout(path, str(entry.get("named_project_dir") or "") or None)
+    outcome = scan_isolated(path, str(entry.get("named_project_dir") or "") or None)
     wall = time.perf_counter() - started
     lines = compare(entry, outcome)
     status = "as recorded" if not lines else f"{len(lines)} difference(s)"

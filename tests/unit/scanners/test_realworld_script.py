@@ -16,13 +16,11 @@ SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "realworld.py"
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("realworld_script", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The script as the module `realworld` (importable: its scans run in spawned processes)."""
+    folder = str(SCRIPT.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module("realworld")
 
 
 @pytest.fixture
@@ -91,3 +89,12 @@ def test_the_committed_record_is_well_formed() -> None:
         assert entry["commit"], entry["repo"]
         assert entry["verdicts"], entry["repo"]
         assert entry["classes"], f"{entry['repo']} names no layout class"
+
+
+def test_a_scan_over_the_cpu_limit_is_a_difference_unless_marked_as_stress() -> None:
+    script = _script()
+    outcome = script.Outcome("", {"FW-001": "pass"}, {}, 12.5, 100.0, "gold")
+    entry = {"repo": "a/b", "commit": "0", "project_dir": "", "verdicts": {"FW-001": "pass"}}
+    assert script.compare(entry, outcome) == ["scan took 12.5 CPU s, over the 10 s limit"]
+    assert script.compare({**entry, "stress": "416k lines"}, outcome) == []
+    assert script.compare(entry, script.Outcome("", {"FW-001": "pass"}, {}, 9.9, 1.0, "x")) == []
