@@ -213,6 +213,7 @@ def test_rule_export_lists_adoption_per_repository(client: Client, org: dict[str
     assert list(rows[0]) == [
         "team",
         "repository",
+        "project_dir",
         "status",
         "engine_status",
         "message",
