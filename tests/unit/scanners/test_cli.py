@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from scanners import ENGINE_VERSION, cli
+from scanners import ENGINE_VERSION
 from scanners.cli import main
 from scanners.context import RepoContext
+from scanners.engine import scan as engine_scan
 from scanners.report import Report
 from tests.gitrepo import commit_all, git, make_repo, write_files
 from tests.unit.scanners.samples import sample_rules_registered, write_standard
@@ -85,7 +86,7 @@ def test_scan_frees_its_context_without_the_cyclic_collector(
 ) -> None:
     repo = make_repo(tmp_path / "good", GOOD)
     made: list[weakref.ref[RepoContext]] = []
-    real_scan = cli.scan
+    real_scan = engine_scan
 
     def spy(root: Path, **kwargs: Any) -> Report:
         context = kwargs["context"]
@@ -93,7 +94,7 @@ def test_scan_frees_its_context_without_the_cyclic_collector(
         context.import_graph  # noqa: B018 - cached on the context and refers back to it
         return real_scan(root, **kwargs)
 
-    monkeypatch.setattr(cli, "scan", spy)
+    monkeypatch.setattr("scanners.cli.scan", spy)
     gc.disable()
     try:
         code, _, _ = run(capsys, "scan", str(repo), "--standard", standard)
