@@ -269,6 +269,7 @@ def _scan(args: argparse.Namespace) -> int:
             reports=reports,
             context=context,
         )
+        context.release()  # before anything allocates: see `RepoContext.release`
         colour = args.output is None and use_colour(sys.stdout)
         text = _render(report, args.format, root, colour)
     if args.output is None:

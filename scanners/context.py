@@ -122,6 +122,18 @@ class RepoContext:
             self._memo[key] = compute(self)
         return self._memo[key]  # type: ignore[no-any-return]
 
+    def release(self) -> None:
+        """Drop the cached analyses: some refer back to this context (a reference cycle).
+
+        A scan that made its own context calls this at its end, so the context and its
+        parsed trees are freed at once by reference counting, while the cyclic collector is
+        still paused (`scanners.gcpause`): its next pass would otherwise traverse them all.
+        """
+        self._memo.clear()
+        cached = [n for n, a in vars(type(self)).items() if isinstance(a, cached_property)]
+        for name in cached:
+            vars(self).pop(name, None)
+
     # ----- file index -------------------------------------------------------------------
     @cached_property
     def files(self) -> list[str]:

@@ -64,18 +64,22 @@ def scan(
     if reports is not None:
         ctx.reports = reports
     specs = [s for s in standard.rules.values() if only is None or s.id in only]
-    with indexing(), gc_paused():  # one walk per tree shared by the rules; no GC passes
+    with gc_paused(), indexing():  # one walk per tree shared by the rules; no GC passes
         outcomes = [evaluate_rule(spec, ctx) for spec in specs]
-    total = time.perf_counter() - started
-    return Report(
-        standard=standard,
-        outcomes=outcomes,
-        repository=repository or str(ctx.root),
-        commit=ctx.commit_sha,
-        project_dir=ctx.project_rel,
-        engine_version=ENGINE_VERSION,
-        tool_versions=ctx.tool_versions(),
-        notes=[Evidence(n.path, None, n.reason) for n in ctx.notes],
-        timings={"total_ms": round(total * 1000, 3)},
-        discovery=ctx.discovery,
-    )
+        total = time.perf_counter() - started
+        report = Report(
+            standard=standard,
+            outcomes=outcomes,
+            repository=repository or str(ctx.root),
+            commit=ctx.commit_sha,
+            project_dir=ctx.project_rel,
+            engine_version=ENGINE_VERSION,
+            tool_versions=ctx.tool_versions(),
+            notes=[Evidence(n.path, None, n.reason) for n in ctx.notes],
+            timings={"total_ms": round(total * 1000, 3)},
+            discovery=ctx.discovery,
+        )
+        if context is None:  # free the trees while the collector is paused (`release`)
+            ctx.release()
+        del ctx
+    return report

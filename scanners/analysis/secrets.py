@@ -247,7 +247,7 @@ def _suppressed(lines: list[str], line: int, python: bool) -> bool:
 def _known_formats(path: str, text: str) -> Iterator[SecretFinding]:
     in_tests = is_test_path(path)
     for kind, pattern in _PATTERNS.items():
-        if not any(literal in text for literal in _LITERALS[kind]):
+        if not any(map(text.__contains__, _LITERALS[kind])):  # `literal in text`, in C
             continue
         for count, match in enumerate(pattern.finditer(text)):
             if count >= _MAX_MATCHES:

@@ -14,6 +14,7 @@ from scanners.analysis.codescan import (
     module_references,
     parsed,
 )
+from scanners.analysis.nodes import walk
 from scanners.analysis.security import (
     lifetime_kind,
     lifetime_seconds,
@@ -184,7 +185,7 @@ class RefreshTokenStore(Rule):
         """Look for a refresh-token model or table."""
         models = {m.path for m in ctx.layer_files("models")}
         for mod, tree in parsed(ctx.app_files, "efresh"):
-            for node in ast.walk(tree):
+            for node in walk(tree):  # the shared index: `ast.walk` order
                 if isinstance(node, ast.ClassDef) and _is_refresh_model(node, mod.path in models):
                     return self.passed(f"{node.name} in {mod.path}:{node.lineno}.")
                 if _is_refresh_table(node):

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scanners import ENGINE_VERSION
 from scanners.cli import main
+from scanners.context import RepoContext
+from scanners.engine import scan as engine_scan
+from scanners.report import Report
 from tests.gitrepo import commit_all, git, make_repo, write_files
 from tests.unit.scanners.samples import sample_rules_registered, write_standard
 from tests.unit.scanners.test_formats import validate_report, validate_sarif
@@ -70,6 +76,33 @@ def test_scan_in_place_prints_the_table_and_exits_zero(
     assert "✓ PASS    ZZA-001  README present" in out
     assert "? ERROR   ZZB-002" in out  # in the standard, not implemented anywhere
     assert "\033[" not in out  # captured output is no terminal
+
+
+def test_scan_frees_its_context_without_the_cyclic_collector(
+    tmp_path: Path,
+    standard: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo(tmp_path / "good", GOOD)
+    made: list[weakref.ref[RepoContext]] = []
+    real_scan = engine_scan
+
+    def spy(root: Path, **kwargs: Any) -> Report:
+        context = kwargs["context"]
+        made.append(weakref.ref(context))
+        context.import_graph  # noqa: B018 - cached on the context and refers back to it
+        return real_scan(root, **kwargs)
+
+    monkeypatch.setattr("scanners.cli.scan", spy)
+    gc.disable()
+    try:
+        code, _, _ = run(capsys, "scan", str(repo), "--standard", standard)
+        assert code == 0
+        assert made
+        assert made[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_fail_under_decides_the_exit_status(

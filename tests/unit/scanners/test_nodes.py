@@ -20,6 +20,7 @@ from scanners.analysis.codescan import iter_scoped_nodes
 from scanners.analysis.lint import wait_exit
 from scanners.analysis.secrets import _LITERALS, _PATTERNS
 from scanners.context import RepoContext, _nesting_depth, _too_deep
+from scanners.engine import scan
 from scanners.gcpause import gc_paused
 from tests.gitrepo import make_repo
 
@@ -219,6 +220,33 @@ def test_trees_indexed_in_a_block_are_freed_without_the_cyclic_collector() -> No
             gone = weakref.ref(tree)
             del tree
         assert gone() is None
+    finally:
+        gc.enable()
+
+
+def test_a_scan_frees_its_context_and_trees_without_the_cyclic_collector(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "pyproject.toml": '[project]\nname = "svc"\nversion = "0"\n',
+            "src/services/a.py": "from src.models import b\nx = b.y\n",
+            "src/models/b.py": "y = 2\n",
+        },
+    )
+    made: list[weakref.ref[RepoContext]] = []
+    real_init = RepoContext.__post_init__
+
+    def spy(self: RepoContext) -> None:
+        real_init(self)
+        made.append(weakref.ref(self))
+
+    gc.disable()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(RepoContext, "__post_init__", spy)
+            scan(repo, only={"LAY-001"})  # builds the import graph, which refers to the context
+        assert made
+        assert all(ref() is None for ref in made)
     finally:
         gc.enable()
 
