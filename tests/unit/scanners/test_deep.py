@@ -61,6 +61,7 @@ def _reachable(path: Path) -> bool:
     return os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in path.resolve().parents)
 
 
+@pytest.mark.requires_bwrap
 def test_deep_scan_measures_coverage_tests_and_mypy(tmp_path: Path, config: DeepScanConfig) -> None:
     repo = make_repo(tmp_path / "shop", fixture_files())
     result = DeepScan(config).run(repo)
@@ -107,6 +108,7 @@ def test_loop_forever() -> None:
 """
 
 
+@pytest.mark.requires_bwrap
 def test_a_hostile_suite_is_stopped_and_judged(tmp_path: Path, config: DeepScanConfig) -> None:
     files = fixture_files()
     files["tests/test_hostile.py"] = HOSTILE_TESTS
@@ -123,6 +125,7 @@ def test_a_hostile_suite_is_stopped_and_judged(tmp_path: Path, config: DeepScanC
     assert "did not finish" in outcome.message
 
 
+@pytest.mark.requires_bwrap
 def test_without_a_lock_file_nothing_runs(tmp_path: Path, config: DeepScanConfig) -> None:
     files = fixture_files()
     files.pop("uv.lock")
@@ -135,6 +138,7 @@ def test_without_a_lock_file_nothing_runs(tmp_path: Path, config: DeepScanConfig
     assert outcome.message.startswith("deep scan: no uv.lock")
 
 
+@pytest.mark.requires_bwrap
 def test_a_lock_that_does_not_install_is_reported(tmp_path: Path, config: DeepScanConfig) -> None:
     files = fixture_files()
     files["uv.lock"] = "version = 1\n[[package]]\nname = 42\n"
@@ -144,6 +148,7 @@ def test_a_lock_that_does_not_install_is_reported(tmp_path: Path, config: DeepSc
     assert result.reports.why["mypy"].startswith("deep scan: `uv sync --frozen` failed (exit 2")
 
 
+@pytest.mark.requires_bwrap
 def test_a_packaged_project_is_imported_from_src_without_being_built(
     tmp_path: Path, config: DeepScanConfig
 ) -> None:

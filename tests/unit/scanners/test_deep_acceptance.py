@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from scanners.deep import DeepScan, DeepScanConfig, find_uv
 from scanners.engine import scan
 from scanners.results import Status
@@ -231,6 +233,7 @@ def by_hand(project: Path, cache: Path) -> dict[str, str]:
     return totals
 
 
+@pytest.mark.requires_bwrap
 def test_per_layer_coverage_equals_pytest_cov_run_by_hand(
     tmp_path: Path,
     config: DeepScanConfig,  # noqa: F811

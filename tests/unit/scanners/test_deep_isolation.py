@@ -4,7 +4,6 @@ and sees none of the worker's secrets (HIGH #2: a build backend reached Redis fr
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import sys
@@ -23,10 +22,7 @@ from tests.gitrepo import make_repo
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PYTHON = str((Path(sys.base_prefix) / "bin" / "python3").resolve())
 
-if shutil.which("bwrap") is None:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("bubblewrap (bwrap) is required in CI for the deep-scan isolation tests")
-    pytestmark = pytest.mark.skip(reason="bubblewrap (bwrap) is not installed")
+pytestmark = pytest.mark.requires_bwrap
 
 SECRETS = {
     "UV_INDEX_URL": "https://user:index-pass@index.corp.example/simple",

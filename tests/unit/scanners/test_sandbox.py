@@ -15,6 +15,8 @@ import pytest
 
 from scanners.sandbox import MIB, Limits, Mount, Run, Sandbox
 
+pytestmark = pytest.mark.requires_bwrap
+
 PYTHON = Path(sys.base_prefix) / "bin" / "python3"
 SMALL = Limits(wall_s=20, cpu_s=20, memory_bytes=1024 * MIB, processes=64, output_bytes=MIB)
 
