@@ -41,7 +41,7 @@ def _populate(rows: int) -> None:
     from django.utils import timezone
 
     from dashboard.models import CheckResult, Repository, Scan, Team
-    from dashboard.services.standards import current_standard
+    from dashboard.services.standard.sync import current_standard
 
     standard = current_standard()
     rules = list(standard.rules.all())
@@ -92,8 +92,8 @@ def _rss_mib() -> float:
 
 def _export() -> tuple[int, int, float]:
     """Stream the results export as the view does; (lines, bytes, seconds)."""
-    from dashboard.services import export_rows
-    from dashboard.services.exports import csv_lines
+    from dashboard.services.reporting import export_rows
+    from dashboard.services.reporting.csv_stream import csv_lines
 
     started = time.perf_counter()
     header, rows = export_rows.results(export_rows.ResultFilters())

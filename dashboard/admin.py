@@ -13,8 +13,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from dashboard import models
-from dashboard.services import accounts, api_tokens, governance, rule_config
-from dashboard.services.registration import (
+from dashboard.services.access import accounts, api_tokens
+from dashboard.services.governance import waivers as governance
+from dashboard.services.repos.clone_urls import url_key
+from dashboard.services.repos.registration import (
     CHANGEABLE,
     Registered,
     RegistrationError,
@@ -26,7 +28,7 @@ from dashboard.services.registration import (
     register_repository,
     update_repository,
 )
-from dashboard.services.urls import url_key
+from dashboard.services.standard import rule_config
 from dashboard.views.registration import registered_page
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from dashboard import models
 from dashboard.rollout_forms import clean_receiver_url
-from dashboard.services import secrets
+from dashboard.services.webhooks import secrets
 
 
 @admin.register(models.StandardRelease)

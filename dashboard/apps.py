@@ -15,13 +15,13 @@ class DashboardConfig(AppConfig):
         retire cached page panels when the rows they show change."""
         from django.db.models.signals import post_migrate
 
-        from dashboard.services import pagecache
+        from dashboard.services.infra import page_versions
 
         post_migrate.connect(_sync_after_migrate, sender=self)
-        pagecache.watch_models()
+        page_versions.watch_models()
 
 
 def _sync_after_migrate(**kwargs: object) -> None:
-    from dashboard.services.standards import sync_standard
+    from dashboard.services.standard.sync import sync_standard
 
     sync_standard()

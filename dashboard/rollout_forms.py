@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dashboard.models import Initiative, Repository, Rule, Team
-from dashboard.services.initiatives import Goal
-from dashboard.services.outbound import check_url
+from dashboard.services.governance.initiatives import Goal
+from dashboard.services.notify.http_post import check_url
 
 
 def clean_receiver_url(url: str) -> str:

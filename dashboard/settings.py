@@ -124,7 +124,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = CONFIG.LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=CONFIG.LOGIN_COOLOFF_MINUTES)
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "dashboard.services.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "dashboard.http.clientip.client_ip"
 AXES_USERNAME_CALLABLE = "dashboard.views.signin.attempted_username"
 AXES_LOCKOUT_CALLABLE = "dashboard.views.signin.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not stored (no table that only grows)
@@ -229,10 +229,12 @@ if _cache_url.scheme in {"redis", "rediss"}:
         "default": {
             # Values signed with SECRET_KEY: one this deployment did not write (whoever can
             # reach Redis) is a miss, never unpickled.
-            "BACKEND": "dashboard.services.signedcache.SignedRedisCache",
+            "BACKEND": "dashboard.services.infra.signedcache.SignedRedisCache",
             "LOCATION": CONFIG.cache_url,
             "KEY_PREFIX": "yardstick",
-            "OPTIONS": {"serializer": "dashboard.services.signedcache.SignedPickleSerializer"},
+            "OPTIONS": {
+                "serializer": "dashboard.services.infra.signedcache.SignedPickleSerializer"
+            },
         }
     }
 elif _cache_url.scheme == "locmem":
@@ -252,7 +254,7 @@ else:
     }
 
 # ----- integrations ------------------------------------------------------------------------
-# The client's address (dashboard/services/clientip.py): the TCP peer unless a proxy is trusted.
+# The client's address (dashboard/http/clientip.py): the TCP peer unless a proxy is trusted.
 TRUSTED_PROXY_META_KEY = CONFIG.trusted_proxy_meta_key
 TRUSTED_PROXY_COUNT = CONFIG.TRUSTED_PROXY_COUNT
 WEBHOOK_RATE_LIMIT = (CONFIG.WEBHOOK_RATE_LIMIT, CONFIG.WEBHOOK_RATE_WINDOW_S)  # per source IP

@@ -13,18 +13,15 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from dashboard.models import Standard
-from dashboard.services import (
-    deep_scans,
-    delivery,
-    maintenance,
-    measurements,
-    notifications,
-    outbox,
-    rollout,
-    scanning,
-    score_check,
-)
-from dashboard.services.heartbeat import record_heartbeat
+from dashboard.services.infra import maintenance, outbox
+from dashboard.services.infra.heartbeat import record_heartbeat
+from dashboard.services.notify import delivery
+from dashboard.services.notify import events as notifications
+from dashboard.services.scans import deep as deep_scans
+from dashboard.services.scans import measurements
+from dashboard.services.scans import pipeline as scanning
+from dashboard.services.scoring import check as score_check
+from dashboard.services.standard import rollout
 
 
 @shared_task(name="dashboard.heartbeat", ignore_result=True)
@@ -100,7 +97,7 @@ def nightly_rescan() -> dict[str, int]:
 @shared_task(name="dashboard.close_day", ignore_result=True)
 def close_day() -> dict[str, str]:
     """Finalise yesterday's roll-ups and carry them to today, then check every stored score
-    against the one definition: an ERROR per drift, repaired (services/score_check.py)."""
+    against the one definition: an ERROR per drift, repaired (services/scoring/check.py)."""
     yesterday = timezone.now().date() - timedelta(days=1)
     maintenance.close_day(yesterday)
     drifts = score_check.nightly()
@@ -108,7 +105,7 @@ def close_day() -> dict[str, str]:
 
 
 # ----- rolling out the standard: notifications, re-evaluation -------------------------------
-# The three below are sent through the outbox (services/outbox.py): `outbox_id` is their
+# The three below are sent through the outbox (services/infra/outbox.py): `outbox_id` is their
 # message, forgotten once the work is done; the sweeper resends it if it was lost.
 @shared_task(name="dashboard.scan_finished", ignore_result=True, acks_late=True)
 def scan_finished(scan_id: int, before: str, after: str, outbox_id: int | None = None) -> str:

@@ -139,7 +139,7 @@ def personas(db: None) -> dict[str, object]:
     from django.contrib.auth.models import Group
 
     from dashboard.models import Membership
-    from dashboard.services.permissions import MANAGERS_GROUP
+    from dashboard.services.access.permissions import MANAGERS_GROUP
     from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
     team = TeamFactory(name="Payments", slug="payments")
@@ -165,9 +165,9 @@ def personas(db: None) -> dict[str, object]:
 def _fresh_page_cache() -> None:
     """Each test starts with no cached page panel: tests share one cache (LocMem per process,
     or the CI's Redis), and a test's database is new while the cache's versions carry on."""
-    from dashboard.services import pagecache
+    from dashboard.services.infra import page_versions
 
-    pagecache.changed(everything=True)
+    page_versions.changed(everything=True)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dashboard.services.pagecache import AfterCommit
+from dashboard.services.infra.page_versions import AfterCommit
 
 
 def queued_work(callbacks: Sequence[Callable[..., Any]]) -> list[Callable[..., Any]]:

@@ -361,7 +361,7 @@ def main() -> int:
     from django.utils import timezone
 
     from dashboard.models import Team
-    from dashboard.services.standards import current_standard
+    from dashboard.services.standard.sync import current_standard
     from scanners.standard import default_standard
 
     with connection.cursor() as cursor:

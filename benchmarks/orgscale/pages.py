@@ -171,9 +171,9 @@ def prime(port: int, kind: PageKind, cookie: str) -> float:
 
 def retire_cached_panels() -> None:
     """What midnight's roll-up does to the page cache: every panel is rendered afresh."""
-    from dashboard.services import pagecache
+    from dashboard.services.infra import page_versions
 
-    pagecache.changed(everything=True)
+    page_versions.changed(everything=True)
 
 
 def _drain(port: int) -> None:

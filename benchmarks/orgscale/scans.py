@@ -64,7 +64,7 @@ def floor_and_engine(root: Path, runs: int) -> tuple[float, float, float]:
 def pipeline(template: Path, workdir: Path, count: int) -> dict[str, list[float]]:
     """Seconds per scan through `run_scan`: first scans, new commits, unchanged rescans."""
     from dashboard.models import Repository, Scan, Team
-    from dashboard.services.scanning import request_scan, run_scan
+    from dashboard.services.scans.pipeline import request_scan, run_scan
 
     team, _ = Team.objects.get_or_create(slug=TEAM, defaults={"name": "Scan benchmark"})
     repos = []

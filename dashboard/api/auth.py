@@ -15,8 +15,8 @@ from ninja.security import HttpBearer, SessionAuth
 
 from dashboard.api.errors import ApiError
 from dashboard.models import ApiToken, Team
-from dashboard.services import api_tokens
-from dashboard.services.permissions import can_manage_team
+from dashboard.services.access import api_tokens
+from dashboard.services.access.permissions import can_manage_team
 
 
 class BearerToken(HttpBearer):

@@ -49,10 +49,11 @@ from dashboard.models import (
     Team,
     TeamDailyScore,
 )
-from dashboard.services import governance, rollups
-from dashboard.services.registration import register_repository
-from dashboard.services.scanning import run_scan, store_report
-from dashboard.services.standards import current_standard
+from dashboard.services.governance import waivers as governance
+from dashboard.services.repos.registration import register_repository
+from dashboard.services.scans.pipeline import run_scan, store_report
+from dashboard.services.scoring import rollups
+from dashboard.services.standard.sync import current_standard
 
 Log = Callable[[str], None]
 

@@ -12,8 +12,8 @@ from django.utils.text import slugify
 from dashboard.demo.catalog import PEOPLE, TEAMS
 from dashboard.demo.marker import Marker, write_marker
 from dashboard.models import Membership, Team
-from dashboard.services.accounts import ensure_admin
-from dashboard.services.permissions import MANAGERS_GROUP
+from dashboard.services.access.accounts import ensure_admin
+from dashboard.services.access.permissions import MANAGERS_GROUP
 
 PEOPLE_PER_TEAM = 3
 

@@ -6,7 +6,7 @@
   after it, and not revoked at or before it (`in_force`; `Waiver.objects.in_force(at)`). A
   ratchet is in force once created (`ratchet_in_force`).
 - **A repository's score and level** are its latest succeeded scan's results with the
-  governance in force now (`services/scoring.py`: `score_scan`), stored on the repository
+  governance in force now (`services/scoring/scores.py`: `score_scan`), stored on the repository
   (`Repository.score`, `.level`) whenever a scan finishes or governance changes.
 - **A scored repository** is active and has a succeeded scan (`SCORED`, `scored()`).
 - **A team's score** is the mean of its scored repositories' stored scores (those with a

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from dashboard.http.clientip import client_ip
 from dashboard.observability.context import (
     accept_or_generate,
     reset_client_address,
@@ -15,7 +16,6 @@ from dashboard.observability.context import (
     set_request_id,
 )
 from dashboard.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS, method_label
-from dashboard.services.clientip import client_ip
 
 REQUEST_ID_HEADER = "X-Request-ID"
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
+from dashboard.domain.levels import Member
 from dashboard.models import Repository, Scan
-from dashboard.services.levels_explained import Member
 
 IN_FLIGHT = (Scan.Status.QUEUED, Scan.Status.RUNNING)
 

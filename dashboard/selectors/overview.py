@@ -10,6 +10,7 @@ from typing import Any
 from django.core.paginator import Page
 from django.db.models import Max, Sum
 
+from dashboard.domain.levels import LevelGap, explain_team
 from dashboard.domain.scores import (
     OrganisationScore,
     TeamScore,
@@ -32,7 +33,6 @@ from dashboard.selectors.membership import (
     unscored_by_team,
 )
 from dashboard.selectors.trends import TeamTrend, team_trends
-from dashboard.services.levels_explained import LevelGap, explain_team
 
 TEAM_SORTS = ("name", "score", "repositories", "level")
 

@@ -9,6 +9,8 @@ from itertools import pairwise
 from django.utils import timezone
 
 from dashboard.charts import Point
+from dashboard.domain.codehost import file_url
+from dashboard.domain.levels import Blocker, LevelGap, explain_results
 from dashboard.models import (
     Attestation,
     CheckResult,
@@ -22,12 +24,10 @@ from dashboard.models import (
     WebhookDelivery,
 )
 from dashboard.selectors.common import day_range, points
-from dashboard.services.codehost import file_url
-from dashboard.services.levels_explained import Blocker, LevelGap, explain_results
-from dashboard.services.ratchets import count_of
-from dashboard.services.rollout import score_change_cause
-from dashboard.services.scoring import Governance
-from dashboard.services.webhooks import recent_deliveries
+from dashboard.services.governance.ratchets import count_of
+from dashboard.services.scoring.scores import Governance
+from dashboard.services.standard.rollout import score_change_cause
+from dashboard.services.webhooks.receive import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
 

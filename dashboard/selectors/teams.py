@@ -11,6 +11,7 @@ from django.core.paginator import Page
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from dashboard.charts import Point
+from dashboard.domain.levels import LevelGap, explain_level, explain_team
 from dashboard.domain.scores import TeamScore, scored, team_scores
 from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
 from dashboard.selectors.common import (
@@ -31,7 +32,6 @@ from dashboard.selectors.membership import (
     unscored_by_team,
 )
 from dashboard.selectors.trends import TeamTrend, team_trends
-from dashboard.services.levels_explained import LevelGap, explain_level, explain_team
 
 REPOSITORY_SORTS = ("name", "score", "level", "scanned")
 SCAN_BULK = ("tool_versions", "section_scores", "counts", "error", "skipped_reason")

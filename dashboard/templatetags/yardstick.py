@@ -46,7 +46,7 @@ def status_badge(status: str) -> SafeString:
 def level_badge(level: str | None, why: str = "") -> SafeString:
     """`{% level_badge level why %}`: a level as a coloured label ("No level" when none).
 
-    `why`: what keeps the next level out (dashboard/services/levels_explained.py), shown as
+    `why`: what keeps the next level out (dashboard/domain/levels.py), shown as
     the label's tooltip.
     """
     level = level or "none"

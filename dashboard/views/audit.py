@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET
 from dashboard.http.params import whole_number
 from dashboard.models import AuditAction, Team
 from dashboard.selectors.audit import AuditFilters, audit_page, audit_rows
-from dashboard.services.exports import csv_response
-from dashboard.services.permissions import is_admin
+from dashboard.services.access.permissions import is_admin
+from dashboard.services.reporting.csv_stream import csv_response
 
 
 def _require_admin(request: HttpRequest) -> None:

@@ -7,7 +7,7 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_GET
 
-from dashboard.services import badges
+from dashboard.services.reporting import badges
 
 MAX_AGE_S = 300
 

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from dashboard.http.params import whole_number
 from dashboard.models import Rule, Team
-from dashboard.services import export_rows
-from dashboard.services.exports import csv_response
-from dashboard.services.standards import current_standard
+from dashboard.services.reporting import export_rows
+from dashboard.services.reporting.csv_stream import csv_response
+from dashboard.services.standard.sync import current_standard
 
 
 def _stamp() -> str:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from dashboard.observability.metrics import exposition
-from dashboard.services.health import readiness
+from dashboard.services.infra.health import readiness
 from scanners import ENGINE_VERSION
 
 

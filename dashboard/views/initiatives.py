@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.models import Initiative
 from dashboard.rollout_forms import InitiativeForm
 from dashboard.selectors.initiatives import burn_up, initiative_rows, progress_many, status_rows
-from dashboard.services import initiatives
-from dashboard.services.exports import csv_response
-from dashboard.services.permissions import is_manager
+from dashboard.services.access.permissions import is_manager
+from dashboard.services.governance import initiatives
+from dashboard.services.reporting.csv_stream import csv_response
 
 
 def _initiative(pk: int) -> Initiative:

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from dashboard.models import Delivery, Team, TeamNotificationSettings
 from dashboard.rollout_forms import NotificationSettingsForm
-from dashboard.services.notifications import save_team_settings
-from dashboard.services.permissions import can_manage_team
+from dashboard.services.access.permissions import can_manage_team
+from dashboard.services.notify.events import save_team_settings
 
 
 @login_required

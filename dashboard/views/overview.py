@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 
 from dashboard.selectors import overview
 from dashboard.selectors.common import TableState, table_state
-from dashboard.services import pagecache
-from dashboard.services.permissions import maintained_teams
+from dashboard.services.access.permissions import maintained_teams
+from dashboard.views import pagecache
 from dashboard.views.panels import render_panel
 
 QUERY = ("sort", "q", "page")

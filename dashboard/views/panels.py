@@ -27,7 +27,7 @@ def render_panel(request: HttpRequest, template_name: str, context: dict[str, An
 
     No context processors run and the request is reduced to its query string, so a panel
     cannot hold the user, the CSRF token or messages; what else differs between users must be
-    in the panel's cache key (see dashboard/services/pagecache.py).
+    in the panel's cache key (see dashboard/views/pagecache.py).
     """
     html = get_template(template_name).render({**context, "request": QueryOnly(request.GET)})
     return SafeString(html)  # a template's autoescaped output  # nosec B703

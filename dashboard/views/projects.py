@@ -22,8 +22,8 @@ from dashboard.selectors.projects import (
     siblings,
     with_siblings,
 )
-from dashboard.services.permissions import can_manage_repository, maintained_teams
-from dashboard.services.registration import RegistrationError, judge_folder, register_folder
+from dashboard.services.access.permissions import can_manage_repository, maintained_teams
+from dashboard.services.repos.registration import RegistrationError, judge_folder, register_folder
 from dashboard.views.registration import registered_page
 
 

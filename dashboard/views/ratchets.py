@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from dashboard.models import Ratchet, Repository, Rule
 from dashboard.rollout_forms import RatchetForm
-from dashboard.services import ratchets
-from dashboard.services.permissions import can_manage_repository
+from dashboard.services.access.permissions import can_manage_repository
+from dashboard.services.governance import ratchets
 
 
 @login_required

@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from dashboard.forms import RegistrationForm
-from dashboard.services.permissions import maintained_teams
-from dashboard.services.registration import Registered, RegistrationError, register_repository
+from dashboard.services.access.permissions import maintained_teams
+from dashboard.services.repos.registration import Registered, RegistrationError, register_repository
 
 
 @login_required

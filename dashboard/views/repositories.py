@@ -38,9 +38,11 @@ from dashboard.selectors.repositories import (
     waivable,
 )
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
-from dashboard.services import deep_scans, governance, pagecache, scanning
-from dashboard.services.permissions import can_manage_repository, maintained_teams
-from dashboard.views import projects
+from dashboard.services.access.permissions import can_manage_repository, maintained_teams
+from dashboard.services.governance import waivers as governance
+from dashboard.services.scans import deep as deep_scans
+from dashboard.services.scans import pipeline as scanning
+from dashboard.views import pagecache, projects
 from dashboard.views.panels import render_panel, with_current_ages
 from scanners.results import Status
 

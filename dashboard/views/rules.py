@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 from dashboard.models import Rule
 from dashboard.selectors.common import TableState, table_state
 from dashboard.selectors.rules import RESULT_SORTS, adoption, results_table, status_counts
-from dashboard.services import pagecache
-from dashboard.services.standards import current_standard
+from dashboard.services.standard.sync import current_standard
+from dashboard.views import pagecache
 from dashboard.views.panels import render_panel
 from scanners.rules import registry
 from scanners.standard import default_standard

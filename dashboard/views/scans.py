@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard.models import CheckResult, Scan
-from dashboard.services.scanning import queue_position
+from dashboard.services.scans.pipeline import queue_position
 
 
 @login_required

@@ -15,8 +15,8 @@ from dashboard.selectors.common import TableState, day_range, table_state
 from dashboard.selectors.repositories import standard_marks
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table, team_summary
 from dashboard.selectors.trends import joined_marks
-from dashboard.services import pagecache
-from dashboard.services.permissions import can_manage_team
+from dashboard.services.access.permissions import can_manage_team
+from dashboard.views import pagecache
 from dashboard.views.panels import render_panel, with_current_ages
 from scanners.standard import default_standard
 

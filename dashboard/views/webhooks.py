@@ -7,8 +7,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from dashboard.services import ratelimit, webhooks
-from dashboard.services.clientip import client_ip
+from dashboard.http.clientip import client_ip
+from dashboard.services.infra import ratelimit
+from dashboard.services.webhooks import receive as webhooks
 from dashboard.views.bodies import read_limited
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from dashboard.domain.scores import LEVEL_RANK
 from dashboard.models import Initiative, Repository, Scan
-from dashboard.services.permissions import MANAGERS_GROUP
-from dashboard.services.scanning import run_scan
+from dashboard.services.access.permissions import MANAGERS_GROUP
+from dashboard.services.scans.pipeline import run_scan
 from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.factories import RepositoryFactory, TeamFactory, UserFactory
 from tests.gitrepo import golden_repo

@@ -26,7 +26,7 @@ from dashboard.models import (
     Team,
     TeamDailyScore,
 )
-from dashboard.services import rollups
+from dashboard.services.scoring import rollups
 from tests.integration.test_quickstart import _embedded_env, _free_port
 
 ROOT = Path(__file__).resolve().parents[2]

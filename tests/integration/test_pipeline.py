@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 
 from dashboard.models import CheckResult, Scan
-from dashboard.services import scanning
-from dashboard.services.registration import register_repository
+from dashboard.services.repos.registration import register_repository
+from dashboard.services.scans import pipeline as scanning
 from scanners.engine import scan as run_engine
 from tests.conftest import WorkerHandle, start_worker, wait_for, wait_ready
 from tests.factories import TeamFactory

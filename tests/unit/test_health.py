@@ -100,7 +100,7 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path: Path)
 
 
 def test_ready_reports_worker_heartbeat_as_non_critical(client: Client) -> None:
-    from dashboard.services.heartbeat import record_heartbeat
+    from dashboard.services.infra.heartbeat import record_heartbeat
 
     before = client.get("/health/ready").json()["checks"]["worker"]
     record_heartbeat("worker-1")

@@ -33,9 +33,9 @@ def test_log_lines_of_a_request_carry_its_id(
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # type: ignore[attr-defined]
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}  # type: ignore[attr-defined]
     caplog.handler.addFilter(RequestIdFilter())
-    with caplog.at_level(logging.WARNING, logger="dashboard.services.health"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.services.infra.health"):
         client.get("/health/ready", headers={"X-Request-ID": "trace-42"})
-    records = [r for r in caplog.records if r.name == "dashboard.services.health"]
+    records = [r for r in caplog.records if r.name == "dashboard.services.infra.health"]
     assert records
     assert all(r.request_id == "trace-42" for r in records)  # type: ignore[attr-defined]
     assert get_request_id() == "-"

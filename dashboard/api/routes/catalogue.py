@@ -13,7 +13,7 @@ from dashboard.api.pagination import paginate
 from dashboard.api.schemas import ErrorOut, PageQuery, RuleOut, RulePage, TeamOut, TeamPage
 from dashboard.domain.scores import team_score_of, with_team_scores
 from dashboard.models import Rule, Team
-from dashboard.services.standards import current_standard
+from dashboard.services.standard.sync import current_standard
 
 router = Router(tags=["catalogue"])
 

@@ -24,9 +24,9 @@ from dashboard.api.schemas import (
     ScanOut,
 )
 from dashboard.models import CoverageReport, Repository, Scan, Team
-from dashboard.services.registration import RegistrationError, register_repository
-from dashboard.services.scanning import request_scan
-from dashboard.services.uploads import UploadError, receive_report, store_coverage
+from dashboard.services.repos.registration import RegistrationError, register_repository
+from dashboard.services.scans.pipeline import request_scan
+from dashboard.services.scans.uploads import UploadError, receive_report, store_coverage
 from dashboard.views.bodies import read_limited
 
 router = Router(tags=["repositories"])

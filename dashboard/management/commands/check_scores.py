@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from dashboard.services import score_check
+from dashboard.services.scoring import check as score_check
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.models import Team
-from dashboard.services import api_tokens
+from dashboard.services.access import api_tokens
 
 
 class Command(BaseCommand):

@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from dashboard.models import Team
-from dashboard.services.accounts import ensure_admin
-from dashboard.services.heartbeat import latest_heartbeat
+from dashboard.services.access.accounts import ensure_admin
+from dashboard.services.infra.heartbeat import latest_heartbeat
 
 READY_TIMEOUT_S = 60.0
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from dashboard.models import Repository, Scan
-from dashboard.services import scanning
+from dashboard.services.scans import pipeline as scanning
 
 
 class Command(BaseCommand):

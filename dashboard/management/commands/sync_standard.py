@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from dashboard.services.standards import sync_standard
+from dashboard.services.standard.sync import sync_standard
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 
 from dashboard.api.app import api
 from dashboard.models import ApiToken, Membership, Repository, Scan, Team
-from dashboard.services import api_tokens
+from dashboard.services.access import api_tokens
 from tests.factories import (
     MembershipFactory,
     RepositoryFactory,
@@ -212,7 +212,7 @@ def test_teams_show_score_and_level(reader: Client, teams: tuple[Team, Team]) ->
 
 def test_scans_and_results(reader: Client, teams: tuple[Team, Team]) -> None:
     from dashboard.models import CheckResult
-    from dashboard.services.standards import current_standard
+    from dashboard.services.standard.sync import current_standard
 
     repository = RepositoryFactory(team=teams[0])
     rules = list(current_standard().rules.all()[:3])

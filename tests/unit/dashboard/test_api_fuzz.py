@@ -39,7 +39,7 @@ def _keep_test_connection() -> Iterator[None]:
 @pytest.fixture
 def bearer(db: None, settings: Any, _keep_test_connection: None) -> dict[str, str]:
     """A write token of team `alpha`, which has a repository with a finished scan."""
-    from dashboard.services import api_tokens
+    from dashboard.services.access import api_tokens
     from tests.factories import RepositoryFactory, ScanFactory, TeamFactory
 
     settings.ALLOWED_HOSTS = ["*"]

@@ -16,7 +16,7 @@ from django.test import Client
 
 from dashboard.api.routes import catalogue
 from dashboard.models import Membership, Repository, Scan, WebhookDelivery
-from dashboard.services import api_tokens
+from dashboard.services.access import api_tokens
 from tests.factories import MembershipFactory, RepositoryFactory, TeamFactory, UserFactory
 from tests.webhooks import ENDPOINTS, SAMPLE_CLONE_URLS, body_of, payload, signed_headers
 
@@ -354,7 +354,7 @@ def _signed(client: Client, provider: str, body: bytes, **headers: str) -> Any:
 
 
 def _registered(provider: str = "github") -> Repository:
-    from dashboard.services.urls import url_key
+    from dashboard.services.repos.clone_urls import url_key
 
     url = SAMPLE_CLONE_URLS[provider]
     return RepositoryFactory(clone_url=url, url_key=url_key(url))
@@ -446,7 +446,7 @@ def test_webhook_headers_with_injection_shapes_are_refused(hook_client: Client) 
 
 
 def test_internal_git_server_is_allowed_when_settings_say_so(settings: Any) -> None:
-    from dashboard.services.urls import clean_clone_url
+    from dashboard.services.repos.clone_urls import clean_clone_url
 
     settings.ALLOW_INTERNAL_HOSTS = True
     assert clean_clone_url("https://10.0.0.5/org/repo.git") == "https://10.0.0.5/org/repo.git"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dashboard import tasks
 from dashboard.models import AuditAction, AuditEvent, Repository, Team, TeamDailyScore
-from dashboard.services.registration import delete_repository, update_repository
+from dashboard.services.repos.registration import delete_repository, update_repository
 from tests.factories import RepositoryFactory, TeamFactory, UserFactory
 from tests.scoredata import rules, store_scan
 
@@ -87,7 +87,7 @@ def test_nightly_close_day_logs_an_error_on_drift_and_repairs(
     org: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     Repository.objects.filter(pk=org["api"].pk).update(score=99.5, level="silver")
-    with caplog.at_level(logging.ERROR, logger="dashboard.services.score_check"):
+    with caplog.at_level(logging.ERROR, logger="dashboard.services.scoring.check"):
         result = tasks.close_day()
     assert result["score_drifts"] == "2"
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]

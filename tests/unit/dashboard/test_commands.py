@@ -95,7 +95,7 @@ def test_admin_lists_every_model_and_revokes_tokens(client: object) -> None:
     from django.apps import apps
     from django.contrib import admin as django_admin
 
-    from dashboard.services import api_tokens
+    from dashboard.services.access import api_tokens
     from tests.factories import UserFactory
 
     dashboard_models = set(apps.get_app_config("dashboard").get_models())

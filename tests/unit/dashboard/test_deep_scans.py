@@ -15,8 +15,9 @@ from django.test import Client
 from dashboard import tasks
 from dashboard.celery import app
 from dashboard.models import CheckResult, CoverageReport, Repository, Scan
-from dashboard.services import deep_scans, scanning
-from dashboard.services.locks import deep_scan_lock
+from dashboard.services.scans import deep as deep_scans
+from dashboard.services.scans import pipeline as scanning
+from dashboard.services.scans.locks import deep_scan_lock
 from scanners.workspace import Workspace
 from tests.factories import RepositoryFactory, TeamFactory
 from tests.gitrepo import make_repo

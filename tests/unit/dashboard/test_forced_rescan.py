@@ -18,7 +18,8 @@ from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
 
 from dashboard.models import CheckResult, Repository, Scan
-from dashboard.services import api_tokens, scanning
+from dashboard.services.access import api_tokens
+from dashboard.services.scans import pipeline as scanning
 from tests.factories import RepositoryFactory
 from tests.gitrepo import make_repo
 

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.models import Repository, Rule, Scan
-from dashboard.services import api_tokens
+from dashboard.services.access import api_tokens
 from dashboard.urls import urlpatterns
 from scanners import strict_json
 from scanners.engine import scan as run_engine

@@ -16,7 +16,8 @@ from hypothesis.extra.django import TestCase
 from dashboard.domain.scores import LEVEL_RANK
 from dashboard.models import CheckResult, Initiative, Repository, Rule, Scan
 from dashboard.selectors.initiatives import burn_up, progress_many
-from dashboard.services import initiatives, rollups
+from dashboard.services.governance import initiatives
+from dashboard.services.scoring import rollups
 from scanners.report import score_outcomes
 from scanners.results import Status
 from scanners.standard import default_standard

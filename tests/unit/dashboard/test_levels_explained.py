@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.services.levels_explained import (
+from dashboard.domain.levels import (
     Blocker,
     Member,
     explain_level,

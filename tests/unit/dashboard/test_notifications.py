@@ -21,9 +21,10 @@ from dashboard.models import (
     OutgoingWebhook,
     Scan,
 )
-from dashboard.services import notifications, secrets
-from dashboard.services.delivery import DeliveryRetry, deliver
-from dashboard.services.notifications import save_team_settings
+from dashboard.services.notify import events as notifications
+from dashboard.services.notify.delivery import DeliveryRetry, deliver
+from dashboard.services.notify.events import save_team_settings
+from dashboard.services.webhooks import secrets
 from dashboard.tasks import deliver_notification, scan_failed, scan_finished
 from tests.factories import RepositoryFactory
 from tests.notify import Receiver, http_receiver, store
@@ -200,7 +201,7 @@ def test_a_failed_scan_notifies_the_team(team: Any, receiver: Receiver) -> None:
 def test_the_pipeline_queues_the_failure_task_after_commit(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from dashboard.services.scanning import fail_scan
+    from dashboard.services.scans.pipeline import fail_scan
 
     scan = Scan.objects.create(repository=RepositoryFactory(), status=Scan.Status.RUNNING)
     with django_capture_on_commit_callbacks() as callbacks:

@@ -15,10 +15,10 @@ import pytest
 from dashboard.admin_rollout import OutgoingWebhookForm, TeamNotificationSettingsForm
 from dashboard.models import Delivery
 from dashboard.rollout_forms import NotificationSettingsForm
-from dashboard.services import notifications
-from dashboard.services.delivery import deliver
-from dashboard.services.notifications import save_team_settings
-from dashboard.services.outbound import SendError, check_url, post_json
+from dashboard.services.notify import events as notifications
+from dashboard.services.notify.delivery import deliver
+from dashboard.services.notify.events import save_team_settings
+from dashboard.services.notify.http_post import SendError, check_url, post_json
 from scanners import netpolicy
 from tests.factories import RepositoryFactory
 

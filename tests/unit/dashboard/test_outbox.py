@@ -18,9 +18,10 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from dashboard import tasks
 from dashboard.models import Delivery, Notification, OutboxMessage, Scan
-from dashboard.services import delivery, outbox
-from dashboard.services.notifications import save_team_settings
-from dashboard.services.scanning import fail_scan
+from dashboard.services.infra import outbox
+from dashboard.services.notify import delivery
+from dashboard.services.notify.events import save_team_settings
+from dashboard.services.scans.pipeline import fail_scan
 from tests.factories import RepositoryFactory
 from tests.notify import store
 
@@ -94,7 +95,7 @@ def test_a_level_drop_during_a_broker_outage_is_notified_once_the_broker_is_back
     assert not OutboxMessage.objects.exists()  # ... and the task forgot it when done
     broker.up = False
     with (
-        caplog.at_level(logging.WARNING, logger="dashboard.services.outbox"),
+        caplog.at_level(logging.WARNING, logger="dashboard.services.infra.outbox"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         scan = store(repository, NONE, sha="2" * 40)
@@ -158,7 +159,7 @@ def test_a_task_that_fails_keeps_its_message_for_the_sweeper(
     def broken(*_: Any) -> str:
         raise RuntimeError("the database blinked")
 
-    monkeypatch.setattr("dashboard.services.notifications.on_scan_finished", broken)
+    monkeypatch.setattr("dashboard.services.notify.events.on_scan_finished", broken)
     with pytest.raises(RuntimeError):
         tasks.scan_finished(scan.pk, "gold", "none", outbox_id=message.pk)
     assert OutboxMessage.objects.filter(pk=message.pk).exists()
@@ -172,7 +173,7 @@ def test_the_outbox_gives_up_after_a_day_and_says_so(
         created_at=timezone.now() - outbox.GIVE_UP_AFTER - timedelta(minutes=1)
     )
     OutboxMessage.objects.create(task="dashboard.gone_task", args=[], retry_at=timezone.now())
-    with caplog.at_level(logging.ERROR, logger="dashboard.services.outbox"):
+    with caplog.at_level(logging.ERROR, logger="dashboard.services.infra.outbox"):
         assert outbox.resend(timezone.now() + LATER)["outbox_dropped"] == 2
     assert f"outbox message {message.pk}" in caplog.text
     assert "dashboard.gone_task() names an unknown task" in caplog.text
@@ -208,7 +209,7 @@ def test_deliveries_stay_unsent_while_the_broker_is_down(
     scan = _dropped(team)
     tasks.scan_finished(scan.pk, "gold", "none")
     Delivery.objects.update(created_at=timezone.now() - timedelta(minutes=10))
-    with caplog.at_level(logging.WARNING, logger="dashboard.services.delivery"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.services.notify.delivery"):
         assert delivery.resend_untried()["deliveries_resent"] == 0
     assert "broker is unreachable" in caplog.text
     assert Delivery.objects.get().status == Delivery.Status.PENDING

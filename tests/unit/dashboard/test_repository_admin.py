@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from dashboard.models import AuditEvent, Repository, Scan
-from dashboard.services import secrets
-from dashboard.services.registration import update_repository
-from dashboard.services.urls import url_key
+from dashboard.services.repos.clone_urls import url_key
+from dashboard.services.repos.registration import update_repository
+from dashboard.services.webhooks import secrets
 from tests.factories import RepositoryFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from dashboard.models import (
     TeamDailyScore,
     Waiver,
 )
-from dashboard.services import rollups
+from dashboard.services.scoring import rollups
 from tests.factories import AttestationFactory, RepositoryFactory, TeamFactory
 
 RULES = ("DEP-001", "DEP-002", "DEP-003", "VER-005")

@@ -28,9 +28,10 @@ from dashboard.models import (
 )
 from dashboard.selectors.initiatives import progress_many
 from dashboard.selectors.repositories import standard_marks
-from dashboard.services import initiatives, rule_config
-from dashboard.services.scoring import refresh_repository_score, score_scan
-from dashboard.services.standards import sync_standard
+from dashboard.services.governance import initiatives
+from dashboard.services.scoring.scores import refresh_repository_score, score_scan
+from dashboard.services.standard import rule_config
+from dashboard.services.standard.sync import sync_standard
 from scanners.standard import default_standard, parse_standard
 from tests.factories import RepositoryFactory, ScanFactory
 

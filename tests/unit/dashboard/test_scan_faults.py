@@ -17,7 +17,8 @@ import pytest
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from dashboard.models import CheckResult, Repository, Scan
-from dashboard.services import ratelimit, scanning
+from dashboard.services.infra import ratelimit
+from dashboard.services.scans import pipeline as scanning
 from dashboard.tasks import scan_repository
 from tests.factories import RepositoryFactory, TeamFactory
 from tests.gitrepo import golden_repo
@@ -91,7 +92,7 @@ def test_a_scan_requested_while_the_broker_is_down_stays_queued_for_the_sweeper(
     monkeypatch.setattr(scan_repository, "delay", delay)
     repository = RepositoryFactory()
     with (
-        caplog.at_level(logging.WARNING, logger="dashboard.services.scanning"),
+        caplog.at_level(logging.WARNING, logger="dashboard.services.scans.pipeline"),
         django_capture_on_commit_callbacks(execute=True),  # type: ignore[operator]
     ):
         scan = scanning.request_scan(repository, Scan.Trigger.WEBHOOK)
@@ -116,7 +117,7 @@ def test_webhook_rate_limit_fails_open_when_the_cache_is_unreachable(
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
-    with caplog.at_level(logging.WARNING, logger="dashboard.services.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.services.infra.ratelimit"):
         decisions = [ratelimit.hit("webhook", "10.0.0.1", 1, 60) for _ in range(3)]
     assert all(d.allowed for d in decisions)
     assert "rate limit webhook not applied: the cache is unreachable" in caplog.text

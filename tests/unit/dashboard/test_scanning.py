@@ -14,8 +14,8 @@ from django.db import connection
 from django.utils import timezone
 
 from dashboard.models import CheckResult, Repository, RepositoryDailyScore, Scan, TeamDailyScore
-from dashboard.services import scanning
-from dashboard.services.locks import repository_lock
+from dashboard.services.scans import pipeline as scanning
+from dashboard.services.scans.locks import repository_lock
 from scanners.engine import scan as run_engine
 from scanners.standard import default_standard
 from tests.factories import RepositoryFactory, TeamFactory

@@ -25,9 +25,11 @@ from hypothesis.extra.django import TestCase
 
 from dashboard.domain.scores import team_scores
 from dashboard.models import Repository, RepositoryDailyScore, Rule, Scan, Team, TeamDailyScore
-from dashboard.services import governance, ratchets, score_check
-from dashboard.services.ratchets import RatchetError
-from dashboard.services.registration import update_repository
+from dashboard.services.governance import ratchets
+from dashboard.services.governance import waivers as governance
+from dashboard.services.governance.ratchets import RatchetError
+from dashboard.services.repos.registration import update_repository
+from dashboard.services.scoring import check as score_check
 from tests.factories import RepositoryFactory, ScanFactory, TeamFactory, UserFactory
 from tests.scoredata import maintainer, store_scan
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dashboard import tasks
-from dashboard.services.deep_scans import deep_work_dir
-from dashboard.services.urls import workspace_policy
+from dashboard.services.repos.clone_urls import workspace_policy
+from dashboard.services.scans.deep import deep_work_dir
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 import redis
 from django.test import override_settings
 
-from dashboard.services.signedcache import SignedPickleSerializer, UnsignedValue
+from dashboard.services.infra.signedcache import SignedPickleSerializer, UnsignedValue
 
 REDIS_URL = "redis://127.0.0.1:6379/12"  # this worktree's database on the shared server
 
@@ -77,8 +77,8 @@ import json, os, pickle, sys
 import django
 django.setup()
 from django.core.cache import cache
-from dashboard.services import ratelimit
-from dashboard.services.cacheclient import redis_client
+from dashboard.services.infra import ratelimit
+from dashboard.services.infra.cacheclient import redis_client
 
 prefix, forged_payload = sys.argv[1], bytes.fromhex(sys.argv[2])
 backend, client = redis_client()

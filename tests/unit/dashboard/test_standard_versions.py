@@ -12,9 +12,9 @@ from django.test import Client
 
 from dashboard.models import Repository, Rule, Scan, Standard, StandardRelease
 from dashboard.selectors.repositories import repository_page
-from dashboard.services import standards
-from dashboard.services.rollout import score_change_cause
-from dashboard.services.scanning import Findings, ResultRow, store_findings
+from dashboard.services.scans.pipeline import Findings, ResultRow, store_findings
+from dashboard.services.standard import sync as standards
+from dashboard.services.standard.rollout import score_change_cause
 from dashboard.tasks import reevaluate_standard
 from scanners.results import Severity
 from scanners.standard import RuleSpec, default_standard

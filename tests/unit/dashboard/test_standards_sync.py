@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dashboard.models import Rule, Standard
-from dashboard.services.standards import current_standard, sync_standard
+from dashboard.services.standard.sync import current_standard, sync_standard
 from scanners.standard import default_standard, parse_standard
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,8 @@ from dashboard.models import (
     Scan,
     Team,
 )
-from dashboard.services import api_tokens, scanning
+from dashboard.services.access import api_tokens
+from dashboard.services.scans import pipeline as scanning
 from scanners.engine import scan as run_engine
 from scanners.formats import render_json
 from tests.factories import TeamFactory, UserFactory
@@ -262,7 +263,7 @@ def test_every_upload_is_audited_with_actor_commit_and_outcome(
 def test_late_coverage_rejudges_tst006_the_score_and_the_rollups(
     writer: Client, team: Team, tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from dashboard.services import measurements
+    from dashboard.services.scans import measurements
 
     source = make_repo(tmp_path / "shop", fixture_files())
     repository = _registered(team, source)
@@ -270,7 +271,7 @@ def test_late_coverage_rejudges_tst006_the_score_and_the_rollups(
     assert _statuses(scan)["TST-006"] == "not_applicable"
     yesterday = timezone.now().date() - timedelta(days=1)
     Scan.objects.filter(pk=scan.pk).update(finished_at=timezone.now() - timedelta(days=1))
-    from dashboard.services.rollups import recompute_range
+    from dashboard.services.scoring.rollups import recompute_range
 
     recompute_range(yesterday, timezone.now().date())
     before = scan.score
@@ -314,7 +315,7 @@ def test_late_coverage_rejudges_tst006_the_score_and_the_rollups(
 def test_late_coverage_for_an_unscanned_commit_queues_nothing(
     writer: Client, team: Team, tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from dashboard.services import measurements
+    from dashboard.services.scans import measurements
 
     repository = _registered(team, golden_repo(tmp_path / "svc"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

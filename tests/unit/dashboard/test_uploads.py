@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from dashboard.models import CheckResult, CoverageReport, Repository, Scan, Team
-from dashboard.services import api_tokens, scanning
+from dashboard.services.access import api_tokens
+from dashboard.services.scans import pipeline as scanning
 from scanners.cli import main as yardstick
 from scanners.engine import scan as run_engine
 from scanners.formats import render_json

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from dashboard.config import ConfigError, load_config
 from dashboard.models import Scan, WebhookDelivery
-from dashboard.services import ratelimit
-from dashboard.services.urls import url_key
+from dashboard.services.infra import ratelimit
+from dashboard.services.repos.clone_urls import url_key
 from tests.factories import RepositoryFactory
 from tests.private_services import PrivateRedis
 from tests.webhooks import ENDPOINTS, SAMPLE_CLONE_URLS, body_of, payload, signed_headers
@@ -66,7 +66,7 @@ def test_a_scan_request_is_claimed_queued_and_recorded_in_one_transaction(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     RepositoryFactory(clone_url=URL, url_key=url_key(URL))
-    from dashboard.services import webhooks
+    from dashboard.services.webhooks import receive as webhooks
 
     def broken(*args: Any, **kwargs: Any) -> Scan:
         raise RuntimeError("the database went away mid-request")
@@ -120,7 +120,7 @@ def test_the_rate_limit_is_one_redis_round_trip(private_redis: PrivateRedis, set
 def test_retiring_page_panels_is_one_redis_round_trip(
     private_redis: PrivateRedis, settings: Any
 ) -> None:
-    from dashboard.services import pagecache
+    from dashboard.services.infra import page_versions
 
     settings.CACHES = {
         "default": {
@@ -129,12 +129,12 @@ def test_retiring_page_panels_is_one_redis_round_trip(
         }
     }
     raw = redis.Redis(port=private_redis.port, db=1)
-    pagecache.changed(team_id=1, repository_id=1)  # starts the counters at the clock
-    started = pagecache._versions({"org", "team:1", "repository:1"})
+    page_versions.changed(team_id=1, repository_id=1)  # starts the counters at the clock
+    started = page_versions.versions({"org", "team:1", "repository:1"})
     evals = int(raw.info("commandstats").get("cmdstat_eval", {}).get("calls", 0))
-    pagecache.changed(team_id=1, repository_id=1)
+    page_versions.changed(team_id=1, repository_id=1)
     assert int(raw.info("commandstats")["cmdstat_eval"]["calls"]) == evals + 1
-    bumped = pagecache._versions({"org", "team:1", "repository:1"})
+    bumped = page_versions.versions({"org", "team:1", "repository:1"})
     assert all(bumped[scope] == started[scope] + 1 for scope in started)
     assert started["org"] > 1_700_000_000 * 10**9  # nanoseconds of the clock, not 1
 

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from dashboard.models import Repository, Scan, WebhookDelivery
-from dashboard.services import secrets
-from dashboard.services.urls import url_key
+from dashboard.services.repos.clone_urls import url_key
+from dashboard.services.webhooks import secrets
 from tests.factories import RepositoryFactory
 from tests.webhooks import ENDPOINTS, SAMPLE_CLONE_URLS, body_of, payload, signed_headers
 

@@ -12,10 +12,11 @@ from django.test import Client
 from django.utils import timezone
 
 from dashboard.models import Repository, Scan, WebhookDelivery
-from dashboard.services import ratelimit, secrets
-from dashboard.services.urls import url_key
-from dashboard.services.webhook_providers import verify_gitea, verify_github, verify_token
-from dashboard.services.webhooks import MAX_BODY_BYTES
+from dashboard.services.infra import ratelimit
+from dashboard.services.repos.clone_urls import url_key
+from dashboard.services.webhooks import secrets
+from dashboard.services.webhooks.providers import verify_gitea, verify_github, verify_token
+from dashboard.services.webhooks.receive import MAX_BODY_BYTES
 from tests.factories import RepositoryFactory
 from tests.oncommit import queued_work
 from tests.webhooks import ENDPOINTS, SAMPLE_CLONE_URLS, body_of, payload, signed_headers
@@ -453,7 +454,7 @@ def test_verifiers_accept_only_the_exact_signature() -> None:
 
 
 def test_recent_deliveries_lists_a_repositorys_deliveries_newest_first(client: Client) -> None:
-    from dashboard.services.webhooks import recent_deliveries
+    from dashboard.services.webhooks.receive import recent_deliveries
 
     repository = _repository("github")
     _post(client, "github", payload("github-push"), delivery="first")

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from dashboard.models import Attestation, CheckResult, Repository, Rule, Scan, Waiver
-from dashboard.services import secrets
+from dashboard.services.webhooks import secrets
 from tests.factories import RepositoryFactory, ScanFactory
 from tests.gitrepo import make_repo
 
@@ -43,7 +43,7 @@ def _scanned_repository(team: object) -> Repository:
     )
     repository.latest_scan = scan
     repository.save()
-    from dashboard.services.scoring import refresh_repository_score
+    from dashboard.services.scoring.scores import refresh_repository_score
 
     return refresh_repository_score(repository)
 

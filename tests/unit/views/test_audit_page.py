@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import Client
 
 from dashboard.models import AuditEvent, Team
-from dashboard.services import audit
+from dashboard.services.access import audit
 from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.utils import timezone
 from dashboard.models import Repository, RepositoryDailyScore, Scan, Team
 from dashboard.selectors import overview, teams
 from dashboard.selectors.common import TableState
-from dashboard.services import rollups
-from dashboard.services.scanning import Findings, ResultRow, store_findings
+from dashboard.services.scans.pipeline import Findings, ResultRow, store_findings
+from dashboard.services.scoring import rollups
 from tests.factories import RepositoryFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_a_repository_deactivated_in_the_window_is_listed_as_left(
     personas: dict[str, object],
 ) -> None:
     """Its daily rows are carried forward like any other: the audit log says when it left."""
-    from dashboard.services.registration import update_repository
+    from dashboard.services.repos.registration import update_repository
 
     team = TeamFactory(name="Quarry", slug="quarry")
     steady = RepositoryFactory(team=team, name="quarry-api")

@@ -15,8 +15,11 @@ from django.utils import timezone
 
 from dashboard.models import Repository, Rule, Team, Waiver
 from dashboard.observability.metrics import REGISTRY
-from dashboard.services import governance, pagecache, rollups
+from dashboard.services.governance import waivers as governance
+from dashboard.services.scoring import rollups
 from dashboard.templatetags.yardstick import level_badge, status_badge
+from dashboard.services.infra import page_versions
+from dashboard.views import pagecache
 from dashboard.views.panels import with_current_ages
 from tests.factories import RepositoryFactory
 from tests.notify import store
@@ -206,7 +209,7 @@ def test_permission_dependent_panels_are_never_shared(
         f"/repositories/{repository.pk}/": ["Grant a waiver", "Scan now"],
     }
     for first, second, shows in ((maintainer, member, False), (member, maintainer, True)):
-        pagecache.changed(everything=True)
+        page_versions.changed(everything=True)
         for url, texts in maintainer_only.items():
             _get(first, url)
             html = _get(second, url)[0]
@@ -278,9 +281,9 @@ def test_versions_survive_eviction_without_repeating() -> None:
     from django.core.cache import cache
 
     key = "pages:version:org"
-    before = pagecache._versions({pagecache.ORG})[pagecache.ORG]
+    before = page_versions.versions({pagecache.ORG})[pagecache.ORG]
     cache.delete(key)  # evicted
-    after = pagecache._versions({pagecache.ORG})[pagecache.ORG]
+    after = page_versions.versions({pagecache.ORG})[pagecache.ORG]
     assert after > before
     assert datetime.fromtimestamp(after / 1e9, tz=UTC).date() == timezone.now().date()
 
@@ -294,7 +297,7 @@ def test_a_panel_rendered_before_the_writer_commits_is_retired_by_the_commit(
         return pagecache.Panel("probe", (pagecache.ORG,), (), lambda: rendered.append(1) or 0)
 
     with django_capture_on_commit_callbacks(execute=True):
-        pagecache.changed()  # the writer, inside its transaction
+        page_versions.changed()  # the writer, inside its transaction
         pagecache.one(spec())  # a reader in between stores what it could see: the old rows
         pagecache.one(spec())
         assert len(rendered) == 1
@@ -306,7 +309,7 @@ def test_a_scan_queued_started_or_failed_shows_on_the_next_request(
     client: Client, personas: dict[str, Any]
 ) -> None:
     from dashboard.models import Scan
-    from dashboard.services import scanning
+    from dashboard.services.scans import pipeline as scanning
 
     repository = RepositoryFactory(team=personas["team"])
     store(repository, _statuses("pass"), sha="1" * 40)
@@ -333,15 +336,15 @@ def test_a_worker_process_retires_the_panels_the_web_process_serves() -> None:
 
     from django.conf import settings
 
-    before = pagecache._versions({pagecache.ORG})[pagecache.ORG]
+    before = page_versions.versions({pagecache.ORG})[pagecache.ORG]
     code = (
         "import django; django.setup(); "
-        "from dashboard.services import pagecache; pagecache.changed()"
+        "from dashboard.services.infra import page_versions; page_versions.changed()"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
-    assert pagecache._versions({pagecache.ORG})[pagecache.ORG] > before
+    assert page_versions.versions({pagecache.ORG})[pagecache.ORG] > before
 
 
 def test_the_cache_is_shared_by_default_and_chosen_by_cache_url(

@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import AuditEvent, Repository, Scan
-from dashboard.services import scanning
+from dashboard.services.scans import pipeline as scanning
 from tests.factories import MembershipFactory, RepositoryFactory, ScanFactory, TeamFactory
 from tests.gitrepo import make_repo
 

@@ -19,17 +19,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.models import CheckResult, Repository, Rule, Scan, Team
-from dashboard.services import api_tokens
-from dashboard.services.registration import (
+from dashboard.services.access import api_tokens
+from dashboard.services.repos.registration import (
     RegistrationError,
     judge_folder,
     register_folder,
     register_repository,
     update_repository,
 )
-from dashboard.services.rollups import record_scan_day
-from dashboard.services.scoring import refresh_repository_score
-from dashboard.services.standards import current_standard
+from dashboard.services.scoring.rollups import record_scan_day
+from dashboard.services.scoring.scores import refresh_repository_score
+from dashboard.services.standard.sync import current_standard
 from tests.factories import MembershipFactory, RepositoryFactory, ScanFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
