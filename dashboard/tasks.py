@@ -13,15 +13,15 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from dashboard.models import Standard
-from dashboard.services.infra import maintenance, outbox
+from dashboard.services import periodic as maintenance
+from dashboard.services.infra import outbox
 from dashboard.services.infra.heartbeat import record_heartbeat
 from dashboard.services.notify import delivery
 from dashboard.services.notify import events as notifications
 from dashboard.services.scans import deep as deep_scans
-from dashboard.services.scans import measurements
+from dashboard.services.scans import measurements, rollout
 from dashboard.services.scans import pipeline as scanning
 from dashboard.services.scoring import check as score_check
-from dashboard.services.standard import rollout
 
 
 @shared_task(name="dashboard.heartbeat", ignore_result=True)

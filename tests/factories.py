@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from dashboard import models
-from dashboard.services.webhooks import secrets
+from dashboard.services.access import secrets
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from dashboard.models import Repository, Scan
-from dashboard.services.scans.pipeline import Findings, ResultRow, store_findings
+from dashboard.services.scans.results import Findings, ResultRow, store_findings
 
 
 @dataclass

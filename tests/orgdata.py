@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from dashboard.models import CheckResult, Repository, Rule, Scan, Team
+from dashboard.selectors.governance import score_scan
 from dashboard.services.scoring import rollups
-from dashboard.services.scoring.scores import score_scan
 from tests.factories import RepositoryFactory, TeamFactory
 
 STATUSES = ("pass", "pass", "pass", "fail", "warn", "not_applicable", "manual")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 
 from dashboard.models import Membership, Repository, Rule, Scan, Team
-from dashboard.services.scans.pipeline import Findings, ResultRow, store_findings
+from dashboard.services.scans.results import Findings, ResultRow, store_findings
 from dashboard.services.standard.sync import current_standard
 from scanners import ENGINE_VERSION
 from tests.factories import MembershipFactory, ScanFactory, UserFactory

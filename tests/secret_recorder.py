@@ -21,8 +21,7 @@ def _append(value: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _record_issued_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard.services.access import api_tokens
-    from dashboard.services.webhooks import secrets
+    from dashboard.services.access import api_tokens, secrets
 
     generate: Callable[[], str] = secrets.generate_secret
     issue: Callable[..., Any] = api_tokens.issue

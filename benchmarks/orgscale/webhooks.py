@@ -53,7 +53,7 @@ Delivery = tuple[bytes, bytes]  # (request head, body)
 def prepare(count: int) -> list[tuple[str, str]]:
     """Give `count` active repositories the benchmark's secret; their (name, clone URL)."""
     from dashboard.models import Repository, WebhookDelivery
-    from dashboard.services.webhooks import secrets
+    from dashboard.services.access import secrets
 
     repos = list(
         Repository.objects.filter(active=True)

@@ -51,7 +51,8 @@ from dashboard.models import (
 )
 from dashboard.services.governance import waivers as governance
 from dashboard.services.repos.registration import register_repository
-from dashboard.services.scans.pipeline import run_scan, store_report
+from dashboard.services.scans.pipeline import run_scan
+from dashboard.services.scans.results import store_report
 from dashboard.services.scoring import rollups
 from dashboard.services.standard.sync import current_standard
 

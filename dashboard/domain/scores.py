@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Avg, Case, Count, IntegerField, Min, Q, QuerySet, Value, When
 
@@ -122,16 +122,6 @@ def team_score_of(team: Any) -> TeamScore:
     )
 
 
-def team_scores(team_ids: Iterable[int] | None = None) -> dict[int, TeamScore]:
-    """Figures of the given teams (all by default), by team pk (1 query)."""
-    from dashboard.models import Team
-
-    teams = Team.objects.all()
-    if team_ids is not None:
-        teams = teams.filter(pk__in=list(team_ids))
-    return {team.pk: team_score_of(team) for team in with_team_scores(teams)}
-
-
 @dataclass(frozen=True, slots=True)
 class OrganisationScore:
     """Headline figures: every level count adds up to `repositories`."""
@@ -148,25 +138,25 @@ class OrganisationScore:
         return self.repositories - self.scanned
 
 
-def organisation_score() -> OrganisationScore:
-    """The organisation's figures over its scored repositories (1 query)."""
-    from dashboard.models import Repository
+class JudgedScan(Protocol):
+    """What `score_change_cause` reads of a scan (`dashboard.models.Scan`)."""
 
-    mine = scored()
-    figures = Repository.objects.filter(active=True).aggregate(
-        repositories=Count("pk"),
-        scanned=Count("pk", filter=mine),
-        score=Avg("score", filter=mine),
-        rank=Min(level_rank(), filter=mine),
-        **{name: Count("pk", filter=mine & Q(level=name)) for name in LEVELS[1:]},
-    )
-    levels = {name: figures[name] for name in reversed(LEVELS[1:])}
-    levels["none"] = figures["scanned"] - sum(levels.values())
-    levels[NOT_SCANNED] = figures["repositories"] - figures["scanned"]
-    return OrganisationScore(
-        figures["repositories"],
-        figures["scanned"],
-        round_score(figures["score"]),
-        level_of_rank(figures["rank"]),
-        levels,
-    )
+    commit_sha: str
+    standard_version: str
+
+
+def score_change_cause(before: JudgedScan, after: JudgedScan) -> str:
+    """Why the score moved between two consecutive finished scans of one repository.
+
+    `standard`: same commit, another version of the standard; `code`: another commit under
+    the same version; `both`; or `rescan` when neither changed (governance, engine).
+    """
+    same_commit = bool(before.commit_sha) and before.commit_sha == after.commit_sha
+    same_standard = before.standard_version == after.standard_version
+    if same_commit and not same_standard:
+        return "standard"
+    if not same_commit and same_standard:
+        return "code"
+    if not same_commit and not same_standard:
+        return "both"
+    return "rescan"

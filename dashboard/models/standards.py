@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.db import models
 
+from dashboard.domain.governance import Weighting
 from scanners.results import Severity
-
-
-@dataclass(frozen=True, slots=True)
-class Weighting:
-    """What scoring reads of a rule (it quacks like the engine's RuleSpec): the effective
-    severity and weight, the organisation's override winning over the bundled value."""
-
-    severity: Severity
-    weight: int
 
 
 class Standard(models.Model):

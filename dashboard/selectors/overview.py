@@ -14,7 +14,6 @@ from dashboard.domain.levels import LevelGap, explain_team
 from dashboard.domain.scores import (
     OrganisationScore,
     TeamScore,
-    organisation_score,
     team_score_of,
     with_team_scores,
 )
@@ -32,6 +31,7 @@ from dashboard.selectors.membership import (
     scored_members,
     unscored_by_team,
 )
+from dashboard.selectors.scores import organisation_score
 from dashboard.selectors.trends import TeamTrend, team_trends
 
 TEAM_SORTS = ("name", "score", "repositories", "level")

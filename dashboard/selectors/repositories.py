@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from dashboard.charts import Point
 from dashboard.domain.codehost import file_url
+from dashboard.domain.governance import Governance, count_of
 from dashboard.domain.levels import Blocker, LevelGap, explain_results
+from dashboard.domain.scores import score_change_cause
 from dashboard.models import (
     Attestation,
     CheckResult,
@@ -24,10 +26,7 @@ from dashboard.models import (
     WebhookDelivery,
 )
 from dashboard.selectors.common import day_range, points
-from dashboard.services.governance.ratchets import count_of
-from dashboard.services.scoring.scores import Governance
-from dashboard.services.standard.rollout import score_change_cause
-from dashboard.services.webhooks.receive import recent_deliveries
+from dashboard.selectors.webhooks import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
 

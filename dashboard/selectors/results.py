@@ -16,8 +16,9 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dashboard.domain.governance import UPCOMING, Governance
 from dashboard.models import Attestation, CheckResult, Ratchet, Repository, Waiver
-from dashboard.services.scoring.scores import UPCOMING, Governance, upcoming_rule_ids
+from dashboard.selectors.governance import upcoming_rule_ids
 
 STATUSES = frozenset(s.value for s in CheckResult.Status)
 SHOWN_STATUSES = STATUSES | {UPCOMING}  # rules in their grace period are shown as upcoming

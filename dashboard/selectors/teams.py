@@ -12,7 +12,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from dashboard.charts import Point
 from dashboard.domain.levels import LevelGap, explain_level, explain_team
-from dashboard.domain.scores import TeamScore, scored, team_scores
+from dashboard.domain.scores import TeamScore, scored
 from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
 from dashboard.selectors.common import (
     LEVELS,
@@ -31,6 +31,7 @@ from dashboard.selectors.membership import (
     scored_members,
     unscored_by_team,
 )
+from dashboard.selectors.scores import team_scores
 from dashboard.selectors.trends import TeamTrend, team_trends
 
 REPOSITORY_SORTS = ("name", "score", "level", "scanned")

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.forms.governance import InitiativeForm
 from dashboard.models import Initiative
-from dashboard.rollout_forms import InitiativeForm
 from dashboard.selectors.initiatives import burn_up, initiative_rows, progress_many, status_rows
 from dashboard.services.access.permissions import is_manager
 from dashboard.services.governance import initiatives

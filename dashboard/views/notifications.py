@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from dashboard.forms.notify import NotificationSettingsForm
 from dashboard.models import Delivery, Team, TeamNotificationSettings
-from dashboard.rollout_forms import NotificationSettingsForm
 from dashboard.services.access.permissions import can_manage_team
 from dashboard.services.notify.events import save_team_settings
 

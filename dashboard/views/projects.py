@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from dashboard.http.params import whole_number
+from dashboard.http.registered import registered_page
 from dashboard.models import Repository, Team
 from dashboard.selectors.projects import (
     ProjectChoice,
@@ -24,7 +25,6 @@ from dashboard.selectors.projects import (
 )
 from dashboard.services.access.permissions import can_manage_repository, maintained_teams
 from dashboard.services.repos.registration import RegistrationError, judge_folder, register_folder
-from dashboard.views.registration import registered_page
 
 
 def card(request: HttpRequest, repository: Repository, can_manage: bool) -> dict[str, Any]:

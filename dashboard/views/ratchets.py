@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from dashboard.forms.governance import RatchetForm
 from dashboard.models import Ratchet, Repository, Rule
-from dashboard.rollout_forms import RatchetForm
 from dashboard.services.access.permissions import can_manage_repository
 from dashboard.services.governance import ratchets
 

@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from dashboard.forms import RegistrationForm
+from dashboard.forms.repos import RegistrationForm
+from dashboard.http.registered import registered_page
 from dashboard.services.access.permissions import maintained_teams
-from dashboard.services.repos.registration import Registered, RegistrationError, register_repository
+from dashboard.services.repos.registration import RegistrationError, register_repository
 
 
 @login_required
@@ -40,18 +41,3 @@ def register(request: HttpRequest) -> HttpResponse:
         else:
             return registered_page(request, registered)
     return render(request, "register.html", {"form": form})
-
-
-def registered_page(request: HttpRequest, registered: Registered) -> HttpResponse:
-    """The answer to a registration (the form's or the admin's): the webhook secret, shown
-    this once, with how to set the webhook up."""
-    return render(
-        request,
-        "registered.html",
-        {
-            "repository": registered.repository,
-            "secret": registered.webhook_secret,
-            "scan": registered.scan,
-            "base_url": request.build_absolute_uri("/").rstrip("/"),
-        },
-    )

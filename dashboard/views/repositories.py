@@ -20,9 +20,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.charts import line_chart
-from dashboard.forms import AttestationForm, WaiverForm
+from dashboard.forms.governance import AttestationForm, RatchetForm, WaiverForm
 from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
-from dashboard.rollout_forms import RatchetForm
 from dashboard.selectors.common import TableState, table_state
 from dashboard.selectors.repositories import (
     GovernanceInForce,

@@ -7,10 +7,10 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from dashboard.http.bodies import read_limited
 from dashboard.http.clientip import client_ip
 from dashboard.services.infra import ratelimit
 from dashboard.services.webhooks import receive as webhooks
-from dashboard.views.bodies import read_limited
 
 
 def _deliver(request: HttpRequest, provider: str, repository_id: int | None = None) -> JsonResponse:

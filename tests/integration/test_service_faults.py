@@ -35,10 +35,10 @@ from django.db.utils import load_backend
 from django.test import Client
 
 from dashboard.models import CheckResult, Scan
+from dashboard.services.access import secrets
 from dashboard.services.repos.registration import register_repository
 from dashboard.services.scans import pipeline as scanning
 from dashboard.services.standard.sync import current_standard
-from dashboard.services.webhooks import secrets
 from tests.conftest import ROOT, start_worker, stop_worker, wait_for, wait_ready
 from tests.factories import TeamFactory
 from tests.gitrepo import commit_all, golden_repo, make_repo, write_files

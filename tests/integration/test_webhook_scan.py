@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from dashboard.models import Scan, WebhookDelivery
+from dashboard.services.access import secrets
 from dashboard.services.repos.registration import register_repository
-from dashboard.services.webhooks import secrets
 from tests.conftest import WorkerHandle, wait_for
 from tests.factories import TeamFactory
 from tests.gitrepo import commit_all, golden_repo, write_files

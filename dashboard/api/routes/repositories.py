@@ -23,11 +23,11 @@ from dashboard.api.schemas import (
     ScanIn,
     ScanOut,
 )
+from dashboard.http.bodies import read_limited
 from dashboard.models import CoverageReport, Repository, Scan, Team
 from dashboard.services.repos.registration import RegistrationError, register_repository
 from dashboard.services.scans.pipeline import request_scan
 from dashboard.services.scans.uploads import UploadError, receive_report, store_coverage
-from dashboard.views.bodies import read_limited
 
 router = Router(tags=["repositories"])
 WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}

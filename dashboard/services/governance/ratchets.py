@@ -13,13 +13,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from dashboard.domain.governance import count_of
 from dashboard.models import AuditAction, CheckResult, Ratchet, Repository, Rule, Scan
 from dashboard.services.access import audit
 from dashboard.services.access.permissions import require_team_maintainer
 from dashboard.services.scoring.rollups import record_scan_day
 from dashboard.services.scoring.scores import refresh_repository_score
-
-COUNTED = frozenset({"pass", "fail", "warn"})
 
 
 class RatchetError(ValueError):
@@ -28,13 +27,6 @@ class RatchetError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def count_of(status: str, findings: int) -> int | None:
-    """A result's count for ratchets: 0 when it passes, None when it cannot be counted."""
-    if status not in COUNTED:
-        return None
-    return 0 if status == "pass" else findings
 
 
 def _refresh(repository: Repository) -> None:

@@ -13,10 +13,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dashboard.models import Delivery, Notification, TeamNotificationSettings
+from dashboard.services.access import secrets
 from dashboard.services.infra import dispatch
 from dashboard.services.notify.events import scan_payload_bytes
 from dashboard.services.notify.http_post import SendError, post_json, sign
-from dashboard.services.webhooks import secrets
 
 logger = logging.getLogger(__name__)
 

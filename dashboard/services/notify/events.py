@@ -335,8 +335,8 @@ def save_team_settings(
     digest: bool = False,
 ) -> TeamNotificationSettings:
     """A maintainer sets where the team's notifications go; the Slack URL is stored encrypted."""
+    from dashboard.services.access import secrets
     from dashboard.services.access.permissions import require_team_maintainer
-    from dashboard.services.webhooks import secrets
 
     require_team_maintainer(user, team)
     prefs, _ = TeamNotificationSettings.objects.get_or_create(team=team)

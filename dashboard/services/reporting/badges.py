@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape  # escaping, not parsing  # nosec B406
 
-from dashboard.domain.scores import team_scores
 from dashboard.models import Repository, Team
+from dashboard.selectors.scores import team_scores
 
 LABEL = "yardstick"
 COLOURS = {

@@ -18,12 +18,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dashboard.domain.clone_urls import RepositoryError, clean_clone_url, url_key
 from dashboard.models import AuditAction, Repository, Scan, Team
-from dashboard.services.access import audit
+from dashboard.services.access import audit, secrets
 from dashboard.services.access.permissions import can_manage_team, require_admin_permission
-from dashboard.services.repos.clone_urls import RepositoryError, clean_clone_url, url_key
 from dashboard.services.scoring import rollups
-from dashboard.services.webhooks import secrets
 from scanners.repo_url import redact_url
 
 _TAKEN = "this repository is already registered with this project folder"

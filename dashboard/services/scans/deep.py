@@ -18,15 +18,16 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import AuditAction, CheckResult, CoverageReport, Repository, Scan
+from dashboard.domain.clone_urls import workspace_policy
+from dashboard.domain.governance import EffectiveScore
+from dashboard.models import AuditAction, CoverageReport, Repository, Scan
 from dashboard.services.access import audit
 from dashboard.services.access.permissions import require_team_maintainer
 from dashboard.services.infra import dispatch
-from dashboard.services.repos.clone_urls import workspace_policy
 from dashboard.services.scans.locks import deep_scan_lock
+from dashboard.services.scans.results import DEEP_RULES, rescore, rows_of, write_rows
 from dashboard.services.scans.row_locks import ScanGone, lock_scan_rows
 from dashboard.services.scoring.rollups import record_scan_day
-from dashboard.services.scoring.scores import EffectiveScore, score_scan
 from scanners.deep import DeepScan, DeepScanConfig, DeepScanResult
 from scanners.engine import scan as run_engine
 from scanners.measured import CoverageData, Reports
@@ -36,8 +37,6 @@ from scanners.sandbox import SandboxUnavailable
 from scanners.workspace import Workspace
 
 logger = logging.getLogger(__name__)
-
-DEEP_RULES = frozenset({"TST-006", "TST-008", "STY-009"})
 
 
 def stored_reports(repository: Repository, commit_sha: str) -> Reports | None:
@@ -157,31 +156,10 @@ def replace_outcomes(scan: Scan, report: Report) -> EffectiveScore:
     """Replace the scan's results of the rules `report` judged, re-score the scan (not saved;
     the caller holds `lock_scan_rows`). CI no longer reports the rules judged here."""
     ids = [o.spec.id for o in report.outcomes]
-    rules = (
-        {r.rule_id: r for r in scan.standard.rules.filter(rule_id__in=ids)} if scan.standard else {}
-    )
-    CheckResult.objects.filter(scan=scan, rule__rule_id__in=ids).delete()
-    CheckResult.objects.bulk_create(
-        CheckResult(
-            scan=scan,
-            rule=rules[o.spec.id],
-            status=o.status.value,
-            message=o.result.message[:2000],
-            evidence=[e.to_dict() for e in o.result.evidence[:200]],
-            findings=len(o.result.evidence),
-            duration_ms=o.duration_ms,
-        )
-        for o in report.outcomes
-        if o.spec.id in rules
-    )
+    rules = scan.standard.rules.filter(rule_id__in=ids) if scan.standard else []
+    write_rows(scan, rows_of(report), rules, only=ids)
     scan.reported_rules = [rule for rule in scan.reported_rules if rule not in ids]
-    effective = score_scan(scan)
-    scan.score, scan.level, scan.section_scores = (
-        effective.score,
-        effective.level,
-        effective.sections,
-    )
-    return effective
+    return rescore(scan)
 
 
 @transaction.atomic

@@ -20,14 +20,21 @@ from typing import Any
 
 from django.db import transaction
 
+from dashboard.domain.clone_urls import workspace_policy
+from dashboard.domain.governance import EffectiveScore
 from dashboard.models import CheckResult, Repository, Scan
 from dashboard.services.infra import dispatch
 from dashboard.services.notify.events import after_level_refreshed
-from dashboard.services.repos.clone_urls import workspace_policy
-from dashboard.services.scans.deep import DEEP_RULES, replace_outcomes, stored_reports
+from dashboard.services.scans.deep import replace_outcomes, stored_reports
+from dashboard.services.scans.results import (
+    DEEP_RULES,
+    ResultRow,
+    merge_reported,
+    rescore,
+    write_rows,
+)
 from dashboard.services.scans.row_locks import ScanGone, lock_scan_rows
 from dashboard.services.scoring.rollups import rerecord_since
-from dashboard.services.scoring.scores import EffectiveScore, score_scan
 from scanners.engine import scan as run_engine
 from scanners.repo_url import RepositoryError
 from scanners.report import Report
@@ -103,11 +110,9 @@ def store_rejudged(scan: Scan, report: Report) -> Scan:
 @transaction.atomic
 def store_late_report(scan: Scan, reported: Sequence[Mapping[str, Any]]) -> list[str]:
     """Re-judge a scanned commit's measured rules with results CI reported later (a test run,
-    mypy, coverage): only rules the scan found not applicable (`scanning.merge_reported`).
+    mypy, coverage): only rules the scan found not applicable (`results.merge_reported`).
     Returns the rule ids taken. Raises `ScanGone` when the scan was deleted meanwhile.
     """
-    from dashboard.services.scans.pipeline import ResultRow, merge_reported
-
     lock_scan_rows(scan)
     stored = {
         r.rule.rule_id: r
@@ -117,22 +122,11 @@ def store_late_report(scan: Scan, reported: Sequence[Mapping[str, Any]]) -> list
     }
     rows = [ResultRow(rule_id, r.status, r.message, r.evidence) for rule_id, r in stored.items()]
     merged, taken = merge_reported(rows, reported)
-    for row in merged:
-        if row.rule_id in taken:
-            result = stored[row.rule_id]
-            result.status, result.message = row.status, row.message[:2000]
-            result.evidence, result.findings = row.evidence, len(row.evidence)
-            result.duration_ms = row.duration_ms
-            result.save(update_fields=["status", "message", "evidence", "findings", "duration_ms"])
+    write_rows(scan, merged, [stored[rule_id].rule for rule_id in taken], only=taken)
     if not taken:
         return []
     scan.reported_rules = sorted({*scan.reported_rules, *taken})
-    effective = score_scan(scan)
-    scan.score, scan.level, scan.section_scores = (
-        effective.score,
-        effective.level,
-        effective.sections,
-    )
+    effective = rescore(scan)
     scan.save(update_fields=["score", "level", "section_scores", "reported_rules"])
     _propagate(scan, effective)
     return taken

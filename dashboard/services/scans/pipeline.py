@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -16,21 +14,19 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from dashboard.models import CheckResult, Repository, Scan
-from dashboard.services.governance.ratchets import follow_improvements
+from dashboard.domain.clone_urls import workspace_policy
+from dashboard.models import Repository, Scan
 from dashboard.services.infra import dispatch, page_versions
-from dashboard.services.notify.events import after_scan_failed, after_scan_stored
-from dashboard.services.repos.clone_urls import workspace_policy
+from dashboard.services.notify.events import after_scan_failed
 from dashboard.services.scans import deep as deep_scans
 from dashboard.services.scans.locks import repository_lock
-from dashboard.services.scans.row_locks import ScanGone, lock_scan_rows
-from dashboard.services.scoring.rollups import record_scan_day
-from dashboard.services.scoring.scores import score_scan
+from dashboard.services.scans.measurements import store_late_report
+from dashboard.services.scans.results import store_report
+from dashboard.services.scans.row_locks import ScanGone
 from dashboard.services.standard.sync import current_standard
 from scanners import ENGINE_VERSION
 from scanners.engine import scan as run_engine
 from scanners.repo_url import RepositoryError
-from scanners.report import Report
 from scanners.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -219,171 +215,9 @@ def _is_newest(workspace: Workspace, repository: Repository, ref: str, sha: str)
     return workspace.is_ancestor(repository.clone_url, sha, latest_sha) is not True
 
 
-@dataclass(frozen=True, slots=True)
-class ResultRow:
-    """One rule's verdict, ready to store."""
-
-    rule_id: str
-    status: str
-    message: str
-    evidence: list[dict[str, object]]
-    duration_ms: float = 0.0
-    findings: int | None = None  # evidence items before truncation (default: len(evidence))
-
-
-@dataclass(frozen=True, slots=True)
-class Findings:
-    """What a scan found, whoever ran the engine: a worker here, or CI (an uploaded report)."""
-
-    results: list[ResultRow]
-    commit: str | None
-    engine_version: str
-    tool_versions: dict[str, str]
-    counts: dict[str, int]
-    #: The report's `discovery` (the checkout's Python projects, the judged one); {}: none.
-    discovery: dict[str, Any] = field(default_factory=dict)
-
-
-def merge_reported(
-    results: list[ResultRow], reported: Sequence[Mapping[str, Any]]
-) -> tuple[list[ResultRow], list[str]]:
-    """The server's results, with a measured rule it could not judge (not applicable: no
-    coverage, test or mypy data here) taken from CI's report; and the rule ids taken.
-
-    Only the measured rules (`deep_scans.DEEP_RULES`) are ever taken: CI's static results
-    are ignored, since the server judged the same commit itself.
-    """
-    from_ci = {
-        str(row["rule_id"]): row for row in reported if row.get("rule_id") in deep_scans.DEEP_RULES
-    }
-    merged: list[ResultRow] = []
-    taken: list[str] = []
-    for row in results:
-        ci = from_ci.get(row.rule_id)
-        if ci is not None and row.status == "not_applicable" and ci["status"] != row.status:
-            merged.append(
-                ResultRow(
-                    row.rule_id,
-                    str(ci["status"]),
-                    str(ci["message"]),
-                    list(ci["evidence"])[:200],
-                    float(ci.get("duration_ms") or 0.0),
-                )
-            )
-            taken.append(row.rule_id)
-        else:
-            merged.append(row)
-    return merged, taken
-
-
-def store_report(
-    scan: Scan,
-    report: Report,
-    duration_ms: int,
-    *,
-    latest: bool = True,
-    reported: Sequence[Mapping[str, Any]] = (),
-) -> Scan:
-    """Write an engine report's results and scores in one transaction (idempotent per scan).
-
-    `reported`: measured results from a CI upload of the same commit (`merge_reported`);
-    `latest=False` keeps the scan as history of an older commit (`store_findings`).
-    """
-    results = [
-        ResultRow(
-            outcome.spec.id,
-            outcome.status.value,
-            outcome.result.message,
-            [e.to_dict() for e in outcome.result.evidence[:200]],
-            outcome.duration_ms,
-            len(outcome.result.evidence),
-        )
-        for outcome in report.outcomes
-    ]
-    results, taken = merge_reported(results, reported)
-    findings = Findings(
-        results,
-        report.commit,
-        report.engine_version,
-        report.tool_versions,
-        report.counts(),
-        report.discovery.to_dict() if report.discovery is not None else {},
-    )
-    return store_findings(scan, findings, duration_ms, latest=latest, reported_rules=taken)
-
-
-@transaction.atomic
-def store_findings(
-    scan: Scan,
-    findings: Findings,
-    duration_ms: int,
-    *,
-    latest: bool = True,
-    reported_rules: Sequence[str] = (),
-) -> Scan:
-    """Write results and scores in one transaction (idempotent per scan); unknown rules drop.
-
-    With `latest` the scan becomes the repository's latest (score, level, roll-ups,
-    ratchets, notifications); without it, it is history of an older commit only.
-    Raises `ScanGone` when the scan or its repository was deleted meanwhile.
-    """
-    lock_scan_rows(scan)
-    standard = current_standard()
-    rules = {rule.rule_id: rule for rule in standard.rules.all()}
-    CheckResult.objects.filter(scan=scan).delete()
-    CheckResult.objects.bulk_create(
-        CheckResult(
-            scan=scan,
-            rule=rules[row.rule_id],
-            status=row.status,
-            message=row.message[:2000],
-            evidence=row.evidence[:200],
-            findings=len(row.evidence) if row.findings is None else row.findings,
-            duration_ms=row.duration_ms,
-        )
-        for row in findings.results
-        if row.rule_id in rules
-    )
-    scan.status = Scan.Status.SUCCEEDED
-    scan.finished_at = timezone.now()
-    scan.commit_sha = findings.commit or scan.commit_sha
-    scan.engine_version = findings.engine_version
-    scan.standard = standard
-    scan.standard_version = standard.version
-    scan.tool_versions = findings.tool_versions
-    scan.counts = findings.counts
-    scan.discovery = findings.discovery
-    scan.duration_ms = duration_ms
-    scan.error = ""
-    scan.reported_rules = list(reported_rules)
-    scan.history_only = not latest
-    if latest:
-        follow_improvements(scan)
-    effective = score_scan(scan)
-    scan.score, scan.level, scan.section_scores = (
-        effective.score,
-        effective.level,
-        effective.sections,
-    )
-    scan.save()
-    if not latest:
-        return scan
-    repository = scan.repository
-    # The level before this scan as stored (the row is locked), not as a stale object says.
-    before = Repository.objects.values_list("level", flat=True).get(pk=repository.pk)
-    repository.latest_scan = scan
-    repository.score, repository.level = effective.score, effective.level
-    repository.save(update_fields=["latest_scan", "score", "level"])
-    record_scan_day(repository, scan.finished_at.date())
-    after_scan_stored(scan.pk, before, effective.level)
-    return scan
-
-
 def _merge_upload(scan: Scan, prior: Scan) -> Outcome:
     """A CI upload for a commit the server already scanned: its measured results re-judge
     that scan (late measurements); the upload's own scan is skipped, saying which rules."""
-    from dashboard.services.scans.measurements import store_late_report
-
     taken = store_late_report(prior, scan.reported_results)
     taken_text = ", ".join(taken) if taken else "nothing new"
     prior.refresh_from_db()

@@ -21,13 +21,13 @@ from django.conf import settings
 from django.db import transaction
 from jsonschema import Draft202012Validator
 
+from dashboard.domain.clone_urls import workspace_policy
 from dashboard.models import AuditAction, CoverageReport, Repository, Scan
 from dashboard.services.access import audit
 from dashboard.services.access.audit import SYSTEM, Actor
-from dashboard.services.repos.clone_urls import workspace_policy
-from dashboard.services.scans.deep import DEEP_RULES
 from dashboard.services.scans.measurements import queue_rejudge
-from dashboard.services.scans.pipeline import Findings, ResultRow, enqueue
+from dashboard.services.scans.pipeline import enqueue
+from dashboard.services.scans.results import DEEP_RULES, Findings, ResultRow
 from dashboard.services.standard.sync import current_standard
 from scanners.formats import ReportFormatError, load_json
 from scanners.repo_url import RepositoryError
@@ -109,8 +109,8 @@ def receive_report(repository: Repository, body: bytes, actor: Actor) -> Scan:
     The commit must be on the repository's tracked (default) branch (the mirror is fetched to
     check). The server scans that commit itself: CI's static results are ignored, and only
     its measured results (TST-006, TST-008, STY-009) are kept, for the rules the server
-    cannot judge itself (`scanning.merge_reported`). A scan of a commit older than the
-    latest one is kept as history of that commit only (`scanning.store_findings`).
+    cannot judge itself (`results.merge_reported`). A scan of a commit older than the
+    latest one is kept as history of that commit only (`results.store_findings`).
     """
     commit = ""
     try:

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from dashboard.domain.scores import team_score
 from dashboard.models import AuditAction, Repository, Team, TeamDailyScore
+from dashboard.selectors.governance import score_scan
 from dashboard.services.access import audit
 from dashboard.services.scoring import rollups
-from dashboard.services.scoring.scores import refresh_repository_score, score_scan
+from dashboard.services.scoring.scores import refresh_repository_score
 
 logger = logging.getLogger(__name__)
 ACTOR = "check_scores"

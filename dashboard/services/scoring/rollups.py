@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Field, Model, Q
 from django.utils import timezone
 
+from dashboard.domain.governance import score_governed
 from dashboard.domain.scores import team_score
 from dashboard.models import (
     Attestation,
@@ -37,8 +38,8 @@ from dashboard.models import (
     TeamDailyScore,
     Waiver,
 )
+from dashboard.selectors.governance import governance_for, upcoming_rule_ids
 from dashboard.services.infra import page_versions
-from dashboard.services.scoring.scores import governance_for, score_governed, upcoming_rule_ids
 
 
 def end_of_day(day: date) -> datetime:

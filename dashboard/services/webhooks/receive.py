@@ -18,11 +18,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dashboard.domain.clone_urls import url_key
 from dashboard.models import Repository, Scan, WebhookDelivery
 from dashboard.observability.metrics import WEBHOOK_REFUSALS
-from dashboard.services.repos.clone_urls import url_key
+from dashboard.services.access import secrets
 from dashboard.services.scans.pipeline import request_scan
-from dashboard.services.webhooks import secrets
 from dashboard.services.webhooks.providers import (
     BODY_ID_PREFIX,
     PROVIDERS,
@@ -360,10 +360,3 @@ def _seen(incoming: Incoming, facts: Mapping[str, Any]) -> bool:
         .first()
     )
     return bool(last == facts["delivery_id"])
-
-
-def recent_deliveries(repository: Repository, limit: int = 20) -> list[WebhookDelivery]:
-    """The repository's latest deliveries, newest first (for its page, which links the scan
-    by id)."""
-    recent = WebhookDelivery.objects.filter(repository=repository).order_by("-received_at", "-id")
-    return list(recent[:limit])

@@ -27,14 +27,13 @@ from dashboard.models import (
     TeamNotificationSettings,
     Waiver,
 )
-from dashboard.services.access import accounts, api_tokens, audit
+from dashboard.services.access import accounts, api_tokens, audit, secrets
 from dashboard.services.access.permissions import MANAGERS_GROUP
 from dashboard.services.governance import ratchets
 from dashboard.services.governance import waivers as governance
 from dashboard.services.repos.registration import delete_repository, register_repository
 from dashboard.services.scans import deep as deep_scans
 from dashboard.services.scoring.scores import refresh_repository_score
-from dashboard.services.webhooks import secrets
 from tests.factories import RepositoryFactory, ScanFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

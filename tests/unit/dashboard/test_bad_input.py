@@ -354,7 +354,7 @@ def _signed(client: Client, provider: str, body: bytes, **headers: str) -> Any:
 
 
 def _registered(provider: str = "github") -> Repository:
-    from dashboard.services.repos.clone_urls import url_key
+    from dashboard.domain.clone_urls import url_key
 
     url = SAMPLE_CLONE_URLS[provider]
     return RepositoryFactory(clone_url=url, url_key=url_key(url))
@@ -446,7 +446,7 @@ def test_webhook_headers_with_injection_shapes_are_refused(hook_client: Client) 
 
 
 def test_internal_git_server_is_allowed_when_settings_say_so(settings: Any) -> None:
-    from dashboard.services.repos.clone_urls import clean_clone_url
+    from dashboard.domain.clone_urls import clean_clone_url
 
     settings.ALLOW_INTERNAL_HOSTS = True
     assert clean_clone_url("https://10.0.0.5/org/repo.git") == "https://10.0.0.5/org/repo.git"

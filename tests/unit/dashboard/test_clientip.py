@@ -15,11 +15,11 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
+from dashboard.domain.clone_urls import url_key
 from dashboard.http.clientip import client_ip
 from dashboard.models import AuditAction, AuditEvent, WebhookDelivery
 from dashboard.observability.middleware import RequestIdMiddleware
 from dashboard.services.access import audit
-from dashboard.services.repos.clone_urls import url_key
 from tests.factories import RepositoryFactory
 from tests.webhooks import ENDPOINTS, SAMPLE_CLONE_URLS, body_of, payload, signed_headers
 

@@ -20,9 +20,9 @@ from dashboard.models import (
     Team,
     TeamDailyScore,
 )
+from dashboard.selectors.governance import score_scan
 from dashboard.services.reporting.csv_stream import cell, csv_lines
 from dashboard.services.scoring.rollups import record_scan_day
-from dashboard.services.scoring.scores import score_scan
 from dashboard.services.standard.sync import current_standard
 from tests.factories import RepositoryFactory, ScanFactory, TeamFactory, UserFactory, WaiverFactory
 

@@ -14,9 +14,9 @@ from django.test import Client
 from django.utils import timezone
 
 from dashboard.models import Ratchet, RepositoryDailyScore, Rule, RuleDailyStats
+from dashboard.selectors.governance import score_scan
 from dashboard.services.governance import ratchets
 from dashboard.services.scoring import rollups
-from dashboard.services.scoring.scores import score_scan
 from tests.factories import RepositoryFactory, WaiverFactory
 from tests.notify import store
 

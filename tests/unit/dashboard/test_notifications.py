@@ -21,10 +21,10 @@ from dashboard.models import (
     OutgoingWebhook,
     Scan,
 )
+from dashboard.services.access import secrets
 from dashboard.services.notify import events as notifications
 from dashboard.services.notify.delivery import DeliveryRetry, deliver
 from dashboard.services.notify.events import save_team_settings
-from dashboard.services.webhooks import secrets
 from dashboard.tasks import deliver_notification, scan_failed, scan_finished
 from tests.factories import RepositoryFactory
 from tests.notify import Receiver, http_receiver, store

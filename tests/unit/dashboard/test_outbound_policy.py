@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from dashboard.admin_rollout import OutgoingWebhookForm, TeamNotificationSettingsForm
+from dashboard.admin.notify import OutgoingWebhookForm, TeamNotificationSettingsForm
+from dashboard.forms.notify import NotificationSettingsForm
 from dashboard.models import Delivery
-from dashboard.rollout_forms import NotificationSettingsForm
 from dashboard.services.notify import events as notifications
 from dashboard.services.notify.delivery import deliver
 from dashboard.services.notify.events import save_team_settings

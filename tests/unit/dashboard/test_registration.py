@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.domain.clone_urls import url_key
 from dashboard.models import Repository, Scan
-from dashboard.services.repos.clone_urls import url_key
+from dashboard.services.access import secrets
 from dashboard.services.repos.registration import RegistrationError, register_repository
-from dashboard.services.webhooks import secrets
 from tests.factories import RepositoryFactory, TeamFactory
 from tests.gitrepo import make_repo
 from tests.oncommit import queued_work

@@ -26,10 +26,11 @@ from dashboard.models import (
     Standard,
     StandardRelease,
 )
+from dashboard.selectors.governance import score_scan
 from dashboard.selectors.initiatives import progress_many
 from dashboard.selectors.repositories import standard_marks
 from dashboard.services.governance import initiatives
-from dashboard.services.scoring.scores import refresh_repository_score, score_scan
+from dashboard.services.scoring.scores import refresh_repository_score
 from dashboard.services.standard import rule_config
 from dashboard.services.standard.sync import sync_standard
 from scanners.standard import default_standard, parse_standard

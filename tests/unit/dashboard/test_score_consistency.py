@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from dashboard.domain.scores import team_scores
 from dashboard.models import Repository, RepositoryDailyScore, Rule, Scan, Team, TeamDailyScore
+from dashboard.selectors.scores import team_scores
 from dashboard.services.governance import ratchets
 from dashboard.services.governance import waivers as governance
 from dashboard.services.governance.ratchets import RatchetError

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from dashboard.models import CheckResult, Rule, Scan
-from dashboard.services.scoring.scores import refresh_repository_score, score_scan
+from dashboard.selectors.governance import score_scan
+from dashboard.services.scoring.scores import refresh_repository_score
 from tests.factories import AttestationFactory, RepositoryFactory, ScanFactory, WaiverFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import tasks
-from dashboard.services.repos.clone_urls import workspace_policy
+from dashboard.domain.clone_urls import workspace_policy
 from dashboard.services.scans.deep import deep_work_dir
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from dashboard.domain.scores import score_change_cause
 from dashboard.models import Repository, Rule, Scan, Standard, StandardRelease
 from dashboard.selectors.repositories import repository_page
-from dashboard.services.scans.pipeline import Findings, ResultRow, store_findings
+from dashboard.services.scans.results import Findings, ResultRow, store_findings
 from dashboard.services.standard import sync as standards
-from dashboard.services.standard.rollout import score_change_cause
 from dashboard.tasks import reevaluate_standard
 from scanners.results import Severity
 from scanners.standard import RuleSpec, default_standard

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from dashboard.models import Repository, Rule, Scan
+from dashboard.selectors.governance import score_scan
 from dashboard.services.governance import ratchets
 from dashboard.services.governance import waivers as governance
 from dashboard.services.scans import deep as deep_scans
-from dashboard.services.scans.pipeline import Findings, ResultRow, store_findings
-from dashboard.services.scoring.scores import refresh_repository_score, score_scan
+from dashboard.services.scans.results import Findings, ResultRow, store_findings
+from dashboard.services.scoring.scores import refresh_repository_score
 from dashboard.services.standard.sync import current_standard
 from scanners.deep import DeepScanResult
 from scanners.measured import Reports

@@ -13,9 +13,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.config import ConfigError, load_config
+from dashboard.domain.clone_urls import url_key
 from dashboard.models import Scan, WebhookDelivery
 from dashboard.services.infra import ratelimit
-from dashboard.services.repos.clone_urls import url_key
 from tests.factories import RepositoryFactory
 from tests.private_services import PrivateRedis
 from tests.webhooks import ENDPOINTS, SAMPLE_CLONE_URLS, body_of, payload, signed_headers

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from dashboard.domain.clone_urls import url_key
 from dashboard.models import Repository, Scan, WebhookDelivery
-from dashboard.services.repos.clone_urls import url_key
-from dashboard.services.webhooks import secrets
+from dashboard.services.access import secrets
 from tests.factories import RepositoryFactory
 from tests.webhooks import ENDPOINTS, SAMPLE_CLONE_URLS, body_of, payload, signed_headers
 

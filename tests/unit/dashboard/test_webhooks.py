@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from dashboard.domain.clone_urls import url_key
 from dashboard.models import Repository, Scan, WebhookDelivery
+from dashboard.services.access import secrets
 from dashboard.services.infra import ratelimit
-from dashboard.services.repos.clone_urls import url_key
-from dashboard.services.webhooks import secrets
 from dashboard.services.webhooks.providers import verify_gitea, verify_github, verify_token
 from dashboard.services.webhooks.receive import MAX_BODY_BYTES
 from tests.factories import RepositoryFactory
@@ -454,7 +454,7 @@ def test_verifiers_accept_only_the_exact_signature() -> None:
 
 
 def test_recent_deliveries_lists_a_repositorys_deliveries_newest_first(client: Client) -> None:
-    from dashboard.services.webhooks.receive import recent_deliveries
+    from dashboard.selectors.webhooks import recent_deliveries
 
     repository = _repository("github")
     _post(client, "github", payload("github-push"), delivery="first")

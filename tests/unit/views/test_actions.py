@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from dashboard.models import Attestation, CheckResult, Repository, Rule, Scan, Waiver
-from dashboard.services.webhooks import secrets
+from dashboard.services.access import secrets
 from tests.factories import RepositoryFactory, ScanFactory
 from tests.gitrepo import make_repo
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from dashboard.models import Repository, RepositoryDailyScore, Scan, Team
 from dashboard.selectors import overview, teams
 from dashboard.selectors.common import TableState
-from dashboard.services.scans.pipeline import Findings, ResultRow, store_findings
+from dashboard.services.scans.results import Findings, ResultRow, store_findings
 from dashboard.services.scoring import rollups
 from tests.factories import RepositoryFactory, TeamFactory
 

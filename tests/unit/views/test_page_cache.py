@@ -16,9 +16,9 @@ from django.utils import timezone
 from dashboard.models import Repository, Rule, Team, Waiver
 from dashboard.observability.metrics import REGISTRY
 from dashboard.services.governance import waivers as governance
+from dashboard.services.infra import page_versions
 from dashboard.services.scoring import rollups
 from dashboard.templatetags.yardstick import level_badge, status_badge
-from dashboard.services.infra import page_versions
 from dashboard.views import pagecache
 from dashboard.views.panels import with_current_ages
 from tests.factories import RepositoryFactory

@@ -45,13 +45,12 @@ from dashboard.models import (
     TeamNotificationSettings,
     Waiver,
 )
-from dashboard.services.access import api_tokens
+from dashboard.services.access import api_tokens, secrets
 from dashboard.services.access.permissions import MANAGERS_GROUP
 from dashboard.services.governance import ratchets
 from dashboard.services.governance import waivers as governance
 from dashboard.services.notify.events import save_team_settings
 from dashboard.services.scoring.scores import refresh_repository_score
-from dashboard.services.webhooks import secrets
 from tests.factories import RepositoryFactory, ScanFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.models import Initiative, Team, TeamNotificationSettings
-from dashboard.services.webhooks import secrets
+from dashboard.services.access import secrets
 from tests.orgdata import build_org
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from dashboard.domain.clone_urls import workspace_policy
 from dashboard.models import Repository, Scan
-from dashboard.services.repos.clone_urls import workspace_policy
 from dashboard.services.scans.deep import deep_work_dir
 from dashboard.services.scans.pipeline import request_scan
 from dashboard.services.scoring import rollups

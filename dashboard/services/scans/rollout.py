@@ -27,20 +27,3 @@ def reevaluate_latest_commits(standard: Standard) -> int:
             request_scan(repository, Scan.Trigger.SCHEDULE, ref=sha)
         count += 1
     return count
-
-
-def score_change_cause(before: Scan, after: Scan) -> str:
-    """Why the score moved between two consecutive finished scans of one repository.
-
-    `standard`: same commit, another version of the standard; `code`: another commit under
-    the same version; `both`; or `rescan` when neither changed (governance, engine).
-    """
-    same_commit = bool(before.commit_sha) and before.commit_sha == after.commit_sha
-    same_standard = before.standard_version == after.standard_version
-    if same_commit and not same_standard:
-        return "standard"
-    if not same_commit and same_standard:
-        return "code"
-    if not same_commit and not same_standard:
-        return "both"
-    return "rescan"

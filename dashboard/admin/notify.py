@@ -1,4 +1,4 @@
-"""Admin for rolling out the standard: initiatives, ratchets, releases, notifications."""
+"""Admin: Team notification settings, outgoing webhooks, notifications and their deliveries."""
 
 from __future__ import annotations
 
@@ -9,48 +9,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from dashboard import models
-from dashboard.rollout_forms import clean_receiver_url
-from dashboard.services.webhooks import secrets
-
-
-@admin.register(models.StandardRelease)
-class StandardReleaseAdmin(admin.ModelAdmin[models.StandardRelease]):
-    """Versions of the standard, as they arrived (trend charts mark them)."""
-
-    list_display = ("standard", "version", "previous_version", "synced_at")
-    list_filter = ("standard",)
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Written by the sync only."""
-        return False
-
-
-@admin.register(models.Initiative)
-class InitiativeAdmin(admin.ModelAdmin[models.Initiative]):
-    """Initiatives (managers run them from the Initiatives page)."""
-
-    list_display = (
-        "name",
-        "goal",
-        "target_level",
-        "start_date",
-        "target_date",
-        "owner",
-        "closed_at",
-    )
-    list_filter = ("goal", "closed_at")
-    search_fields = ("name",)
-    filter_horizontal = ("rules", "teams", "repositories")
-
-
-@admin.register(models.Ratchet)
-class RatchetAdmin(admin.ModelAdmin[models.Ratchet]):
-    """Frozen finding counts per repository and rule."""
-
-    list_display = ("repository", "rule", "baseline", "created_by", "updated_at")
-    list_select_related = ("repository", "rule", "created_by")
-    search_fields = ("repository__name", "rule__rule_id")
-    readonly_fields = ("created_at", "updated_at")
+from dashboard.forms.notify import clean_receiver_url
+from dashboard.services.access import secrets
 
 
 class TeamNotificationSettingsForm(forms.ModelForm[models.TeamNotificationSettings]):

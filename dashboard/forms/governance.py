@@ -1,8 +1,11 @@
-"""Forms for initiatives, ratchets and team notifications; the services decide the rest."""
+"""Forms: Waivers, attestations, ratchets and initiatives.
+
+Shape and basic validation of input; the services decide the rest.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -12,19 +15,44 @@ from django.utils import timezone
 
 from dashboard.models import Initiative, Repository, Rule, Team
 from dashboard.services.governance.initiatives import Goal
-from dashboard.services.notify.http_post import check_url
 
 
-def clean_receiver_url(url: str) -> str:
-    """A notification receiver's URL as `check_url` allows it (resolved too), else a field
-    error: the admin's and the team page's forms share it."""
-    url = url.strip()
-    if url:
-        try:
-            check_url(url, resolve=True)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
-    return url
+def _default_expiry() -> str:
+    return (timezone.now() + timedelta(days=90)).date().isoformat()
+
+
+class WaiverForm(forms.Form):
+    """Accept a failing rule for a while, with a reason."""
+
+    rule = forms.ModelChoiceField(queryset=Rule.objects.none(), empty_label=None)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), min_length=10, max_length=2000
+    )
+    expires_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), initial=_default_expiry
+    )
+
+    def __init__(self, *args: Any, rules: QuerySet[Rule], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = rules  # type: ignore[attr-defined]
+
+    def expires_at(self) -> datetime:
+        """End of the chosen day, UTC."""
+        day = self.cleaned_data["expires_on"]
+        return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+class AttestationForm(forms.Form):
+    """State that an `attest` rule is met, with a link as evidence."""
+
+    rule = forms.ModelChoiceField(queryset=Rule.objects.none(), empty_label=None)
+    evidence_url = forms.URLField(max_length=500, assume_scheme="https")
+    note = forms.CharField(required=False, max_length=2000)
+    days = forms.IntegerField(min_value=1, max_value=365, initial=90)
+
+    def __init__(self, *args: Any, rules: QuerySet[Rule], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = rules  # type: ignore[attr-defined]
 
 
 def _today() -> date:
@@ -95,35 +123,3 @@ class RatchetForm(forms.Form):
     def __init__(self, *args: Any, rules: QuerySet[Rule], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rule"].queryset = rules  # type: ignore[attr-defined]
-
-
-class NotificationSettingsForm(forms.Form):
-    """Where a team's notifications go."""
-
-    email_recipients = forms.CharField(
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Comma- or line-separated addresses.",
-    )
-    slack_webhook_url = forms.CharField(
-        required=False,
-        max_length=500,
-        label="Slack-compatible incoming webhook URL",
-        help_text="Write-only: leave empty to keep the current one.",
-    )
-    remove_slack = forms.BooleanField(required=False, label="Remove the Slack webhook")
-    digest = forms.BooleanField(required=False, label="One daily digest instead of each event")
-
-    def clean_email_recipients(self) -> str:
-        """Every address must look like one."""
-        raw = self.cleaned_data["email_recipients"]
-        addresses = [a.strip() for a in raw.replace("\n", ",").split(",") if a.strip()]
-        validator = forms.EmailField()
-        for address in addresses:
-            validator.clean(address)
-        return ", ".join(addresses)
-
-    def clean_slack_webhook_url(self) -> str:
-        """An http(s) URL (https outside development) to a host the address policy allows."""
-        return clean_receiver_url(str(self.cleaned_data["slack_webhook_url"]))

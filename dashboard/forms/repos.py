@@ -1,0 +1,43 @@
+"""Forms: Registering a repository.
+
+Shape and basic validation of input; the services decide the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from dashboard.models import Team
+
+
+class RegistrationForm(forms.Form):
+    """Register a repository for one of the teams the user maintains."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    clone_url = forms.CharField(
+        label="Clone URL",
+        max_length=500,
+        help_text="https://… or git@host:org/repo.git — the URL you would `git clone`.",
+    )
+    name = forms.CharField(
+        max_length=200, required=False, help_text="Defaults to the repository name."
+    )
+    default_branch = forms.CharField(max_length=200, initial="main")
+    project_dir = forms.CharField(
+        label="Project folder",
+        max_length=300,
+        required=False,
+        help_text=(
+            "Where pyproject.toml lives, e.g. backend/. Leave empty to detect it: the first "
+            "scan lists the Python projects it found on the repository's page, where you can "
+            "judge another one or register each as its own repository (a monorepo's services "
+            "are one repository each: the same URL may be registered once per folder)."
+        ),
+    )
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
