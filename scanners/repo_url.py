@@ -82,6 +82,47 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{hostport}"))
 
 
+@dataclass(frozen=True, slots=True)
+class CloneAddress:
+    """A clone URL's parts, as git reads them (the one parser: identity, links, validation).
+
+    `scheme` is `file` for a local path or `file://` URL (then `host` is ""); `path` is the
+    repository path as written, without surrounding slashes (a local one keeps its leading
+    slash) or a `.git` suffix.
+    """
+
+    scheme: str
+    host: str
+    path: str
+    port: int | None = None
+
+
+def parse_clone_url(url: str) -> CloneAddress:
+    """Split any clone URL git accepts (`scheme://`, `user@host:path`, a local path) without
+    judging it: `validate_url` decides whether it may be fetched."""
+    url = url.strip()
+    if match := SCHEME.match(url):
+        scheme = match.group(1).lower()
+        scheme = "ssh" if scheme in ("git+ssh", "ssh+git") else scheme
+        try:
+            parts = urlsplit(url)
+            host, port = (parts.hostname or "").lower(), parts.port
+        except ValueError:  # malformed: no host to speak of
+            return CloneAddress("file", "", _repository_path(url[match.end() :], local=True))
+        if scheme == "file" or not host:
+            return CloneAddress("file", "", _repository_path(parts.path, local=True))
+        return CloneAddress(scheme, host, _repository_path(parts.path), port)
+    if (scp := _SCP_LIKE.match(url)) and "/" not in url.split(":", 1)[0]:
+        # Git's own rule: a colon before any slash makes it an ssh address, not a path.
+        return CloneAddress("ssh", scp.group("host").lower(), _repository_path(scp.group("path")))
+    return CloneAddress("file", "", _repository_path(url, local=True))
+
+
+def _repository_path(path: str, *, local: bool = False) -> str:
+    path = path.rstrip("/") if local else path.strip("/")
+    return path.removesuffix(".git")
+
+
 def _check_host(host: str, url: str, policy: WorkspacePolicy) -> str:
     """The decoded host (see `scanners.netpolicy`), refused if its text says internal.
 

@@ -6,14 +6,9 @@ The address rules themselves live in `scanners.netpolicy` (used through
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
-
 from django.conf import settings
 
-from scanners.repo_url import RepositoryError, WorkspacePolicy, validate_url
-
-_SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$")
+from scanners.repo_url import RepositoryError, WorkspacePolicy, parse_clone_url, validate_url
 
 
 def workspace_policy() -> WorkspacePolicy:
@@ -45,21 +40,13 @@ def url_key(url: str) -> str:
     """host/path, lower-case, without scheme, credentials, port or `.git`.
 
     `https://github.com/Org/Repo.git`, `git@github.com:org/repo` and
-    `ssh://git@github.com/org/repo` all give `github.com/org/repo`.
+    `ssh://git@github.com/org/repo` all give `github.com/org/repo`; a local repository gives
+    `file:/its/path`.
     """
-    url = url.strip()
-    if "://" in url:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        path = parts.path
-        if parts.scheme == "file" or not host:
-            return f"file:{path.rstrip('/').removesuffix('.git').lower()}"
-    elif match := _SCP.match(url):
-        host, path = match.group("host").lower(), match.group("path")
-    else:
-        return f"file:{url.rstrip('/').removesuffix('.git').lower()}"
-    path = path.strip("/").removesuffix(".git").lower()
-    return f"{host}/{path}"
+    address = parse_clone_url(url)
+    if address.scheme == "file":
+        return f"file:{address.path.lower()}"
+    return f"{address.host}/{address.path.lower()}"
 
 
 __all__ = ["RepositoryError", "clean_clone_url", "url_key", "workspace_policy"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
-_HTTPS = re.compile(r"^https://(?P<host>[^/@]+)/(?P<path>.+?)(?:\.git)?/?$")
-_SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+?)(?:\.git)?/?$")
-_SSH = re.compile(r"^ssh://(?:[^@/]+@)?(?P<host>[^:/]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$")
+from scanners.repo_url import parse_clone_url
+
+# Clone URLs whose host serves the web view at https://host/path.
+LINKED_SCHEMES = frozenset({"https", "ssh"})
 
 # host -> pattern of the file view ({base}, {sha}, {path}, {line})
 KNOWN_HOSTS = {
@@ -20,16 +20,15 @@ KNOWN_HOSTS = {
 
 def file_url(clone_url: str, sha: str, path: str, line: object = None) -> str | None:
     """A browser link to `path` at commit `sha`, or None for an unknown host or local path."""
-    match = _HTTPS.match(clone_url) or _SSH.match(clone_url) or _SCP.match(clone_url)
-    if not match or not sha:
+    address = parse_clone_url(clone_url)
+    if address.scheme not in LINKED_SCHEMES or not sha or not address.path:
         return None
-    host = match.group("host").lower().split("@")[-1]
-    pattern = KNOWN_HOSTS.get(host)
+    pattern = KNOWN_HOSTS.get(address.host)
     if pattern is None:
         return None
     number = line if isinstance(line, int) and line > 0 else None
     return pattern.format(
-        base=f"https://{host}/{match.group('path')}",
+        base=f"https://{address.host}/{address.path}",
         sha=quote(sha),
         path=quote(path),
         anchor=f"#L{number}" if number else "",

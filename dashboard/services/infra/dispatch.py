@@ -44,7 +44,7 @@ def task(name: str) -> Task[Any, Any]:
     """
     registry = current_app.tasks
     if name not in registry:
-        # Celery's own autodiscovery (dashboard/celery.py: `autodiscover_tasks`), which a
-        # worker runs at start-up and a web process runs here, once.
-        current_app.loader.import_default_modules()
+        # Celery's own autodiscovery (the installed apps' `tasks` modules), which a worker
+        # runs at start-up and a web process runs here, once.
+        current_app.autodiscover_tasks(force=True)
     return registry[name]
