@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Model, QuerySet
@@ -85,3 +87,24 @@ def change(values: list[float | None]) -> float | None:
     """Last known value minus first known value."""
     known = [v for v in values if v is not None]
     return round(known[-1] - known[0], 1) if len(known) >= 2 else None
+
+
+def sorted_page[M: Model](
+    queryset: QuerySet[M], state: TableState, columns: Mapping[str, str], tie: str = "name"
+) -> Page[M]:
+    """The table's page: sorted by the column the state names (empty values last), then by
+    `tie`; `columns` maps each sort key to the field or annotation it orders by."""
+    order = ordering(columns[state.key], state.descending)
+    return paginate(queryset.order_by(order, tie), state.page)
+
+
+def daily_history(
+    daily: QuerySet[Any], owner: str, owners: Iterable[int], window: list[date]
+) -> dict[int, dict[date, float | None]]:
+    """Each owner's daily `score` rows (a roll-up table, by its `owner` column) over the
+    window, keyed by owner pk then day; owners without rows map to {} (1 query)."""
+    history: dict[int, dict[date, float | None]] = defaultdict(dict)
+    rows = daily.filter(**{f"{owner}__in": list(owners), "date__gte": window[0]})
+    for owner_id, day, value in rows.values_list(f"{owner}_id", "date", "score"):
+        history[owner_id][day] = value
+    return history

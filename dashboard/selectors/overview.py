@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,10 +19,10 @@ from dashboard.domain.scores import (
 from dashboard.models import Repository, RuleDailyStats, Team, TeamDailyScore
 from dashboard.selectors.common import (
     TableState,
+    daily_history,
     day_range,
-    ordering,
-    paginate,
     series,
+    sorted_page,
 )
 from dashboard.selectors.membership import (
     Unscored,
@@ -74,20 +73,16 @@ def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[Team
     queryset = with_team_scores(Team.objects.all())
     if state.q:
         queryset = queryset.filter(name__icontains=state.q)
-    order = {
+    columns = {
         "name": "name",
         "score": "mean_score",
         "repositories": "scanned_count",
         "level": "level_rank",
-    }[state.key]
-    page = paginate(queryset.order_by(ordering(order, state.descending), "name"), state.page)
+    }
+    page = sorted_page(queryset, state, columns)
     window = day_range(days)
-    history: dict[int, dict[date, float | None]] = defaultdict(dict)
-    for team_id, day, value in TeamDailyScore.objects.filter(
-        team__in=[t.pk for t in page.object_list], date__gte=window[0]
-    ).values_list("team_id", "date", "score"):
-        history[team_id][day] = value
     ids = [team.pk for team in page.object_list]
+    history = daily_history(TeamDailyScore.objects.all(), "team", ids, window)
     trends = team_trends({team_id: history[team_id] for team_id in ids})
     unscored, members = unscored_by_team(ids), scored_members(ids)
     rows = []

@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 
 from dashboard.charts import Point
 from dashboard.models import CheckResult, Repository, Rule, RuleDailyStats
-from dashboard.selectors.common import TableState, day_range, ordering, paginate, points
+from dashboard.selectors.common import TableState, day_range, points, sorted_page
 from dashboard.selectors.teams import SCAN_BULK
 
 RESULT_SORTS = ("repository", "team", "status")
@@ -42,14 +42,12 @@ def results_table(rule: Rule, state: TableState) -> Page[Any]:
         queryset = queryset.filter(status=state.filters["status"])
     if state.q:
         queryset = queryset.filter(scan__repository__name__icontains=state.q)
-    order = {
+    columns = {
         "repository": "scan__repository__name",
         "team": "scan__repository__team__name",
         "status": "status",
-    }[state.key]
-    return paginate(
-        queryset.order_by(ordering(order, state.descending), "scan__repository__name"), state.page
-    )
+    }
+    return sorted_page(queryset, state, columns, tie="scan__repository__name")
 
 
 def status_counts(rule: Rule) -> dict[str, int]:

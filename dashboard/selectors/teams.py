@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from django.core.paginator import Page
@@ -18,12 +16,12 @@ from dashboard.selectors.common import (
     LEVELS,
     TableState,
     change,
+    daily_history,
     day_range,
     level_rank,
-    ordering,
-    paginate,
     points,
     series,
+    sorted_page,
 )
 from dashboard.selectors.membership import (
     Unscored,
@@ -80,19 +78,16 @@ def repositories_table(
         queryset = queryset.filter(_level_filter(state.filters["level"]))
     if state.filters.get("active") != "all":
         queryset = queryset.filter(active=True)
-    order = {
+    columns = {
         "name": "name",
         "score": "score",
         "level": "level_rank",
         "scanned": "latest_scan__finished_at",
-    }[state.key]
-    page = paginate(queryset.order_by(ordering(order, state.descending), "name"), state.page)
+    }
+    page = sorted_page(queryset, state, columns)
     window = day_range(days)
-    history: dict[int, dict[date, float | None]] = defaultdict(dict)
-    for repo_id, day, value in RepositoryDailyScore.objects.filter(
-        repository__in=[r.pk for r in page.object_list], date__gte=window[0]
-    ).values_list("repository_id", "date", "score"):
-        history[repo_id][day] = value
+    ids = [repository.pk for repository in page.object_list]
+    history = daily_history(RepositoryDailyScore.objects.all(), "repository", ids, window)
     rows = []
     for repository in page.object_list:
         trend = series(history[repository.pk], window)
