@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.demo import catalog, gitgen
 from dashboard.demo.defects import DEFECTS, SHAPES, fake_token
-from dashboard.demo.files import TEMPLATE_DIR, model_project, uv_lock
+from dashboard.demo.files import GOLDEN_DIR, model_project, uv_lock
 from dashboard.demo.history import Job, Point, sample, scan_job
 from scanners.engine import scan
 from scanners.report import Report
@@ -148,7 +148,7 @@ def test_fake_secrets_are_made_at_run_time_and_look_fake() -> None:
     token = fake_token(random.Random(1))  # noqa: S311 - the demo's seeded generator
     assert token.startswith("demo")
     assert len(token) == 44
-    stored = "\n".join(p.read_text("utf-8") for p in TEMPLATE_DIR.rglob("*.tmpl"))
+    stored = "\n".join(p.read_text("utf-8") for p in GOLDEN_DIR.rglob("*") if p.is_file())
     assert token not in stored
     assert "PARTNER_API_TOKEN" not in stored
 
