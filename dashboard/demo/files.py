@@ -171,15 +171,6 @@ def uv_lock(pyproject: str, revision: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
-def read_tree(root: Path) -> Files:
-    """Every text file below `root` (tests and tools), `.git` excluded."""
-    return {
-        p.relative_to(root).as_posix(): p.read_text("utf-8", errors="replace")
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-
-
 def flask_project(name: str) -> Files:
     """A small Flask service managed with uv: tests and CI, but not the standard's framework."""
     pyproject = (
