@@ -1,6 +1,6 @@
 """Benchmark: full static scan of a generated ~50,000-line FastAPI repository against its floor.
 
-The repository is the golden project (tests/fixtures/golden) plus generated domains: for each
+The repository is the golden project (dashboard/demo/golden) plus generated domains: for each
 entity a model, schemas, a repository, a service, a router and unit/integration tests, in
 the golden project's style (classes, docstrings, imports across layers). It is committed to
 a real git repository in a temporary folder.
@@ -38,6 +38,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dashboard.demo.files import GOLDEN_DIR
 from scanners.analysis.lint import DEFAULT_SELECT, LintConfig, lint_targets, ruff_binary
 from scanners.analysis.nodes import indexing, walk
 from scanners.context import RepoContext
@@ -47,7 +48,6 @@ from scanners.rules import registry
 from scanners.workspace import Workspace, WorkspacePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLDEN = ROOT / "tests" / "fixtures" / "golden"
 OSV_FIXTURE = ROOT / "tests" / "fixtures" / "osv"
 NOUNS = (
     "invoice", "customer", "order", "product", "shipment", "payment", "refund", "coupon",
@@ -511,8 +511,8 @@ def golden() -> dict[str, str | bytes]:
     """The golden project's files (fixture names without their `.fixture` suffix)."""
     caches = {".ruff_cache", ".mypy_cache", ".pytest_cache", "__pycache__"}
     out: dict[str, str | bytes] = {}
-    for path in sorted(GOLDEN.rglob("*")):
-        rel = path.relative_to(GOLDEN)
+    for path in sorted(GOLDEN_DIR.rglob("*")):
+        rel = path.relative_to(GOLDEN_DIR)
         if path.is_file() and not caches.intersection(rel.parts):
             out[rel.as_posix().removesuffix(".fixture")] = path.read_bytes()
     return out

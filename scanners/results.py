@@ -58,17 +58,6 @@ class Evidence:
         """JSON-ready form."""
         return {"path": self.path, "line": self.line, "message": self.message}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Evidence:
-        """Inverse of `to_dict`."""
-        line = data.get("line")
-        path = data.get("path")
-        return cls(
-            path=str(path) if path is not None else None,
-            line=int(line) if isinstance(line, int) else None,
-            message=str(data.get("message", "")),
-        )
-
 
 @dataclass(slots=True)
 class RuleResult:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-GOLDEN_DIR = Path(__file__).parent / "fixtures" / "golden"
+from dashboard.demo.files import GOLDEN_DIR
 
 FileMap = Mapping[str, str | bytes | None]
 
@@ -71,7 +71,7 @@ def make_repo(root: Path, files: FileMap, message: str = "feat: initial commit")
 
 
 def golden_files() -> dict[str, str | bytes | None]:
-    """The fully compliant project (tests/fixtures/golden) as a path -> content map."""
+    """The fully compliant project (`GOLDEN_DIR`) as a path -> content map."""
     out: dict[str, str | bytes | None] = {}
     caches = {".ruff_cache", ".mypy_cache", ".pytest_cache", "__pycache__", ".venv"}
     for path in sorted(GOLDEN_DIR.rglob("*")):

@@ -55,9 +55,3 @@ def require_write(request: HttpRequest, team: Team) -> None:
         return
     if not isinstance(caller, User) or not can_manage_team(caller, team):
         raise ApiError(403, "forbidden", f"only maintainers of {team.slug} may do this")
-
-
-def caller_user(request: HttpRequest) -> User | None:
-    """The signed-in user behind the call, if it is not a token."""
-    caller = request.auth  # type: ignore[attr-defined]
-    return caller if isinstance(caller, User) else None

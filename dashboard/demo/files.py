@@ -1,8 +1,11 @@
 """Source trees for the demo: the model project and the files generated beside it.
 
-The model project is a copy of the golden fixture (`templates_repo/`, every file stored with a
-`.tmpl` suffix so our own linters, type checker and test collector leave it alone). Files git
-would ignore in this repository (`.env.*.example`) and the lock file are generated here.
+The model project is the golden project (`golden/`, the fully compliant FastAPI service the
+engine's tests also start from, through `GOLDEN_DIR`). Our own linters, type checker, bandit
+and test collector leave that folder alone (pyproject.toml). The demo takes its files as they
+are, renamed, but makes its own lock and environment examples: the golden project's real
+`uv.lock` (hundreds of KB) and its `*.fixture` files (stored so because our `.gitignore` hides
+`.env.*`) are replaced by the small generated ones below, which the demo's defects rewrite.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from scanners import tomlparse
 
-TEMPLATE_DIR = Path(__file__).parent / "templates_repo"
+#: The golden project: package data, the one copy shipped for the demo and used by the tests.
+GOLDEN_DIR = Path(__file__).parent / "golden"
+#: The golden project's name, replaced by each demo repository's own.
 TEMPLATE_NAME = "notes-service"
 
 #: A tree: repository-relative posix path -> text.
 Files = dict[str, str]
 
-_RENAMES = {"dotenv.example": ".env.example"}
+#: Golden files the demo generates itself rather than copies (see `model_project`).
+_GENERATED = frozenset({"uv.lock"})
+#: Folders of tool caches a local run may leave in the golden project.
+_CACHES = frozenset({".ruff_cache", ".mypy_cache", ".pytest_cache", "__pycache__", ".venv"})
 
 
 def _placeholder(environment: str) -> str:
@@ -63,10 +71,14 @@ _ENVIRONMENTS: dict[str, dict[str, str]] = {
 
 @cache
 def _template() -> tuple[tuple[str, str], ...]:
+    """The golden project's files the demo copies: all but the lock and `*.fixture` files."""
     out = []
-    for path in sorted(TEMPLATE_DIR.rglob("*.tmpl")):
-        rel = path.relative_to(TEMPLATE_DIR).as_posix().removesuffix(".tmpl")
-        out.append((_RENAMES.get(rel, rel), path.read_text("utf-8")))
+    for path in sorted(GOLDEN_DIR.rglob("*")):
+        rel = path.relative_to(GOLDEN_DIR)
+        if not path.is_file() or _CACHES.intersection(rel.parts) or path.suffix == ".fixture":
+            continue
+        if rel.as_posix() not in _GENERATED:
+            out.append((rel.as_posix(), path.read_text("utf-8")))
     return tuple(out)
 
 
@@ -157,15 +169,6 @@ def uv_lock(pyproject: str, revision: int = 0) -> str:
     for group, reqs in groups.items():
         out += [f"{group} = [", *(_metadata_entry(r) for r in reqs), "]"]
     return "\n".join(out) + "\n"
-
-
-def read_tree(root: Path) -> Files:
-    """Every text file below `root` (tests and tools), `.git` excluded."""
-    return {
-        p.relative_to(root).as_posix(): p.read_text("utf-8", errors="replace")
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
 
 
 def flask_project(name: str) -> Files:

@@ -84,12 +84,6 @@ def team_score(scores: Iterable[float | None]) -> float | None:
     return round_score(fmean(known)) if known else None
 
 
-def team_level(levels: Iterable[str]) -> str:
-    """The lowest of the levels; "" when there is none."""
-    ranks = [rank_of(level) for level in levels]
-    return level_of_rank(min(ranks)) if ranks else NOT_SCANNED
-
-
 def with_team_scores[T: QuerySet[Any]](teams: T) -> T:
     """Annotate teams with `repository_count` (active), `scanned_count`, `mean_score` (raw
     SQL mean, for sorting) and `level_rank` (None when no repository is scanned)."""

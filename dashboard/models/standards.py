@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db import models
 
 from dashboard.domain.governance import Weighting
@@ -87,10 +85,6 @@ class Rule(models.Model):
             Severity(self.severity_override or self.severity),
             self.weight if self.weight_override is None else self.weight_override,
         )
-
-    def is_upcoming(self, day: date) -> bool:
-        """Whether the rule is still in its grace period on `day`."""
-        return self.effective_from is not None and day < self.effective_from
 
 
 class StandardRelease(models.Model):

@@ -64,16 +64,6 @@ def iter_calls(tree: ast.AST) -> Sequence[ast.Call]:
     return of_type(tree, ast.Call)
 
 
-def calls_to(
-    tree: ast.AST, aliases: Mapping[str, str], names: frozenset[str] | set[str]
-) -> Iterator[tuple[ast.Call, str]]:
-    """Calls whose qualified name is one of `names`, with that name."""
-    for call in iter_calls(tree):
-        qualified = call_name(call, aliases)
-        if qualified is not None and qualified in names:
-            yield call, qualified
-
-
 def keyword(call: ast.Call, name: str) -> ast.expr | None:
     """The value of keyword argument `name` of a call, if given."""
     for kw in call.keywords:
@@ -180,13 +170,6 @@ def _child_statements(node: ast.AST) -> Iterator[ast.AST]:
         value = getattr(node, name, None)
         if isinstance(value, list):
             yield from value
-
-
-def decorator_call(decorator: ast.expr) -> tuple[ast.expr, ast.Call | None]:
-    """(callee, call) of `@x.y(...)`, or (expression, None) for a bare `@x.y`."""
-    if isinstance(decorator, ast.Call):
-        return decorator.func, decorator
-    return decorator, None
 
 
 def module_constants(tree: ast.Module) -> dict[str, ast.expr]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from scanners.analysis import nodes
@@ -71,11 +71,6 @@ def parsed(
 
 
 # ----- scopes -------------------------------------------------------------------------------
-def scoped_nodes(tree: ast.AST) -> Sequence[tuple[ast.AST, Scope]]:
-    """`iter_scoped_nodes`, computed once per tree (a shared list: do not mutate)."""
-    return nodes.scoped(tree)
-
-
 def iter_scoped_nodes(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
     """Every node with the innermost function (or lambda) whose body runs it.
 

@@ -51,11 +51,6 @@ class CommitInfo:
     parents: tuple[str, ...] = ()
 
     @property
-    def is_merge(self) -> bool:
-        """Whether the commit has more than one parent."""
-        return len(self.parents) > 1
-
-    @property
     def short(self) -> str:
         """The abbreviated sha, for messages."""
         return self.sha[:10]
@@ -167,13 +162,6 @@ class History:
                 elif status in {"M", "T"}:
                     entry.modified.append(commit)
         return result
-
-    def commits_touching(self, path: str, n: int = 100) -> list[CommitInfo]:
-        """The last `n` non-merge commits that changed `path`, newest first."""
-        out = self._git(
-            "log", "--no-merges", f"--max-count={n}", _FORMAT, self.head, "--", *_literal([path])
-        )
-        return [commit for commit, _ in _parse_log(out) if commit.sha not in self.boundary]
 
     def last_change(self, path: str) -> CommitInfo | None:
         """The newest commit that touched `path`, or None when none did."""

@@ -95,7 +95,6 @@ class ImportGraph:
         `role_of` gives the layer of an app file or folder (`RepoContext.layer_of`).
         """
         self._role_of = role_of or _roles(modules, project_rel, frozenset(app_paths))
-        self._project = f"{project_rel}/" if project_rel else ""
         self._project_root = project_rel
         self._external = frozenset(_normalise(n) for n in external)
         self._counting = True
@@ -116,26 +115,18 @@ class ImportGraph:
         self._counting = False
         self.edges: list[ImportEdge] = []
         self._from: dict[str, list[ImportEdge]] = {}
-        self._to: dict[str, list[ImportEdge]] = {}
         for path, items in raw.items():
             aliases: dict[str, str] = {}
             for item in items:
                 for edge in self._edges(path, item, aliases):
                     self.edges.append(edge)
                     self._from.setdefault(path, []).append(edge)
-                    if edge.resolved_path is not None:
-                        self._to.setdefault(edge.resolved_path, []).append(edge)
             self._aliases[path] = aliases
 
     # ----- queries ----------------------------------------------------------------------
     def edges_from(self, path: str, *, runtime_only: bool = False) -> list[ImportEdge]:
         """Imports made by the file at `path` (repository-relative), in source order."""
         edges = self._from.get(path, [])
-        return [e for e in edges if e.is_runtime] if runtime_only else list(edges)
-
-    def importers_of(self, path: str, *, runtime_only: bool = False) -> list[ImportEdge]:
-        """Imports, anywhere in the project, that load the file or folder at `path`."""
-        edges = self._to.get(path, [])
         return [e for e in edges if e.is_runtime] if runtime_only else list(edges)
 
     def aliases(self, path: str) -> dict[str, str]:
@@ -151,17 +142,6 @@ class ImportGraph:
             e
             for e in self.edges_from(path, runtime_only=runtime_only)
             if not e.is_local and e.level == 0 and e.top.lower() in wanted
-        ]
-
-    def layer_edges(
-        self, path: str, layers: Iterable[str], *, runtime_only: bool = True
-    ) -> list[ImportEdge]:
-        """Imports from `path` that load a module of one of `layers`."""
-        wanted = set(layers)
-        return [
-            e
-            for e in self.edges_from(path, runtime_only=runtime_only)
-            if e.resolved_path is not None and self.layer_of(e.resolved_path) in wanted
         ]
 
     def layer_of(self, path: str) -> str | None:

@@ -231,7 +231,7 @@ def _scoped_calls(tree: ast.AST) -> list[tuple[ast.Call, Scope]]:
 
 
 def scoped(tree: ast.AST) -> Sequence[tuple[ast.AST, Scope]]:
-    """`list(codescan.scoped_nodes(tree))`, computed once per tree."""
+    """`list(codescan.iter_scoped_nodes(tree))`, computed once per tree (shared: do not mutate)."""
     index = _index(tree)
     if index.scoped is None:
         index.scoped = _scoped(tree)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scanners.analysis.astutil import (
@@ -783,11 +783,3 @@ def _field_default(value: ast.expr | None) -> ast.expr | None:
             return None
         return argument(value, 0, "default")
     return value
-
-
-def routes_by_path(routes: list[Route]) -> Mapping[str, list[Route]]:
-    """Routes grouped by their handler file."""
-    out: dict[str, list[Route]] = {}
-    for route in routes:
-        out.setdefault(route.path_rel, []).append(route)
-    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -95,8 +94,3 @@ def close_initiative(user: User, initiative: Initiative) -> Initiative:
         initiative.closed_at = timezone.now()
         initiative.save(update_fields=["closed_at"])
     return initiative
-
-
-def open_initiatives() -> Iterable[Initiative]:
-    """Initiatives still running."""
-    return Initiative.objects.filter(closed_at__isnull=True)

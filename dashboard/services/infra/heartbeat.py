@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -25,8 +25,3 @@ def latest_heartbeat(since: datetime | None = None) -> WorkerHeartbeat | None:
     if since is not None:
         queryset = queryset.filter(seen_at__gte=since)
     return queryset.first()
-
-
-def worker_is_recent(window: timedelta = timedelta(minutes=10)) -> bool:
-    """Whether any worker executed a heartbeat within `window`."""
-    return latest_heartbeat(timezone.now() - window) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ import pytest
 
 from dashboard.demo import catalog, gitgen
 from dashboard.demo.defects import DEFECTS, SHAPES, fake_token
-from dashboard.demo.files import TEMPLATE_DIR, model_project, uv_lock
+from dashboard.demo.files import GOLDEN_DIR, model_project, uv_lock
 from dashboard.demo.history import Job, Point, sample, scan_job
 from scanners.engine import scan
 from scanners.report import Report
@@ -148,7 +149,7 @@ def test_fake_secrets_are_made_at_run_time_and_look_fake() -> None:
     token = fake_token(random.Random(1))  # noqa: S311 - the demo's seeded generator
     assert token.startswith("demo")
     assert len(token) == 44
-    stored = "\n".join(p.read_text("utf-8") for p in TEMPLATE_DIR.rglob("*.tmpl"))
+    stored = "\n".join(p.read_text("utf-8") for p in GOLDEN_DIR.rglob("*") if p.is_file())
     assert token not in stored
     assert "PARTNER_API_TOKEN" not in stored
 
@@ -189,3 +190,21 @@ def test_profiles_cycle_with_distinct_names() -> None:
     assert len(set(names)) == len(names)
     assert names[len(catalog.PROFILES)] == f"{catalog.PROFILES[0].name}-2"
     assert [p.name for p in catalog.profiles(2)] == ["ledger-api", "storefront-app"]
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    """sha256 -> one path, for the non-empty files below `folder` (tool caches left out)."""
+    caches = {"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache", ".venv"}
+    return {
+        hashlib.sha256(path.read_bytes()).hexdigest(): path.as_posix()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.stat().st_size and not caches.intersection(path.parts)
+    }
+
+
+def test_no_file_of_the_demo_repeats_a_fixture() -> None:
+    """The golden project is shipped once (dashboard/demo/golden): no second copy in tests/."""
+    root = Path(__file__).resolve().parents[3]
+    demo, fixtures = _digests(root / "dashboard" / "demo"), _digests(root / "tests" / "fixtures")
+    assert len(demo) > 70  # the golden project is there
+    assert [(demo[d], fixtures[d]) for d in demo.keys() & fixtures.keys()] == []

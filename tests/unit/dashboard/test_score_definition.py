@@ -12,8 +12,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dashboard.domain.scores import LEVELS, level_rank, team_level, team_score
+from dashboard.domain.scores import LEVELS, level_rank, team_score
 from dashboard.models import Repository, Scan, Waiver
+from dashboard.selectors.scores import team_scores
 from tests.factories import RepositoryFactory, TeamFactory, UserFactory, WaiverFactory
 from tests.scoredata import rules, store_scan
 
@@ -45,9 +46,20 @@ def test_team_rules() -> None:
     assert team_score([100.0, None, 87.5, 90.0]) == 92.5
     assert team_score([None]) is None
     assert team_score([100.0, 66.666]) == 83.33
-    assert team_level(["gold", "bronze", "silver"]) == "bronze"
-    assert team_level(["gold", ""]) == "none"  # scanned without a level
-    assert team_level([]) == ""
+
+
+def test_a_team_is_at_the_lowest_level_of_its_scored_repositories() -> None:
+    ids = sorted(rules())[:3]
+    mixed, unlevelled, waiting = TeamFactory(), TeamFactory(), TeamFactory()
+    for team, levels in ((mixed, ("gold", "bronze", "silver")), (unlevelled, ("gold", ""))):
+        for level in levels:
+            repository = RepositoryFactory(team=team)
+            store_scan(repository, dict.fromkeys(ids, "pass"))
+            Repository.objects.filter(pk=repository.pk).update(level=level)
+    RepositoryFactory(team=waiting, level="gold")  # never scanned: does not count
+    figures = team_scores([mixed.pk, unlevelled.pk, waiting.pk])
+    # "none" as soon as one scanned repository reaches no level; "" when none is scanned.
+    assert [figures[t.pk].level for t in (mixed, unlevelled, waiting)] == ["bronze", "none", ""]
 
 
 def test_level_rank_orders_levels() -> None:

@@ -1,4 +1,4 @@
-"""The golden project (tests/fixtures/golden) is what every rule must pass on: keep it honest.
+"""The golden project (`GOLDEN_DIR`) is what every rule must pass on: keep it honest.
 
 It must parse, its lock must match its pyproject, it must load into a real git repository
 with the files our own `.gitignore` hides restored, and the standard's ruff run must be clean.

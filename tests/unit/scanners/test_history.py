@@ -54,7 +54,7 @@ def test_commits_newest_first_without_merges_unless_asked(tmp_path: Path) -> Non
     ]
     with_merges = h.commits(10, include_merges=True)
     assert with_merges[0].subject == "Merge branch 'feature/x'"
-    assert with_merges[0].is_merge
+    assert len(with_merges[0].parents) == 2  # a merge commit
     assert h.commits(10)[1].body == "With a body."
     assert len(h.commits(2)) == 2
     assert h.depth == 4
@@ -148,9 +148,6 @@ def test_last_change_gives_the_newest_commit_touching_a_path(tmp_path: Path) -> 
     assert last is not None
     assert (last.subject, last.committed) == ("chore: relock", old + timedelta(days=40))
     assert history(repo).last_change("missing.lock") is None
-    touching = history(repo).commits_touching("uv.lock")
-    assert [c.subject for c in touching] == ["chore: relock", "chore: lock"]
-    assert history(repo).commits_touching("uv.lock", n=1) == touching[:1]
 
 
 # ----- dependency changes (DEP-005) ----------------------------------------------------------

@@ -5,15 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from scanners.analysis.imports import ImportEdge, ImportGraph
+from scanners.analysis.layering import forbidden_edges
 from scanners.context import RepoContext
 from tests.gitrepo import make_repo
 
 PYPROJECT = '[project]\nname = "svc"\nversion = "0"\n'
 
 
-def graph_of(tmp_path: Path, files: dict[str, str], project_dir: str | None = None) -> ImportGraph:
+def context_of(
+    tmp_path: Path, files: dict[str, str], project_dir: str | None = None
+) -> RepoContext:
     repo = make_repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT, **files})
-    return RepoContext(repo, project_dir=project_dir).import_graph
+    return RepoContext(repo, project_dir=project_dir)
+
+
+def graph_of(tmp_path: Path, files: dict[str, str], project_dir: str | None = None) -> ImportGraph:
+    return context_of(tmp_path, files, project_dir).import_graph
+
+
+def importers(graph: ImportGraph, path: str) -> list[ImportEdge]:
+    """Every import, anywhere in the project, that resolves to the file or folder `path`."""
+    return [e for e in graph.edges if e.resolved_path == path]
 
 
 def edge(graph: ImportGraph, path: str, target: str) -> ImportEdge:
@@ -144,7 +156,8 @@ def test_type_checking_imports_are_flagged(tmp_path: Path) -> None:
         "else:\n"
         "    import decimal\n"
     )
-    graph = graph_of(tmp_path, {**SRC_ROOTED, "src/services/x.py": source})
+    ctx = context_of(tmp_path, {**SRC_ROOTED, "src/services/x.py": source})
+    graph = ctx.import_graph
     path = "src/services/x.py"
     flagged = {e.target_module for e in graph.edges_from(path) if e.is_type_checking_only}
     assert flagged == {
@@ -155,8 +168,8 @@ def test_type_checking_imports_are_flagged(tmp_path: Path) -> None:
     }
     runtime = {e.target_module for e in graph.edges_from(path, runtime_only=True)}
     assert runtime == {"typing", "src.api.dependencies", "json"}
-    assert graph.layer_edges(path, {"models", "repositories"}) == []
-    assert graph.importers_of("src/models/user.py", runtime_only=True) == [
+    assert forbidden_edges(ctx, path, {"models", "repositories"}) == []
+    assert [e for e in importers(graph, "src/models/user.py") if e.is_runtime] == [
         edge(graph, "src/models/__init__.py", "src.models.user")
     ]
 
@@ -177,7 +190,8 @@ def test_conditional_and_function_level_imports_are_runtime(tmp_path: Path) -> N
         "        with open('x'):\n"
         "            import csv\n"
     )
-    graph = graph_of(tmp_path, {**SRC_ROOTED, "src/services/x.py": source})
+    ctx = context_of(tmp_path, {**SRC_ROOTED, "src/services/x.py": source})
+    graph = ctx.import_graph
     path = "src/services/x.py"
     flags = {
         e.target_module: (e.is_conditional, e.in_function, e.is_type_checking_only)
@@ -191,7 +205,7 @@ def test_conditional_and_function_level_imports_are_runtime(tmp_path: Path) -> N
         "re": (False, False, False),
         "csv": (True, True, False),
     }
-    layered = graph.layer_edges(path, {"repositories"})
+    layered = forbidden_edges(ctx, path, {"repositories"})
     assert [(e.line, e.resolved_path) for e in layered] == [
         (7, "src/repositories/user_repository.py")
     ]
@@ -249,18 +263,19 @@ def test_package_rooted_imports_in_a_subfolder_project(tmp_path: Path) -> None:
 
 
 def test_namespace_packages_and_escaping_relative_imports(tmp_path: Path) -> None:
-    graph = graph_of(
+    ctx = context_of(
         tmp_path,
         {
             "src/services/user_service.py": "from src import repositories\nfrom .... import x\n",
             "src/repositories/user_repository.py": "X = 1\n",
         },
     )
+    graph = ctx.import_graph
     path = "src/services/user_service.py"
     namespace = edge(graph, path, "src.repositories")
     assert namespace.resolved_path == "src/repositories"
     assert graph.layer_of("src/repositories") == "repositories"
-    assert graph.layer_edges(path, {"repositories"}) == [namespace]
+    assert forbidden_edges(ctx, path, {"repositories"}) == [namespace]
     escaping = edge(graph, path, "....")
     assert (escaping.resolved_path, escaping.level) == (None, 4)
 
@@ -295,7 +310,7 @@ def test_unparsable_files_have_no_edges_and_break_nothing(tmp_path: Path) -> Non
     )
     assert graph.edges_from("src/broken.py") == []
     assert edge(graph, "src/ok.py", "src.broken").resolved_path == "src/broken.py"
-    assert [e.src_path for e in graph.importers_of("src/broken.py")] == ["src/ok.py"]
+    assert [e.src_path for e in importers(graph, "src/broken.py")] == ["src/ok.py"]
 
 
 def test_star_imports_and_tests_importing_app_code(tmp_path: Path) -> None:
@@ -304,8 +319,8 @@ def test_star_imports_and_tests_importing_app_code(tmp_path: Path) -> None:
     )
     star = edge(graph, "src/api/routes/more.py", "src.api.dependencies")
     assert (star.names, star.resolved_path) == (("*",), "src/api/dependencies.py")
-    importers = {e.src_path for e in graph.importers_of("src/services/user_service.py")}
-    assert importers == {"src/api/routes/users.py", "tests/test_users.py"}
+    found = {e.src_path for e in importers(graph, "src/services/user_service.py")}
+    assert found == {"src/api/routes/users.py", "tests/test_users.py"}
 
 
 def test_declared_dependencies_and_rarely_used_roots_stay_third_party(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scanners.context import RepoContext
-from tests.gitrepo import make_repo
+from tests.gitrepo import GOLDEN_DIR, make_repo
 
 ROOT = Path(__file__).resolve().parents[3]
 PYPROJECT = '[project]\nname = "svc"\nversion = "0.1.0"\nrequires-python = ">=3.13"\n'
@@ -23,7 +23,7 @@ def _without_artefacts(lock: dict[str, Any]) -> dict[str, Any]:
     return {**lock, "package": packages}
 
 
-@pytest.mark.parametrize("lock", [ROOT / "uv.lock", ROOT / "tests/fixtures/golden/uv.lock"])
+@pytest.mark.parametrize("lock", [ROOT / "uv.lock", GOLDEN_DIR / "uv.lock"])
 def test_a_real_lock_parses_to_the_full_parse_minus_sdist_and_wheels(
     tmp_path: Path, lock: Path
 ) -> None:

@@ -8,7 +8,7 @@ A test module lists `Case`s and parametrizes over them::
     def test_dep001(tmp_path: Path, case: Case) -> None:
         check(tmp_path, "DEP-001", case)
 
-A case starts from the golden project (tests/fixtures/golden) unless it gives `files`
+A case starts from the golden project (`GOLDEN_DIR`) unless it gives `files`
 (a repository built from nothing). `changes` are relative to the project root (`prefix` is
 prepended; None deletes a file); `repo_changes` are repository-relative (files beside a
 `backend/` project, for instance). Expected evidence paths are repository-relative.
