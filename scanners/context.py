@@ -547,7 +547,7 @@ def _yaml_load(text: str) -> Any:
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
         try:
-            return yaml.load(text, Loader=fast)  # noqa: S506 # nosec B506 - the safe loader
+            return yaml.load(text, Loader=fast)  # noqa: S506 # nosec B506
         except (yaml.YAMLError, RecursionError):
             pass
     return yaml.safe_load(text)
