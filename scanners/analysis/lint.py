@@ -266,22 +266,49 @@ def run_format_check(ctx: RepoContext, config: LintConfig | None = None) -> Form
     files = lint_targets(ctx)
     result = FormatCheck(files_checked=len(files))
     args = [
-        "format", "--check", "--isolated", "--no-cache", "--output-format", "json",
+        "format", "--check", "--isolated", "--no-cache", "--quiet",
         "--line-length", str(config.line_length), "--target-version", config.target_version,
     ]  # fmt: skip
     for batch in _batches(files):
-        # 1: some file would change; 2: also when some file does not parse (still reported).
-        items, error = _run_json(ctx.root, args, batch, config, ok_codes={0, 1, 2})
+        reported, error = _format_batch(ctx.root, args, batch, config)
         if error is not None:
             return FormatCheck(error=error)
-        for item in items:
-            path = _relative(ctx.root, str(item.get("filename", "")))
-            target = result.files if item.get("code") == "unformatted" else result.unparsable
+        for path, code in reported:
+            target = result.files if code == "unformatted" else result.unparsable
             if path not in target:
                 target.append(path)
     result.files.sort()
     result.unparsable.sort()
     return result
+
+
+def _format_batch(
+    root: Path, args: list[str], batch: list[str], config: LintConfig
+) -> tuple[list[tuple[str, str]], str | None]:
+    """(path, code) of each file `ruff format --check` reports: concise text, else JSON.
+
+    The JSON holds each file's whole diff; the concise lines, `path:row:col: code: message`,
+    hold what is kept. As for `ruff check`, an ambiguous line means the JSON is read.
+    """
+    # 1: some file would change; 2: also when some file does not parse (still reported).
+    ok = {0, 1, 2}
+    text, error = _run(root, [*args, "--output-format", "concise"], batch, config, ok)
+    if error is not None:
+        return [], error
+    try:
+        lines = text.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        lines = [""]  # not ruff's usual output: read the JSON
+    members = frozenset(batch)
+    matches = [_FORMAT_LINE.fullmatch(line) for line in lines]
+    if all(m is not None and m[1] in members for m in matches):
+        return [(m[1], m[2]) for m in matches if m is not None], None
+    items, error = _run_json(root, [*args, "--output-format", "json"], batch, config, ok)
+    reported = [(_relative(root, str(i.get("filename", ""))), str(i.get("code"))) for i in items]
+    return reported, error
+
+
+_FORMAT_LINE = re.compile(r"(.+?):\d+:\d+: ([A-Za-z0-9-]+): .*")
 
 
 def _batches(files: list[str]) -> list[list[str]]:

@@ -231,6 +231,7 @@ def test_odd_concise_output_falls_back_to_json(tmp_path: Path) -> None:
     assert run.ok, run.error
     assert {f.path for f in run.findings} == {"src/a:1:1: b.py"}
     assert "F401" in codes(run.findings)
+    assert ctx.format_check.files == ["src/a:1:1: b.py"]
     places: dict[str, tuple[str, bool]] = {}
     assert (
         lint._concise(b"src/x.py:1:1: F401 `os` imported but unused\n", frozenset(), "", places)
