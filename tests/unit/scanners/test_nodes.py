@@ -71,6 +71,34 @@ def test_walk_matches_ast_walk_order_and_is_computed_once() -> None:
     assert list(nodes.walk(function)) == list(ast.walk(function))
 
 
+EVERY_KIND = """
+from .pkg import name as alias
+type Pair[T: int, *Ts, **P] = tuple[T, T]
+def generic[T](a, /, b, *args, c, d=1, **kw) -> T:
+    nonlocal_ = {**kw, "k": a, None: b} if a else {*args}
+    def inner():
+        nonlocal nonlocal_
+        del nonlocal_
+    with open(a) as f, ctx():
+        yield from (x async for x in f)
+    match b:
+        case None | True | {"k": [1, *_], **rest} if rest:
+            raise ValueError(b) from None
+        case Point(1, y=2) as p:
+            assert p, f"{p!r:>{c}}"
+    for i in range(-1, +2, ~3):
+        a @= b ** c // d
+    return lambda *, q=None, r: (q := r) is not q not in [q]
+"""
+
+
+def test_walk_matches_ast_walk_over_every_kind_of_field() -> None:
+    tree = ast.parse(EVERY_KIND)
+    assert list(nodes.walk(tree)) == list(ast.walk(tree))
+    for node in ast.walk(tree):
+        assert nodes._children(node) == list(ast.iter_child_nodes(node))
+
+
 def test_of_type_and_of_types_keep_walk_order() -> None:
     tree = parse()
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
