@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import stat
 import subprocess
 import sys
 import warnings
@@ -109,6 +110,7 @@ class RepoContext:
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
+        self._root_str = str(self.root)
         self._text_cache: dict[str, str | None] = {}
         self._parse_errors: dict[str, str] = {}
         self._memo: dict[str, Any] = {}
@@ -186,6 +188,12 @@ class RepoContext:
 
     def _is_regular(self, rel: str) -> bool:
         """A real file inside the checkout: symlinks only when they stay inside it."""
+        try:  # one lstat: `Path.is_symlink()` then `is_file()` cost two, through pathlib
+            mode = os.lstat(os.path.join(self._root_str, rel)).st_mode
+        except (OSError, ValueError):
+            return False  # what `is_symlink()` and `is_file()` say of a missing path
+        if not stat.S_ISLNK(mode):
+            return stat.S_ISREG(mode)
         path = self.root / rel
         try:
             if path.is_symlink():
@@ -212,13 +220,13 @@ class RepoContext:
         """Contents of a tracked file, or None when missing, too large or unreadable."""
         if rel not in self.file_set:
             return None
-        path = self.root / rel
         try:
-            size = path.stat().st_size
-            if size > self.limits.max_file_bytes:
-                self.notes.append(Note(rel, f"{size} bytes: larger than the read limit"))
-                return None
-            return path.read_bytes()
+            with open(os.path.join(self._root_str, rel), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > self.limits.max_file_bytes:
+                    self.notes.append(Note(rel, f"{size} bytes: larger than the read limit"))
+                    return None
+                return handle.read()
         except OSError as exc:
             self.notes.append(Note(rel, f"unreadable: {exc.strerror}"))
             return None
