@@ -14,6 +14,8 @@ import weakref
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from scanners.analysis import nodes
 from scanners.analysis.codescan import iter_scoped_nodes
@@ -168,6 +170,27 @@ def test_the_index_dies_with_its_tree() -> None:
 )
 def test_too_deep_agrees_with_the_nesting_depth(text: str, limit: int) -> None:
     assert _too_deep(text, limit) is (_nesting_depth(text) > limit)
+
+
+def _reference_depth(text: str) -> int:
+    """The nesting depth as a loop over every character: brackets, never below zero."""
+    depth = best = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="([{)]}a\n", max_size=80))
+@example(text="))((")
+@example(text="(()))((((")
+@example(text="")
+def test_nesting_depth_equals_the_character_loop(text: str) -> None:
+    assert _nesting_depth(text) == _reference_depth(text)
 
 
 def test_context_caches_modules_layers_and_derived_values(tmp_path: Path) -> None:
