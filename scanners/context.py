@@ -587,9 +587,10 @@ def _nesting_depth(text: str) -> int:
     brackets = _NOT_BRACKETS.sub("", text)
     if not brackets:
         return 0
-    sums = list(accumulate(map(_BRACKET_STEP.__getitem__, brackets)))
-    floors = map(min, accumulate(sums, min), repeat(0))
-    return max(0, max(map(sub, sums, floors)))
+    sums: list[int] = list(accumulate(map(_BRACKET_STEP.__getitem__, brackets)))
+    floors: Iterator[int] = map(min, accumulate(sums, min), repeat(0))
+    depths: Iterator[int] = map(sub, sums, floors)
+    return max(0, max(depths))
 
 
 _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
