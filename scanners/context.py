@@ -10,13 +10,15 @@ from __future__ import annotations
 import ast
 import os
 import re
+import stat
 import subprocess
 import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import islice
+from itertools import accumulate, islice, repeat
+from operator import sub
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +111,7 @@ class RepoContext:
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
+        self._root_str = str(self.root)
         self._text_cache: dict[str, str | None] = {}
         self._parse_errors: dict[str, str] = {}
         self._memo: dict[str, Any] = {}
@@ -186,6 +189,12 @@ class RepoContext:
 
     def _is_regular(self, rel: str) -> bool:
         """A real file inside the checkout: symlinks only when they stay inside it."""
+        try:  # one lstat: `Path.is_symlink()` then `is_file()` cost two, through pathlib
+            mode = os.lstat(os.path.join(self._root_str, rel)).st_mode
+        except (OSError, ValueError):
+            return False  # what `is_symlink()` and `is_file()` say of a missing path
+        if not stat.S_ISLNK(mode):
+            return stat.S_ISREG(mode)
         path = self.root / rel
         try:
             if path.is_symlink():
@@ -212,13 +221,13 @@ class RepoContext:
         """Contents of a tracked file, or None when missing, too large or unreadable."""
         if rel not in self.file_set:
             return None
-        path = self.root / rel
         try:
-            size = path.stat().st_size
-            if size > self.limits.max_file_bytes:
-                self.notes.append(Note(rel, f"{size} bytes: larger than the read limit"))
-                return None
-            return path.read_bytes()
+            with open(os.path.join(self._root_str, rel), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > self.limits.max_file_bytes:
+                    self.notes.append(Note(rel, f"{size} bytes: larger than the read limit"))
+                    return None
+                return handle.read()
         except OSError as exc:
             self.notes.append(Note(rel, f"unreadable: {exc.strerror}"))
             return None
@@ -317,7 +326,7 @@ class RepoContext:
         if text is None:
             return None
         try:
-            return yaml.safe_load(text)
+            return _yaml_load(text)
         except (yaml.YAMLError, RecursionError) as exc:
             self._parse_error(rel, f"not valid YAML: {exc}")
             return None
@@ -538,6 +547,21 @@ _LOCK_ARTEFACTS = re.compile(
 )
 
 
+def _yaml_load(text: str) -> Any:
+    """`yaml.safe_load(text)`, parsed by libyaml when PyYAML has it (several times faster).
+
+    The C parser feeds the same safe constructor, so a document gives the same data. A
+    document it refuses is parsed again in Python, so that the error is PyYAML's own.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # noqa: S506 # nosec B506
+        except (yaml.YAMLError, RecursionError):
+            pass
+    return yaml.safe_load(text)
+
+
 def _excluded(rel_to_project: str) -> bool:
     parts = PurePosixPath(rel_to_project).parts[:-1]
     name = PurePosixPath(rel_to_project).name
@@ -554,15 +578,23 @@ def _too_deep(text: str, limit: int) -> bool:
 
 
 def _nesting_depth(text: str) -> int:
-    """Cheap upper bound of bracket nesting, to refuse sources that would overflow the parser."""
-    depth = best = 0
-    for char in text:
-        if char in "([{":
-            depth += 1
-            best = max(best, depth)
-        elif char in ")]}":
-            depth = max(0, depth - 1)
-    return best
+    """Cheap upper bound of bracket nesting, to refuse sources that would overflow the parser.
+
+    The depth after each bracket, never below zero, is the running sum of +1 (opening) and
+    -1 (closing) minus the lowest the sum has been (when below zero): computed with C-level
+    iterators over the brackets alone, not a Python loop over every character.
+    """
+    brackets = _NOT_BRACKETS.sub("", text)
+    if not brackets:
+        return 0
+    sums: list[int] = list(accumulate(map(_BRACKET_STEP.__getitem__, brackets)))
+    floors: Iterator[int] = map(min, accumulate(sums, min), repeat(0))
+    depths: Iterator[int] = map(sub, sums, floors)
+    return max(0, max(depths))
+
+
+_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_BRACKET_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
 if sys.getrecursionlimit() < 3000:

@@ -111,7 +111,15 @@ def ci_paths(ctx: RepoContext) -> list[str]:
 
 
 def load_ci(ctx: RepoContext) -> list[CiConfig]:
-    """Every CI configuration and the task files (Makefile, tox.ini...) its commands call."""
+    """Every CI configuration and the task files (Makefile, tox.ini...) its commands call.
+
+    Computed once per context (WF-004 and DSEC-002 both read it): a shared list, do not
+    mutate.
+    """
+    return ctx.memo("load_ci", _load_ci)
+
+
+def _load_ci(ctx: RepoContext) -> list[CiConfig]:
     configs = [_load_one(ctx, path) for path in ci_paths(ctx)]
     joined = "\n".join(c.text for c in configs)
     for pattern, names in _DELEGATES:

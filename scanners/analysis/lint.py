@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -184,7 +185,7 @@ def run_lint(ctx: RepoContext, config: LintConfig | None = None) -> LintRun:
         lines_checked=sum(lines.get(f, 0) for f in files),
     )
     args = [
-        "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
+        "check", "--isolated", "--no-cache", "--exit-zero", "--quiet",
         "--select", ",".join(config.select),
         "--line-length", str(config.line_length),
         "--target-version", config.target_version,
@@ -193,12 +194,70 @@ def run_lint(ctx: RepoContext, config: LintConfig | None = None) -> LintRun:
     project = f"{ctx.project_rel}/" if ctx.project_rel else ""
     places: dict[str, tuple[str, bool]] = {}  # ruff's filename -> (path, is_test), once a file
     for batch in _batches(files):
-        items, error = _run_json(ctx.root, args, batch, config, ok_codes={0})
+        findings, error = _check_batch(ctx.root, args, batch, config, project, places)
         if error is not None:
             return LintRun(error=error, ruff_version=run.ruff_version)
-        run.findings.extend(_finding(ctx.root, item, project, places) for item in items)
+        run.findings.extend(findings)
     run.findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
     return run
+
+
+def _check_batch(
+    root: Path,
+    args: list[str],
+    batch: list[str],
+    config: LintConfig,
+    project: str,
+    places: dict[str, tuple[str, bool]],
+) -> tuple[list[Finding], str | None]:
+    """The findings of one batch: ruff's concise text, else (odd output) its JSON.
+
+    The concise lines hold everything a `Finding` keeps, at a fifth of the JSON's size
+    (the JSON adds fixes, URLs and end positions): ruff writes them faster and they are
+    read without a JSON parse. A line that is not exactly `path:row:col: CODE message` for
+    a file of the batch (a message over several lines, a name with `:1:1: ` in it) makes
+    the batch run again with the JSON output, which is unambiguous.
+    """
+    text, error = _run(root, [*args, "--output-format", "concise"], batch, config, {0})
+    if error is not None:
+        return [], error
+    parsed = _concise(text, frozenset(batch), project, places)
+    if parsed is not None:
+        return parsed, None
+    items, error = _run_json(root, [*args, "--output-format", "json"], batch, config, {0})
+    return [_finding(root, item, project, places) for item in items], error
+
+
+# `path:row:col: CODE [*] message` (`[*]`: a fix exists) or `path:row:col: invalid-syntax: ...`
+_CONCISE_LINE = re.compile(
+    r"(.+?):(\d+):(\d+): (?:([A-Z]+[0-9]+) (?:\[\*\] )?|invalid-syntax: )(.*)"
+)
+
+
+def _concise(
+    text: bytes, batch: frozenset[str], project: str, places: dict[str, tuple[str, bool]]
+) -> list[Finding] | None:
+    """`Finding`s of ruff's `--quiet --output-format concise` text, or None when it is odd."""
+    try:
+        lines = text.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return None
+    if lines and not lines[-1]:
+        lines.pop()
+    findings: list[Finding] = []
+    match_line = _CONCISE_LINE.fullmatch
+    for line in lines:
+        match = match_line(line)
+        if match is None or match[1] not in batch:
+            return None
+        name, row, col, code, message = match.groups()
+        place = places.get(name)
+        if place is None:
+            place = places[name] = _place(name, project)
+        if code is None:
+            code, message = SYNTAX_ERROR, f"SyntaxError: {message}"
+        findings.append(Finding(code, place[0], int(row), int(col), message, place[1]))
+    return findings
 
 
 def run_format_check(ctx: RepoContext, config: LintConfig | None = None) -> FormatCheck:
@@ -207,22 +266,49 @@ def run_format_check(ctx: RepoContext, config: LintConfig | None = None) -> Form
     files = lint_targets(ctx)
     result = FormatCheck(files_checked=len(files))
     args = [
-        "format", "--check", "--isolated", "--no-cache", "--output-format", "json",
+        "format", "--check", "--isolated", "--no-cache", "--quiet",
         "--line-length", str(config.line_length), "--target-version", config.target_version,
     ]  # fmt: skip
     for batch in _batches(files):
-        # 1: some file would change; 2: also when some file does not parse (still reported).
-        items, error = _run_json(ctx.root, args, batch, config, ok_codes={0, 1, 2})
+        reported, error = _format_batch(ctx.root, args, batch, config)
         if error is not None:
             return FormatCheck(error=error)
-        for item in items:
-            path = _relative(ctx.root, str(item.get("filename", "")))
-            target = result.files if item.get("code") == "unformatted" else result.unparsable
+        for path, code in reported:
+            target = result.files if code == "unformatted" else result.unparsable
             if path not in target:
                 target.append(path)
     result.files.sort()
     result.unparsable.sort()
     return result
+
+
+def _format_batch(
+    root: Path, args: list[str], batch: list[str], config: LintConfig
+) -> tuple[list[tuple[str, str]], str | None]:
+    """(path, code) of each file `ruff format --check` reports: concise text, else JSON.
+
+    The JSON holds each file's whole diff; the concise lines, `path:row:col: code: message`,
+    hold what is kept. As for `ruff check`, an ambiguous line means the JSON is read.
+    """
+    # 1: some file would change; 2: also when some file does not parse (still reported).
+    ok = {0, 1, 2}
+    text, error = _run(root, [*args, "--output-format", "concise"], batch, config, ok)
+    if error is not None:
+        return [], error
+    try:
+        lines = text.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        lines = [""]  # not ruff's usual output: read the JSON
+    members = frozenset(batch)
+    matches = [_FORMAT_LINE.fullmatch(line) for line in lines]
+    if all(m is not None and m[1] in members for m in matches):
+        return [(m[1], m[2]) for m in matches if m is not None], None
+    items, error = _run_json(root, [*args, "--output-format", "json"], batch, config, ok)
+    reported = [(_relative(root, str(i.get("filename", ""))), str(i.get("code"))) for i in items]
+    return reported, error
+
+
+_FORMAT_LINE = re.compile(r"(.+?):\d+:\d+: ([A-Za-z0-9-]+): .*")
 
 
 def _batches(files: list[str]) -> list[list[str]]:
@@ -241,9 +327,25 @@ def _run_json(
     cwd: Path, args: list[str], files: list[str], config: LintConfig, ok_codes: set[int]
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Run ruff with `files` and parse its JSON list, or say why that failed."""
+    data, error = _run(cwd, args, files, config, ok_codes)
+    if error is not None:
+        return [], error
+    try:
+        items = json.loads(data or b"[]")
+    except ValueError:
+        return [], "ruff printed output that is not JSON"
+    if not isinstance(items, list):
+        return [], "ruff printed JSON that is not a list of findings"
+    return [i for i in items if isinstance(i, dict)], None
+
+
+def _run(
+    cwd: Path, args: list[str], files: list[str], config: LintConfig, ok_codes: set[int]
+) -> tuple[bytes, str | None]:
+    """Run ruff with `files` and return what it printed, or say why that failed."""
     binary = config.binary or ruff_binary()
     if binary is None:
-        return [], "ruff is not installed in the scanner's environment"
+        return b"", "ruff is not installed in the scanner's environment"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUFF_")}
     env["NO_COLOR"] = "1"
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -257,27 +359,21 @@ def _run_json(
                 env=env,
             )
         except OSError as exc:
-            return [], f"ruff could not start: {exc.strerror or exc}"
+            return b"", f"ruff could not start: {exc.strerror or exc}"
         with proc:
             try:
                 wait_exit(proc, config.timeout_s)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-                return [], f"ruff timed out after {config.timeout_s:g}s"
+                return b"", f"ruff timed out after {config.timeout_s:g}s"
         size = out.seek(0, os.SEEK_END)
         if size > config.max_output_bytes:
-            return [], f"ruff wrote {size} bytes, over the {config.max_output_bytes} bytes limit"
+            return b"", f"ruff wrote {size} bytes, over the {config.max_output_bytes} bytes limit"
         data = _read(out)
         if proc.returncode not in ok_codes:
-            return [], f"ruff exited with status {proc.returncode}: {_last_line(_read(err))}"
-    try:
-        items = json.loads(data or b"[]")
-    except ValueError:
-        return [], "ruff printed output that is not JSON"
-    if not isinstance(items, list):
-        return [], "ruff printed JSON that is not a list of findings"
-    return [i for i in items if isinstance(i, dict)], None
+            return b"", f"ruff exited with status {proc.returncode}: {_last_line(_read(err))}"
+    return data, None
 
 
 def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:
@@ -324,11 +420,7 @@ def _finding(
     filename = str(item.get("filename", ""))
     place = places.get(filename)
     if place is None:
-        path = _relative(root, filename)
-        place = places[filename] = (
-            path,
-            _is_test(path[len(project) :] if path.startswith(project) else path),
-        )
+        place = places[filename] = _place(_relative(root, filename), project)
     return Finding(
         code=code,
         path=place[0],
@@ -337,6 +429,11 @@ def _finding(
         message=message,
         is_test=place[1],
     )
+
+
+def _place(path: str, project: str) -> tuple[str, bool]:
+    """(repository-relative path, is a test) of a file ruff names."""
+    return path, _is_test(path[len(project) :] if path.startswith(project) else path)
 
 
 def _int(value: object) -> int:

@@ -119,10 +119,20 @@ def _bfs(tree: ast.AST) -> list[ast.AST]:
     """Every node below `tree` (itself included) in `ast.walk` order (breadth first)."""
     out: list[ast.AST] = [tree]
     append, extend = out.append, out.extend
+    specs = _SPECS
     for node in out:  # the list grows while it is iterated: a queue without pops
-        for name in node._fields:
+        spec = specs.get(node.__class__)
+        if spec is None:
+            spec = _spec(node.__class__)
+        for name, kind in spec:
             value = getattr(node, name, None)
-            if isinstance(value, list):
+            if value is None:
+                continue
+            if kind is _LIST:
+                extend(filter(None, value))  # a node is always true; None is not
+            elif kind is _NODE:
+                append(value)
+            elif isinstance(value, list):
                 extend([item for item in value if isinstance(item, _AST)])
             elif isinstance(value, _AST):
                 append(value)
@@ -139,6 +149,31 @@ def _children(node: ast.AST) -> list[ast.AST]:
         elif isinstance(value, _AST):
             out.append(value)
     return out
+
+
+# How to read each node class's fields, in `_fields` order, from its `_field_types`: a list
+# of nodes (`_LIST`; it may hold None, as a dict's `**x` key, which is skipped as
+# `ast.iter_child_nodes` skips it), one node or None (`_NODE`), or anything (`_ANY`, checked
+# value by value: a class without field types). Fields of strings and numbers (`id`, `name`,
+# `level`, a constant's `value`) are left out: they never hold a node.
+_LIST, _NODE, _ANY = "list", "node", "any"
+_SPECS: dict[type, tuple[tuple[str, str], ...]] = {}
+_PLAIN = frozenset({str, int, object, str | None, int | None, list[str]})
+
+
+def _spec(cls: type) -> tuple[tuple[str, str], ...]:
+    fields: tuple[str, ...] = getattr(cls, "_fields", ())
+    types: dict[str, Any] = getattr(cls, "_field_types", {})
+    if any(name not in types for name in fields):
+        spec = tuple((name, _ANY) for name in fields)
+    else:
+        spec = tuple(
+            (name, _LIST if getattr(types[name], "__origin__", None) is list else _NODE)
+            for name in fields
+            if types[name] not in _PLAIN
+        )
+    _SPECS[cls] = spec
+    return spec
 
 
 def _scoped(tree: ast.AST) -> list[tuple[ast.AST, Scope]]:

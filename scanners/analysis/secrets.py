@@ -24,9 +24,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
+from typing import TypeIs, cast
 
-from scanners.analysis.nodes import of_types
+from scanners.analysis.nodes import of_type
 from scanners.context import RepoContext
 
 HIGH = "high"
@@ -298,58 +300,85 @@ def _python_literals(ctx: RepoContext, path: str) -> Iterator[SecretFinding]:
         return
     in_tests = is_test_path(path)
     for name, node in _named_literals(module.tree):
-        value = node.value
-        if not isinstance(value, str) or not may_name_a_secret(name):
+        if not _may_name(name):
             continue  # the cheap test first: most names spell no secret at all
+        value = cast("str", node.value)
         confidence = _classify(name, value, in_tests)
         if confidence is not None:
             kind = f"hard-coded literal assigned to {name!r}"
             yield SecretFinding(path, node.lineno, kind, confidence, mask(value))
 
 
-_NAMED_LITERAL_NODES = (
-    ast.Assign,
-    ast.AnnAssign,
-    ast.keyword,
-    ast.Dict,
-    ast.arguments,
-    ast.Compare,
-)
+@lru_cache(maxsize=8192)
+def _may_name(name: str) -> bool:
+    """`may_name_a_secret(name)`, once per distinct name (names repeat across a checkout)."""
+    return may_name_a_secret(name)
 
 
-def _named_literals(tree: ast.Module) -> Iterator[tuple[str, ast.Constant]]:
-    """(name, string literal) pairs: assignments, keywords, dict items, defaults, compares."""
-    for node in of_types(tree, *_NAMED_LITERAL_NODES):
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                yield from _pair(_target_name(target), node.value)
-        elif isinstance(node, ast.keyword) and node.arg:
-            yield from _pair(node.arg, node.value)
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    yield from _pair(key.value, value)
-        elif isinstance(node, ast.arguments):
-            yield from _defaults(node)
-        elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
-            yield from _pair(_target_name(node.left), node.comparators[0])
+def _named_literals(tree: ast.Module) -> list[tuple[str, ast.Constant]]:
+    """(name, string literal) pairs: assignments, keywords, dict items, defaults, compares.
+
+    Grouped by kind of node rather than in tree order: `scan_secrets` sorts what it finds.
+    """
+    out: list[tuple[str, ast.Constant]] = []
+    _assigned(tree, out)
+    _passed(tree, out)
+    _defaults(tree, out)
+    for compare in of_type(tree, ast.Compare):
+        literal = compare.comparators[0]
+        if len(compare.comparators) == 1 and _is_text(literal):
+            name = _target_name(compare.left)
+            if name:
+                out.append((name, literal))
+    return out
 
 
-def _defaults(args: ast.arguments) -> Iterator[tuple[str, ast.Constant]]:
-    positional = [*args.posonlyargs, *args.args]
-    for arg, default in zip(
-        positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
-    ):
-        yield from _pair(arg.arg, default)
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-        if kw_default is not None:
-            yield from _pair(arg.arg, kw_default)
+def _assigned(tree: ast.Module, out: list[tuple[str, ast.Constant]]) -> None:
+    """Literals assigned (`x = "..."`, `x: str = "..."`) to a name, attribute or key."""
+    for node in of_type(tree, ast.Assign):
+        value = node.value
+        if _is_text(value):
+            for target in node.targets:
+                name = _target_name(target)
+                if name:
+                    out.append((name, value))
+    for annotated in of_type(tree, ast.AnnAssign):
+        literal = annotated.value
+        if _is_text(literal):
+            name = _target_name(annotated.target)
+            if name:
+                out.append((name, literal))
 
 
-def _pair(name: str | None, value: ast.expr | None) -> Iterator[tuple[str, ast.Constant]]:
-    if name and isinstance(value, ast.Constant) and isinstance(value.value, str):
-        yield name, value
+def _passed(tree: ast.Module, out: list[tuple[str, ast.Constant]]) -> None:
+    """Literals passed as keyword arguments or stored under a string key of a dict."""
+    for keyword in of_type(tree, ast.keyword):
+        value = keyword.value
+        if keyword.arg and _is_text(value):
+            out.append((keyword.arg, value))
+    for mapping in of_type(tree, ast.Dict):
+        for key, item in zip(mapping.keys, mapping.values, strict=True):
+            if _is_text(key) and key.value and _is_text(item):
+                out.append((cast("str", key.value), item))
+
+
+def _defaults(tree: ast.Module, out: list[tuple[str, ast.Constant]]) -> None:
+    """Literals that are the default value of a parameter."""
+    for args in of_type(tree, ast.arguments):
+        positional = [*args.posonlyargs, *args.args]
+        for arg, default in zip(
+            positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+        ):
+            if _is_text(default):
+                out.append((arg.arg, default))
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if _is_text(kw_default):
+                out.append((arg.arg, kw_default))
+
+
+def _is_text(node: ast.AST | None) -> TypeIs[ast.Constant]:
+    """Whether `node` is a string literal."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _target_name(node: ast.expr) -> str | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from scanners.analysis import lint
 from scanners.analysis.lint import (
     SYNTAX_ERROR,
     Finding,
@@ -28,6 +29,17 @@ CLEAN = (
     '"""A clean module."""\n\n\n'
     'def double(value: int) -> int:\n    """Double it."""\n    return value * 2\n'
 )
+
+
+def lint_arguments() -> list[str]:
+    config = LintConfig()
+    return [
+        "check", "--isolated", "--no-cache", "--exit-zero",
+        "--select", ",".join(config.select),
+        "--line-length", str(config.line_length),
+        "--target-version", config.target_version,
+        "--config", f"lint.pydocstyle.convention='{config.docstring_convention}'",
+    ]  # fmt: skip
 
 
 def context(tmp_path: Path, files: dict[str, str]) -> RepoContext:
@@ -183,3 +195,60 @@ def test_scan_reports_the_ruff_version(tmp_path: Path) -> None:
     report = scan(repo, only={"DEP-001"})
     assert set(report.tool_versions) == {"ruff"}
     assert report.tool_versions["ruff"][0].isdigit()
+
+
+def test_concise_and_json_outputs_give_the_same_findings(tmp_path: Path) -> None:
+    ctx = context(
+        tmp_path,
+        {"src/app.py": DIRTY, "src/broken.py": "def f(:\n", "tests/test_app.py": DIRTY},
+    )
+    run = ctx.lint
+    assert run.ok, run.error
+    project = ""
+    json_places: dict[str, tuple[str, bool]] = {}
+    items, error = lint._run_json(
+        ctx.root,
+        [*lint_arguments(), "--output-format", "json"],
+        lint_targets(ctx),
+        LintConfig(),
+        {0},
+    )
+    assert error is None
+    from_json = sorted(
+        (lint._finding(ctx.root, item, project, json_places) for item in items),
+        key=lambda f: (f.path, f.line, f.col, f.code),
+    )
+    assert run.findings == from_json
+    assert any(f.code == SYNTAX_ERROR for f in run.findings)
+    assert any(f.is_test for f in run.findings)
+    assert any("[*]" not in f.message and f.code == "F401" for f in run.findings)  # fixable
+
+
+def test_odd_concise_output_falls_back_to_json(tmp_path: Path) -> None:
+    # A file name that looks like a position: the concise line is ambiguous, JSON is not.
+    ctx = context(tmp_path, {"src/a:1:1: b.py": DIRTY})
+    run = ctx.lint
+    assert run.ok, run.error
+    assert {f.path for f in run.findings} == {"src/a:1:1: b.py"}
+    assert "F401" in codes(run.findings)
+    assert ctx.format_check.files == ["src/a:1:1: b.py"]
+    places: dict[str, tuple[str, bool]] = {}
+    assert (
+        lint._concise(b"src/x.py:1:1: F401 `os` imported but unused\n", frozenset(), "", places)
+        is None
+    )
+    assert (
+        lint._concise(b"src/x.py:1:1: F401 a\nsecond line\n", frozenset({"src/x.py"}), "", places)
+        is None
+    )
+    parsed = lint._concise(
+        b"src/x.py:3:5: F401 [*] `os` imported but unused\n"
+        b"src/x.py:9:2: invalid-syntax: Expected\n",
+        frozenset({"src/x.py"}),
+        "",
+        places,
+    )
+    assert parsed == [
+        Finding("F401", "src/x.py", 3, 5, "`os` imported but unused"),
+        Finding(SYNTAX_ERROR, "src/x.py", 9, 2, "SyntaxError: Expected"),
+    ]

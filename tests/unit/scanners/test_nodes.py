@@ -14,6 +14,8 @@ import weakref
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from scanners.analysis import nodes
 from scanners.analysis.codescan import iter_scoped_nodes
@@ -69,6 +71,34 @@ def test_walk_matches_ast_walk_order_and_is_computed_once() -> None:
     assert nodes.walk(tree) is found
     function = next(n for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef))
     assert list(nodes.walk(function)) == list(ast.walk(function))
+
+
+EVERY_KIND = """
+from .pkg import name as alias
+type Pair[T: int, *Ts, **P] = tuple[T, T]
+def generic[T](a, /, b, *args, c, d=1, **kw) -> T:
+    nonlocal_ = {**kw, "k": a, None: b} if a else {*args}
+    def inner():
+        nonlocal nonlocal_
+        del nonlocal_
+    with open(a) as f, ctx():
+        yield from (x async for x in f)
+    match b:
+        case None | True | {"k": [1, *_], **rest} if rest:
+            raise ValueError(b) from None
+        case Point(1, y=2) as p:
+            assert p, f"{p!r:>{c}}"
+    for i in range(-1, +2, ~3):
+        a @= b ** c // d
+    return lambda *, q=None, r: (q := r) is not q not in [q]
+"""
+
+
+def test_walk_matches_ast_walk_over_every_kind_of_field() -> None:
+    tree = ast.parse(EVERY_KIND)
+    assert list(nodes.walk(tree)) == list(ast.walk(tree))
+    for node in ast.walk(tree):
+        assert nodes._children(node) == list(ast.iter_child_nodes(node))
 
 
 def test_of_type_and_of_types_keep_walk_order() -> None:
@@ -140,6 +170,27 @@ def test_the_index_dies_with_its_tree() -> None:
 )
 def test_too_deep_agrees_with_the_nesting_depth(text: str, limit: int) -> None:
     assert _too_deep(text, limit) is (_nesting_depth(text) > limit)
+
+
+def _reference_depth(text: str) -> int:
+    """The nesting depth as a loop over every character: brackets, never below zero."""
+    depth = best = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="([{)]}a\n", max_size=80))
+@example(text="))((")
+@example(text="(()))((((")
+@example(text="")
+def test_nesting_depth_equals_the_character_loop(text: str) -> None:
+    assert _nesting_depth(text) == _reference_depth(text)
 
 
 def test_context_caches_modules_layers_and_derived_values(tmp_path: Path) -> None:
