@@ -208,3 +208,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(BWRAP_MISSING)  # CI installs it: a missing sandbox there is a broken CI
     pytest.skip(BWRAP_MISSING)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`slow` tests first (the order is otherwise kept): under xdist the workers then finish
+    together, instead of one of them starting a minute-long test when the others are done."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -102,6 +102,7 @@ def _django(script: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_a_scrape_sums_the_requests_of_every_process(tmp_path: Path) -> None:
     metrics = tmp_path / "metrics"
     metrics.mkdir()
@@ -123,6 +124,7 @@ def _get(url: str, timeout: float = 60) -> str:
         return str(response.read().decode())
 
 
+@pytest.mark.slow
 def test_gunicorn_workers_share_their_counts_and_start_from_zero(tmp_path: Path) -> None:
     metrics = tmp_path / "metrics"
     metrics.mkdir()

@@ -47,7 +47,8 @@ def test_grep_finds_a_planted_secret(tmp_path: Path) -> None:
 def test_logs_of_a_test_run_hold_none_of_its_secrets(tmp_path: Path) -> None:
     log_dir, record = tmp_path / "logs", tmp_path / "secrets.txt"
     env = {
-        **os.environ,
+        # Not an xdist worker itself: the child is one serial run (`-n0`) in this worker's slot.
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")},
         "LOG_DIR": str(log_dir),
         "LOG_LEVEL": "DEBUG",
         "VAR_DIR": str(tmp_path / "var"),
@@ -71,6 +72,7 @@ def test_logs_of_a_test_run_hold_none_of_its_secrets(tmp_path: Path) -> None:
             "-p",
             "no:cacheprovider",
             "-x",
+            "-n0",
         ],
         cwd=ROOT,
         env=env,

@@ -74,6 +74,7 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
+@pytest.mark.slow
 def test_the_image_layout_serves_css_and_htmx_with_production_settings(tmp_path: Path) -> None:
     app = tmp_path / "app"  # WORKDIR /app, filled by COPY . .
     app.mkdir()

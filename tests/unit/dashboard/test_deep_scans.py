@@ -90,6 +90,7 @@ def test_deep_scans_route_to_their_own_queue() -> None:
     assert app.amqp.router.route({}, "dashboard.scan_repository")["queue"].name != "deep"
 
 
+@pytest.mark.slow
 @pytest.mark.requires_bwrap
 def test_an_enabled_deep_scan_replaces_report_results_and_records_its_cost(
     tmp_path: Path, django_capture_on_commit_callbacks: object
@@ -135,6 +136,7 @@ def test_a_deep_scan_that_cannot_run_is_recorded_as_failed(
     assert _results(scan)["TST-006"][0] == "not_applicable"  # static results untouched
 
 
+@pytest.mark.slow
 @pytest.mark.requires_bwrap
 def test_deleting_the_repository_during_its_deep_scan_ends_quietly(
     tmp_path: Path,

@@ -61,6 +61,7 @@ def _reachable(path: Path) -> bool:
     return os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in path.resolve().parents)
 
 
+@pytest.mark.slow
 @pytest.mark.requires_bwrap
 def test_deep_scan_measures_coverage_tests_and_mypy(tmp_path: Path, config: DeepScanConfig) -> None:
     repo = make_repo(tmp_path / "shop", fixture_files())
@@ -108,6 +109,7 @@ def test_loop_forever() -> None:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.requires_bwrap
 def test_a_hostile_suite_is_stopped_and_judged(tmp_path: Path, config: DeepScanConfig) -> None:
     files = fixture_files()

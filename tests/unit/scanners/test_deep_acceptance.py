@@ -233,6 +233,7 @@ def by_hand(project: Path, cache: Path) -> dict[str, str]:
     return totals
 
 
+@pytest.mark.slow
 @pytest.mark.requires_bwrap
 def test_per_layer_coverage_equals_pytest_cov_run_by_hand(
     tmp_path: Path,

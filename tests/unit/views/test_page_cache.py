@@ -86,6 +86,7 @@ def test_a_second_request_is_served_from_the_cache(
         assert second == first, url
 
 
+@pytest.mark.slow
 def test_cached_query_counts_do_not_grow_with_the_data(
     client: Client, personas: dict[str, Any]
 ) -> None:

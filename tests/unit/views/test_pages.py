@@ -97,6 +97,7 @@ def test_team_table_partial_and_repository_results_partial(client_in: Client) ->
     assert "status-fail" in html
 
 
+@pytest.mark.slow
 def test_query_counts_do_not_grow_with_the_data(client_in: Client) -> None:
     build_org(teams=2, repositories=2, days=3)
     # Keyed by the page's position: the team or repository picked may differ once more exist.

@@ -703,6 +703,7 @@ def _refused_by_admin(name: str | None, response: Any) -> bool:
     return status == 302 and location.startswith("/admin/login/")
 
 
+@pytest.mark.slow
 def test_admin_is_for_staff_only(world: World) -> None:
     """Every admin URL: anonymous and non-staff users (maintainers and managers included) are
     sent to the admin's sign-in for GET and POST, see no secret and change nothing."""

@@ -128,6 +128,7 @@ def test_status_csv_lists_every_repository_in_scope(
     assert row["total"] == "4"
 
 
+@pytest.mark.slow
 def test_query_counts_do_not_grow_with_the_data(client: Client, personas: dict[str, Any]) -> None:
     build_org(teams=2, repositories=2, days=3)
     initiative = _initiative()
