@@ -57,12 +57,19 @@ def test_quickstart_serves_ready_with_a_worker_then_exits(tmp_path: Path) -> Non
     assert (tmp_path / "var" / "yardstick.sqlite3").exists()
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_quickstart_stops_all_processes_on_ctrl_c(tmp_path: Path) -> None:
+    """Even started as a shell without job control starts a background command: with
+    SIGINT ignored, which Python would otherwise keep."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "quickstart", "--port", str(port), "--no-demo"],
         cwd=ROOT,
         env=_embedded_env(tmp_path),
+        preexec_fn=_ignore_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -75,9 +82,18 @@ def test_quickstart_stops_all_processes_on_ctrl_c(tmp_path: Path) -> None:
                 ready = r.status == 200
         except OSError:
             time.sleep(0.5)
-    assert ready
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
+    try:
+        assert ready
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # never leave it (and its servers) to the next tests
+            proc.terminate()
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # its servers may hold the pipe: do not wait to read it
+                proc.wait()
     assert "Stopped." in out
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)

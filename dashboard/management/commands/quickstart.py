@@ -57,6 +57,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Prepare, start the processes, supervise them until interrupted."""
+        _stop_on_signals()
         self.stdout.write("Applying migrations…")
         call_command("migrate", interactive=False, verbosity=0)
         password = ensure_admin()
@@ -157,6 +158,18 @@ class Command(BaseCommand):
         while True:
             _raise_if_dead(procs)
             time.sleep(1)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop quickstart and its processes, whatever the parent
+    did: a shell without job control starts background commands with SIGINT ignored, and
+    Python keeps an inherited "ignore"."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupted)
 
 
 def _answers(url: str) -> bool:
