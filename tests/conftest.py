@@ -214,3 +214,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`slow` tests first (the order is otherwise kept): under xdist the workers then finish
     together, instead of one of them starting a minute-long test when the others are done."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    """pytest-django's test database; at the end of the session, what still holds a
+    PostgreSQL one is closed before pytest-django drops it: a process a test spawned (a Celery
+    worker, a server) may still be closing its connection. Each is named on stderr, so a real
+    leak shows."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute(
+            "SELECT pid, application_name, state, pg_terminate_backend(pid) "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        for pid, application, state, _ in cursor.fetchall():
+            sys.stderr.write(
+                f"test database still held at the end by pid {pid} "
+                f"({application or 'no application name'}, {state}): closed\n"
+            )
