@@ -112,10 +112,17 @@ def parse_clone_url(url: str) -> CloneAddress:
         if scheme == "file" or not host:
             return CloneAddress("file", "", _repository_path(parts.path, local=True))
         return CloneAddress(scheme, host, _repository_path(parts.path), port)
-    if (scp := _SCP_LIKE.match(url)) and "/" not in url.split(":", 1)[0]:
-        # Git's own rule: a colon before any slash makes it an ssh address, not a path.
+    if scp := _scp_like(url):
         return CloneAddress("ssh", scp.group("host").lower(), _repository_path(scp.group("path")))
     return CloneAddress("file", "", _repository_path(url, local=True))
+
+
+def _scp_like(url: str) -> re.Match[str] | None:
+    """`user@host:path`, git's short form of an ssh URL. Git's own rule: a colon before any
+    slash makes it an ssh address, not a local path."""
+    if "/" in url.split(":", 1)[0]:
+        return None
+    return _SCP_LIKE.match(url)
 
 
 def _repository_path(path: str, *, local: bool = False) -> str:
@@ -213,8 +220,7 @@ def validate_url(url: str, policy: WorkspacePolicy) -> str:
     normalised = None
     if match := SCHEME.match(url):
         normalised = _validate_scheme_url(url, match.group(1).lower(), policy)
-    elif (scp := _SCP_LIKE.match(url)) and "/" not in url.split(":", 1)[0]:
-        # Git's own rule: a colon before any slash makes it an ssh address, not a path.
+    elif scp := _scp_like(url):
         normalised = _validate_scp(url, scp, policy)
     if normalised is not None:
         # Decoding the host (IDNA) must not turn `ëxt::x` into the helper form `xn--...::x`.
