@@ -127,6 +127,19 @@ def test_migration_edited_after_its_add_is_detected(tmp_path: Path) -> None:
     assert found["never/there.py"].added is None
 
 
+def test_other_files_of_the_same_folder_do_not_count(tmp_path: Path) -> None:
+    """The log is read per folder; files of the folder that were not asked for are skipped."""
+    sibling = "alembic/versions/0003_later.py"
+    repo = make_repo(tmp_path / "repo", {MIGRATION: "rev = '1'\n"}, message="feat: initial")
+    change(repo, {sibling: "rev = '3'\n"}, "feat: later")
+    change(repo, {sibling: "rev = '3' # edited\n"}, "fix: edit the later one")
+    change(repo, {"alembic/versions/sub/x.py": "y = 1\n"}, "feat: below")
+    found = history(repo).file_histories([MIGRATION])
+    assert list(found) == [MIGRATION]
+    assert found[MIGRATION].added is not None
+    assert found[MIGRATION].modified == []
+
+
 def test_a_deleted_and_re_added_file_counts_from_its_new_add(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {MIGRATION: "1\n"})
     change(repo, {MIGRATION: "2\n"}, "fix: edit")
