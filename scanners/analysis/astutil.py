@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from scanners.analysis.nodes import memo, of_type
+from scanners.analysis.nodes import memo, of_type, of_types
 
 # Statement fields that hold nested statement lists.
 _BODY_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
@@ -206,9 +206,28 @@ class ImportStatement:
 
 def import_statements(tree: ast.Module) -> list[ImportStatement]:
     """Every import statement, with `if TYPE_CHECKING:`/conditional/function context."""
+    everywhere = of_types(tree, ast.Import, ast.ImportFrom)
+    top = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    if len(top) == len(everywhere):  # none nested (most modules): no walk through the blocks
+        return [
+            _statement(node, tc_only=False, conditional=False, in_function=False) for node in top
+        ]
     out: list[ImportStatement] = []
     _walk_imports(tree.body, out, tc_only=False, conditional=False, in_function=False)
     return out
+
+
+def _statement(
+    node: ast.Import | ast.ImportFrom, *, tc_only: bool, conditional: bool, in_function: bool
+) -> ImportStatement:
+    names = [(a.name, a.asname) for a in node.names]
+    if isinstance(node, ast.Import):
+        return ImportStatement(
+            node.lineno, None, 0, names, False, tc_only, conditional, in_function
+        )
+    return ImportStatement(
+        node.lineno, node.module, node.level or 0, names, True, tc_only, conditional, in_function
+    )
 
 
 def _walk_imports(
@@ -220,26 +239,9 @@ def _walk_imports(
     in_function: bool,
 ) -> None:
     for node in body:
-        if isinstance(node, ast.Import):
-            names = [(a.name, a.asname) for a in node.names]
+        if isinstance(node, ast.Import | ast.ImportFrom):
             out.append(
-                ImportStatement(
-                    node.lineno, None, 0, names, False, tc_only, conditional, in_function
-                )
-            )
-        elif isinstance(node, ast.ImportFrom):
-            names = [(a.name, a.asname) for a in node.names]
-            out.append(
-                ImportStatement(
-                    node.lineno,
-                    node.module,
-                    node.level or 0,
-                    names,
-                    True,
-                    tc_only,
-                    conditional,
-                    in_function,
-                )
+                _statement(node, tc_only=tc_only, conditional=conditional, in_function=in_function)
             )
         elif isinstance(node, ast.If):
             guard = _type_checking_guard(node.test)

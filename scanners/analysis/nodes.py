@@ -139,6 +139,41 @@ def _bfs(tree: ast.AST) -> list[ast.AST]:
     return out
 
 
+def iter_walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk(tree)` for callers that stop early: lazily, without its per-node generators.
+
+    A tree already indexed is read from its index; otherwise nodes are produced as `_bfs`
+    finds them, so a search that stops at the first match (an `assert` near the top of a
+    function) reads no further. Nothing is cached.
+    """
+    active = _ACTIVE.get()
+    entry = active.get(id(tree)) if active is not None else None
+    index: _TreeIndex | None = entry[1] if entry else getattr(tree, _ATTRIBUTE, None)
+    if index is not None:
+        yield from index.nodes
+        return
+    out: list[ast.AST] = [tree]
+    append, extend = out.append, out.extend
+    specs = _SPECS
+    for node in out:  # the queue of `_bfs`, grown after each node is handed out
+        yield node
+        spec = specs.get(node.__class__)
+        if spec is None:
+            spec = _spec(node.__class__)
+        for name, kind in spec:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if kind is _LIST:
+                extend(filter(None, value))
+            elif kind is _NODE:
+                append(value)
+            elif isinstance(value, list):
+                extend([item for item in value if isinstance(item, _AST)])
+            elif isinstance(value, _AST):
+                append(value)
+
+
 def _children(node: ast.AST) -> list[ast.AST]:
     """`list(ast.iter_child_nodes(node))`, without its generators."""
     out: list[ast.AST] = []

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from scanners.analysis.astutil import dotted_name
-from scanners.analysis.nodes import functions
+from scanners.analysis.nodes import functions, iter_walk
 
 if TYPE_CHECKING:
     from scanners.context import PyModule, RepoContext
@@ -152,7 +152,7 @@ def assertion_helpers(modules: Iterable[PyModule]) -> frozenset[str]:
 def _assertion_facts(node: ast.AST) -> tuple[bool, frozenset[str]]:
     """(whether `node` asserts by itself, the names it calls): one walk, read every round."""
     called: set[str] = set()
-    for child in ast.walk(node):
+    for child in iter_walk(node):
         if isinstance(child, ast.Assert):
             return True, frozenset()
         if isinstance(child, ast.Call):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from scanners.analysis import astutil
 from scanners.analysis.astutil import (
     call_name,
     iter_functions,
@@ -289,3 +290,28 @@ def test_golden_project_routes_are_served_under_api_v1(tmp_path: Path) -> None:
     resource = [r for r in ctx.routes if r.full_path and r.full_path.startswith("/api/")]
     assert resource
     assert all(r.is_async for r in ctx.routes)
+
+
+# ----- import statements: the shortcut for modules whose imports are all at the top ---------
+def _walked(tree: ast.Module) -> list[astutil.ImportStatement]:
+    out: list[astutil.ImportStatement] = []
+    astutil._walk_imports(tree.body, out, tc_only=False, conditional=False, in_function=False)
+    return out
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nfrom . import a as b\nfrom ..pkg.mod import x, y\nX = 1\n",
+        "import os\nif TYPE_CHECKING:\n    from app import Model\n",
+        "import os\ndef f():\n    import json\n",
+        "try:\n    import ujson as json\nexcept ImportError:\n    import json\n",
+        "class C:\n    import os\nmatch x:\n    case 1:\n        import sys\n",
+        "X = 1\n",
+    ],
+)
+def test_import_statements_equal_the_walk_through_every_block(source: str) -> None:
+    tree = ast.parse(source)
+    found = astutil.import_statements(tree)
+    assert found == _walked(tree)
+    assert len(found) == source.count("import ")

@@ -101,6 +101,24 @@ def test_walk_matches_ast_walk_over_every_kind_of_field() -> None:
         assert nodes._children(node) == list(ast.iter_child_nodes(node))
 
 
+def test_iter_walk_yields_ast_walk_order_lazily_and_reads_an_index() -> None:
+    for source in (SOURCE, EVERY_KIND):
+        tree = ast.parse(source)
+        assert list(nodes.iter_walk(tree)) == list(ast.walk(tree))  # not indexed: its own queue
+        assert not hasattr(tree, nodes._ATTRIBUTE)  # nothing cached
+        function = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))
+        assert list(nodes.iter_walk(function)) == list(ast.walk(function))
+    tree = parse()
+    walker = nodes.iter_walk(tree)
+    assert next(walker) is tree
+    assert next(walker) is tree.body[0]  # breadth first: the module's statements come next
+    indexed = parse()
+    with nodes.indexing():
+        cached = nodes.walk(indexed)
+        assert list(nodes.iter_walk(indexed)) == list(cached)
+    assert list(nodes.iter_walk(indexed)) == list(ast.walk(indexed))
+
+
 def test_of_type_and_of_types_keep_walk_order() -> None:
     tree = parse()
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
