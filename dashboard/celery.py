@@ -36,6 +36,11 @@ app.conf.beat_schedule = {
     "sweep-scans": {"task": "dashboard.sweep_scans", "schedule": 120.0},
     "worker-heartbeat": {"task": "dashboard.heartbeat", "schedule": 300.0},
     "close-day": {"task": "dashboard.close_day", "schedule": crontab(minute=5, hour=0)},
+    # Before the nightly rescans, so that they judge DSEC-003 against last night's advisories.
+    "refresh-advisories": {
+        "task": "dashboard.refresh_advisories",
+        "schedule": crontab(minute=30, hour=1),
+    },
     "nightly-rescan": {"task": "dashboard.nightly_rescan", "schedule": crontab(minute=0, hour=2)},
     "initiative-deadlines": {
         "task": "dashboard.notify_deadlines",

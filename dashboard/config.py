@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from scanners.advisories import OSV_PYPI_EXPORT
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_SCHEMES = frozenset({"sqlite", "postgres", "postgresql", "pgsql"})
 BROKER_SCHEMES = frozenset({"filesystem", "redis", "rediss", "amqp", "pyamqp", "memory"})
@@ -103,6 +105,11 @@ class AppConfig(BaseSettings):
     EMAIL_USE_TLS: bool = True
     DEFAULT_FROM_EMAIL: str = "yardstick@localhost"
     SITE_URL: str = ""  # e.g. https://yardstick.example.com: links in notifications
+    # DSEC-003's offline advisory database, refreshed every night by Celery beat (before the
+    # nightly rescans) from this source: the OSV PyPI export, an in-house mirror of it (https),
+    # or a file path; empty: never refreshed. The database lives under VAR_DIR/advisories,
+    # shared by the web, worker and beat processes, unless YARDSTICK_ADVISORY_DB names another.
+    ADVISORY_SOURCE: str = OSV_PYPI_EXPORT
 
     @field_validator("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", mode="before")
     @classmethod

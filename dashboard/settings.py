@@ -6,6 +6,7 @@ import os
 import sys
 from contextlib import suppress
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -14,6 +15,7 @@ from django.utils.csp import CSP
 
 from dashboard.config import BASE_DIR, ConfigError, load_config
 from dashboard.observability.logging_setup import build_logging
+from scanners.advisories import ENV_VAR as ADVISORY_DB_VARIABLE
 
 # Lets `ModelAdmin[Model]` and friends be subscripted at run time, as the type stubs allow.
 django_stubs_ext.monkeypatch()
@@ -280,6 +282,12 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = CONFIG.DEFAULT_FROM_EMAIL
 SITE_URL = CONFIG.SITE_URL.rstrip("/")
+
+# ----- DSEC-003's advisory database ----------------------------------------------------------
+# The engine reads it from $YARDSTICK_ADVISORY_DB (scanners.advisories); the dashboard's
+# processes share one under VAR_DIR unless the variable already names another.
+ADVISORY_DB = Path(os.environ.setdefault(ADVISORY_DB_VARIABLE, str(VAR_DIR / "advisories")))
+ADVISORY_SOURCE = CONFIG.ADVISORY_SOURCE.strip()
 
 # ----- logging -----------------------------------------------------------------------------
 LOG_DIR = CONFIG.LOG_DIR

@@ -163,6 +163,12 @@ def send_digests() -> dict[str, int]:
     return {"digests": notifications.send_digests()}
 
 
+@shared_task(name="dashboard.refresh_advisories", ignore_result=True)
+def refresh_advisories() -> dict[str, object]:
+    """Refresh DSEC-003's offline advisory database (the nightly rescans then read it)."""
+    return maintenance.refresh_advisories()
+
+
 @shared_task(name="dashboard.reevaluate_standard", ignore_result=True, acks_late=True)
 def reevaluate_standard(standard_id: int) -> dict[str, int]:
     """Re-judge every active repository's latest commit under a new version of the standard."""

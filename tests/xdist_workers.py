@@ -99,6 +99,9 @@ def ram_temp_root(
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests() -> None:
     """Before pytest-django imports the settings: temporary folder, VAR_DIR and Redis dbs."""
+    # The nightly advisory refresh downloads from the internet: never from a test run, even
+    # when a test's Celery beat happens to be up at 01:30 (tests give a local source).
+    os.environ.setdefault("ADVISORY_SOURCE", "")
     root = ram_temp_root(os.environ.get("YARDSTICK_TEST_TMPDIR"))
     if root is not None:
         os.environ["TMPDIR"] = str(root)  # inherited by xdist workers and spawned processes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -14,8 +15,11 @@ from dashboard.services.scans.pipeline import request_scan
 from dashboard.services.scoring import rollups
 from dashboard.services.scoring.scores import refresh_repository_score
 from scanners import scratch
+from scanners.advisories import AdvisoryDatabaseError, update_database
 from scanners.deep import SCRATCH_PREFIX
 from scanners.workspace import Workspace
+
+logger = logging.getLogger(__name__)
 
 
 def rescan_active_repositories() -> int:
@@ -46,3 +50,26 @@ def sweep_scratch() -> dict[str, int]:
     removed = Workspace(workspace_policy()).sweep_scratch(older_than)
     removed += scratch.sweep(deep_work_dir(), SCRATCH_PREFIX, older_than)
     return {"scratch_removed": removed}
+
+
+def refresh_advisories() -> dict[str, object]:
+    """Refresh DSEC-003's advisory database from `ADVISORY_SOURCE` into `ADVISORY_DB`.
+
+    On any failure (source unreachable, not an OSV export, disk full) the database in place
+    stays as it was, the reason is logged and returned; scans keep reading the old one.
+    """
+    source = settings.ADVISORY_SOURCE
+    if not source:
+        return {"refreshed": False, "reason": "ADVISORY_SOURCE is empty"}
+    try:
+        summary = update_database(source, settings.ADVISORY_DB)
+    except AdvisoryDatabaseError as exc:
+        logger.error("advisory database not refreshed from %s: %s", source, exc)
+        return {"refreshed": False, "reason": str(exc)}
+    logger.info(
+        "advisory database refreshed: %d advisories for %d packages in %s",
+        summary.advisories,
+        summary.packages,
+        summary.path,
+    )
+    return {"refreshed": True, "advisories": summary.advisories, "packages": summary.packages}

@@ -68,6 +68,7 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "dashboard.heartbeat",
         "dashboard.close_day",
         "dashboard.nightly_rescan",
+        "dashboard.refresh_advisories",
         "dashboard.notify_deadlines",
         "dashboard.send_digests",
     }
