@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -51,41 +50,69 @@ def test_quickstart_serves_ready_with_a_worker_then_exits(tmp_path: Path) -> Non
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "Admin account created — user: admin  password: " in result.stdout
     assert "worker executed a task" in result.stdout
-    assert f"Yardstick is running at http://127.0.0.1:{port}/" in result.stdout
     assert (tmp_path / "var" / "yardstick.sqlite3").exists()
+    # One block at the end: where, who, the logs, how to stop; the servers' logs in files.
+    block = result.stdout.split("─" * 72)[1]
+    assert f"Yardstick is running at http://127.0.0.1:{port}/" in block
+    assert "Admin account created — user: admin  password: " in block
+    logs_line = (
+        f"Logs: {tmp_path / 'var' / 'logs'}/ (web.log, worker.log, deep-worker.log, beat.log)"
+    )
+    assert logs_line in block
+    assert "Stop: Ctrl-C here, or `kill " in block
+    assert result.stdout.rstrip().endswith("Stopped.")
+    logs = tmp_path / "var" / "logs"
+    assert "celery@" in (logs / "worker.log").read_text()  # the worker's banner, not on screen
+    assert "celery beat v" in (logs / "beat.log").read_text()
+    for noise in ("celery@", "celery beat v", "Starting WSGI development server"):
+        assert noise not in result.stdout + result.stderr
 
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def test_quickstart_stops_all_processes_on_ctrl_c(tmp_path: Path) -> None:
-    """Even started as a shell without job control starts a background command: with
-    SIGINT ignored, which Python would otherwise keep."""
+@pytest.mark.parametrize(
+    ("signum", "to_group"),
+    [
+        (signal.SIGINT, False),  # Ctrl-C
+        (signal.SIGINT, True),  # Ctrl-C in a terminal reaches the whole foreground group
+        (signal.SIGTERM, False),  # `kill`, `timeout`
+        (signal.SIGHUP, False),  # the terminal closed
+    ],
+    ids=["sigint", "sigint-to-group", "sigterm", "sighup"],
+)
+def test_quickstart_stops_all_processes_on_a_signal(
+    tmp_path: Path, signum: signal.Signals, to_group: bool
+) -> None:
+    """Started with SIGINT ignored, as a shell without job control starts a background
+    command (Python would otherwise keep the "ignore"), in a session of its own so that the
+    group signal reaches nothing but quickstart's group."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "quickstart", "--port", str(port), "--no-demo"],
         cwd=ROOT,
         env=_embedded_env(tmp_path),
         preexec_fn=_ignore_sigint,
+        start_new_session=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    ready = False
-    while time.monotonic() < deadline and not ready:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as r:
-                ready = r.status == 200
-        except OSError:
-            time.sleep(0.5)
+    seen = []
     try:
-        assert ready
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        assert proc.stdout is not None
+        for line in proc.stdout:  # up to the summary: web ready and a task run by the worker
+            seen.append(line)
+            if line.startswith("  Stop: "):
+                break
+        assert seen[-1].startswith("  Stop: "), "".join(seen)[-2000:]
+        if to_group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        rest, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:  # never leave it (and its servers) to the next tests
             proc.terminate()
@@ -94,6 +121,14 @@ def test_quickstart_stops_all_processes_on_ctrl_c(tmp_path: Path) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()  # its servers may hold the pipe: do not wait to read it
                 proc.wait()
-    assert "Stopped." in out
-    with pytest.raises(urllib.error.URLError):
+    out = "".join(seen) + rest
+    assert out.rstrip().endswith("Stopped."), out[-2000:]
+    assert "Traceback" not in out
+    assert "KeyboardInterrupt" not in out
+    with pytest.raises(urllib.error.URLError):  # the web server is gone: the port is free
         urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server would
+        sock.bind(("127.0.0.1", port))
+    worker_log = (tmp_path / "var" / "logs" / "worker.log").read_text()
+    assert "Warm shutdown" in worker_log, worker_log[-1500:]  # stopped, not killed

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,8 @@ class Command(BaseCommand):
     help = (
         "Migrate the database, create an admin account (password printed once), load demo data "
         "into an empty dashboard (--no-demo to skip), then start the web server, a Celery "
-        "worker and Celery beat together. Ctrl-C stops all of them."
+        "worker and Celery beat together (their logs under VAR_DIR/logs). Ctrl-C, SIGTERM or "
+        "SIGHUP stops all of them."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -56,36 +58,64 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Prepare, start the processes, supervise them until interrupted."""
+        """Prepare, start the processes, print the summary, supervise them until stopped."""
         _stop_on_signals()
-        self.stdout.write("Applying migrations…")
-        call_command("migrate", interactive=False, verbosity=0)
-        password = ensure_admin()
-        if password:
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Admin account created — user: admin  password: {password}  (shown once)"
-                )
-            )
-        if not options["no_demo"] and not Team.objects.exists():
-            call_command("demo", size=options["demo_size"], stdout=self.stdout)
-        procs = self._start(options["host"], options["port"])
-        url = f"http://{options['host']}:{options['port']}/"
+        procs: dict[str, subprocess.Popen[bytes]] = {}
         try:
+            accounts = self._prepare(options)
+            logs = settings.VAR_DIR / "logs"
+            procs = self._start(options["host"], options["port"], logs)
+            url = f"http://{options['host']}:{options['port']}/"
             self._wait_ready(url, procs)
-            self.stdout.write(
-                self.style.SUCCESS(f"Yardstick is running at {url}  (Ctrl-C to stop)")
-            )
+            self._summary(url, accounts, logs, procs)
             if options["exit_when_ready"]:
                 return
             self._supervise(procs)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP, at any stage: no traceback
             self.stdout.write("\nStopping…")
         finally:
             _stop(procs)
             self.stdout.write("Stopped.")
 
-    def _start(self, host: str, port: int) -> dict[str, subprocess.Popen[bytes]]:
+    def _prepare(self, options: dict[str, Any]) -> list[str]:
+        """Migrate, create the admin, load the demo; the account lines for the summary."""
+        self.stdout.write("Applying migrations…")
+        call_command("migrate", interactive=False, verbosity=0)
+        accounts = []
+        password = ensure_admin()
+        if password:
+            accounts.append(
+                f"Admin account created — user: admin  password: {password}  (shown once)"
+            )
+        if not options["no_demo"] and not Team.objects.exists():
+            demo_output = _AccountLines(self.stdout)
+            call_command("demo", size=options["demo_size"], stdout=demo_output)
+            accounts += demo_output.accounts
+        return accounts
+
+    def _summary(
+        self,
+        url: str,
+        accounts: list[str],
+        logs: Path,
+        procs: dict[str, subprocess.Popen[bytes]],
+    ) -> None:
+        """One block, last on the screen: where, who, the logs, how to stop."""
+        rule = "─" * 72
+        self.stdout.write(rule)
+        self.stdout.write(self.style.SUCCESS(f"Yardstick is running at {url}"))
+        for line in accounts:
+            self.stdout.write(self.style.SUCCESS(f"  {line}"))
+        if accounts:
+            self.stdout.write("  (passwords are shown once: note them now)")
+        else:
+            self.stdout.write("  Sign in with your existing accounts (no password was created).")
+        self.stdout.write(f"  Logs: {logs}/ ({', '.join(f'{name}.log' for name in procs)})")
+        self.stdout.write(f"  Stop: Ctrl-C here, or `kill {os.getpid()}`: every process stops.")
+        self.stdout.write(rule)
+
+    def _start(self, host: str, port: int, logs: Path) -> dict[str, subprocess.Popen[bytes]]:
+        """Web, workers and beat, each in its own session, writing to `logs/<name>.log`."""
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -130,10 +160,16 @@ class Command(BaseCommand):
             ],
         }
         # Own process group per child: Ctrl-C reaches us once, and we stop them in order.
-        return {
-            name: subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603
-            for name, argv in commands.items()
-        }
+        # Their output goes to a file each, so the summary stays the last thing on screen.
+        logs.mkdir(parents=True, exist_ok=True)
+        procs = {}
+        for name, argv in commands.items():
+            with (logs / f"{name}.log").open("ab") as log:
+                procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+                    argv, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
+                )
+                procs[name].log_path = log.name  # type: ignore[attr-defined]
+        return procs
 
     def _wait_ready(self, url: str, procs: dict[str, subprocess.Popen[bytes]]) -> None:
         from dashboard.tasks import heartbeat
@@ -165,11 +201,31 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 def _stop_on_signals() -> None:
-    """Ctrl-C (SIGINT) and SIGTERM stop quickstart and its processes, whatever the parent
-    did: a shell without job control starts background commands with SIGINT ignored, and
-    Python keeps an inherited "ignore"."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    """Ctrl-C (SIGINT), SIGTERM (`kill`, `timeout`) and SIGHUP (a closed terminal) stop
+    quickstart and its processes, whatever the parent did: a shell without job control starts
+    background commands with SIGINT ignored, and Python keeps an inherited "ignore"."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupted)
+
+
+class _AccountLines:
+    """A stdout for `demo`: passes its progress through, keeps its account lines for the
+    summary (they would otherwise scroll away above the servers' start)."""
+
+    PREFIX = "Demo account — user:"
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.accounts: list[str] = []
+
+    def write(self, text: str, *args: Any, **kwargs: Any) -> None:
+        if self.PREFIX in text:
+            self.accounts.append(text[text.index(self.PREFIX) :].strip())
+        elif "(passwords are shown once)" not in text:
+            self.out.write(text, *args, **kwargs)
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 def _answers(url: str) -> bool:
@@ -183,7 +239,19 @@ def _answers(url: str) -> bool:
 def _raise_if_dead(procs: dict[str, subprocess.Popen[bytes]]) -> None:
     for name, proc in procs.items():
         if proc.poll() is not None:
-            raise CommandError(f"the {name} process exited with code {proc.returncode}")
+            log = Path(getattr(proc, "log_path", ""))
+            raise CommandError(
+                f"the {name} process exited with code {proc.returncode}; "
+                f"the end of {log}:\n{_tail(log)}"
+            )
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
