@@ -226,18 +226,22 @@ class NoHardCodedSecrets(Rule):
         "token/secret/key names warn when the literal has >= 3.5 bits/char over >= 12 chars. "
         "Placeholders and *.example files are ignored; passwords in tests are fixtures; "
         "`pragma: allowlist secret` and Python `noqa: S105-S107`/`nosec` lines are skipped. "
-        "Values are masked in evidence."
+        "One secret counts once: a known format inside a named literal is not also a guess "
+        "from the name. Values are masked in evidence."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Report suspected secrets, masked; fail on sure ones, warn on guesses."""
         findings = scan_secrets(ctx)
         evidence = capped(Evidence(f.path, f.line, f.message) for f in findings)
-        if any(f.confidence == HIGH for f in findings):
-            return self.failed(f"{len(findings)} hard-coded secret(s) found.", evidence)
-        if findings:
+        sure = sum(f.confidence == HIGH for f in findings)
+        possible = len(findings) - sure
+        if sure:
+            more = f" and {possible} possible one(s)" if possible else ""
+            return self.failed(f"{sure} hard-coded secret(s) found{more}.", evidence)
+        if possible:
             return self.warned(
-                f"{len(findings)} possible secret(s): check and move them to the environment.",
+                f"{possible} possible secret(s): check and move them to the environment.",
                 evidence,
             )
         return self.passed("No hard-coded secrets found.")
