@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from scanners.analysis import settings as st
 from scanners.analysis.ci import find_file
+from scanners.analysis.codescan import capped
 from scanners.analysis.nodes import of_type, of_types
 from scanners.analysis.secrets import HIGH, scan_secrets
 from scanners.context import PyModule, RepoContext
@@ -15,17 +16,8 @@ from scanners.results import Evidence, RuleResult
 from scanners.rules import register
 from scanners.rules.base import Rule
 
-MAX_EVIDENCE = 50
 _ENV_ASSIGNMENT = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _ENV_FUNCTIONS = frozenset({"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"})
-
-
-def capped(evidence: Iterable[Evidence], limit: int = MAX_EVIDENCE) -> list[Evidence]:
-    """At most `limit` evidence items, plus one that counts the rest."""
-    items = list(evidence)
-    if len(items) <= limit:
-        return items
-    return [*items[:limit], Evidence(None, None, f"... and {len(items) - limit} more")]
 
 
 def _no_settings(ctx: RepoContext, message: str) -> RuleResult:
