@@ -614,6 +614,14 @@ ONE_SECRET = [
         message="1 possible secret(s)",
     ),
     Case(
+        "one literal for a token name and a password name: the password",
+        {"src/x.py": f"API_KEY = DB_PASSWORD = '{HIGH_ENTROPY}'\n"},
+        FAIL,
+        path="src/x.py",
+        line=1,
+        message="1 hard-coded secret(s) found.",
+    ),
+    Case(
         "a known format inside another",
         {README: f"token: {JWT[:-4]}-{AWS_KEY}\n"},
         FAIL,
@@ -634,6 +642,12 @@ def test_cfg005_evidence_names_the_known_format_not_the_guess(tmp_path: Path) ->
     case = Case("overlap", {"src/x.py": f"API_TOKEN = '{GITHUB_TOKEN}'\n"}, FAIL)
     [item] = check(tmp_path, "CFG-005", case, BASE).evidence
     assert item.message.startswith("GitHub token (ghp_***)"), item.message
+
+
+def test_cfg005_literal_of_several_names_is_shown_under_the_surest(tmp_path: Path) -> None:
+    case = Case("names", {"src/x.py": f"API_KEY = DB_PASSWORD = '{HIGH_ENTROPY}'\n"}, FAIL)
+    [item] = check(tmp_path, "CFG-005", case, BASE).evidence
+    assert item.message.startswith("hard-coded literal assigned to 'DB_PASSWORD'"), item.message
 
 
 def test_cfg005_two_secrets_on_one_line_count_twice(tmp_path: Path) -> None:
