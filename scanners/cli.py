@@ -51,6 +51,10 @@ examples:
 
 exit status: 0 ok, 1 score below --fail-under, 2 usage, clone or standard error.
 """
+SCAN_DESCRIPTION = """\
+Judge a repository against the standard and print the report: every rule's result by
+section, the score and the level. A local folder is read in place; a clone URL (or a folder
+with --ref) is checked out into a scratch folder first."""
 PROJECTS_EXAMPLES = """\
 A checkout may hold several Python projects: a uv workspace root and its members, services
 side by side (services/a, services/b), a service declared by requirements files only.
@@ -90,13 +94,23 @@ def _parser() -> argparse.ArgumentParser:
     scan_cmd = commands.add_parser(
         "scan",
         help="scan a checkout or a clone URL",
+        description=SCAN_DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scan_cmd.add_argument("target", metavar="PATH_OR_URL", help="local folder or clone URL")
     scan_cmd.add_argument("--ref", help="branch, tag or commit to scan (default branch)")
-    scan_cmd.add_argument("--project-dir", metavar="DIR", help="project root in the repository")
-    scan_cmd.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    scan_cmd.add_argument(
+        "--project-dir",
+        metavar="DIR",
+        help="project root in the repository (default: found; see `yardstick projects`)",
+    )
+    scan_cmd.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text table (default), json (docs/report-schema.json) or sarif (code scanning)",
+    )
     scan_cmd.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     scan_cmd.add_argument(
         "--fail-under",
@@ -105,7 +119,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="exit 1 when the score is below N (0-100, default 0)",
     )
-    scan_cmd.add_argument("--only", metavar="RULE,RULE", help="run only these rule ids")
+    scan_cmd.add_argument(
+        "--only", metavar="RULE,RULE", help="run only these rule ids (comma-separated)"
+    )
     scan_cmd.add_argument(
         "--upload",
         metavar="URL",
@@ -142,25 +158,54 @@ def _parser() -> argparse.ArgumentParser:
     projects_cmd.add_argument(
         "--project-dir", metavar="DIR", help="the folder you would pass to `scan`"
     )
-    projects_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    projects_cmd.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
+    )
 
-    rules_cmd = commands.add_parser("rules", help="list every rule of the standard")
-    rules_cmd.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules_cmd = commands.add_parser(
+        "rules",
+        help="list every rule of the standard",
+        description="List every rule of the standard: id, severity, how it is evaluated "
+        "(static, history, report or attest) and title.",
+    )
+    rules_cmd.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text table (default), json, or markdown (the docs/rules.md reference)",
+    )
     _standard_option(rules_cmd)
 
-    explain_cmd = commands.add_parser("explain", help="explain one rule and how it decides")
+    explain_cmd = commands.add_parser(
+        "explain",
+        help="explain one rule and how it decides",
+        description="Explain one rule: what it asks, why, how to fix a failure and how the "
+        "engine decides.",
+    )
     explain_cmd.add_argument("rule", metavar="RULE", help="rule id, e.g. DEP-001")
     _standard_option(explain_cmd)
 
-    advisories_cmd = commands.add_parser("advisories", help="manage the offline advisory database")
+    advisories_cmd = commands.add_parser(
+        "advisories",
+        help="manage the offline advisory database",
+        description="Manage the offline copy of the OSV advisories for PyPI that DSEC-003 "
+        "reads: scans never download it themselves.",
+    )
     advisories_verbs = advisories_cmd.add_subparsers(dest="verb", required=True, metavar="VERB")
     update_cmd = advisories_verbs.add_parser(
-        "update", help="download the OSV PyPI export (or import a local file) for DSEC-003"
+        "update",
+        help="download the OSV PyPI export (or import a local file) for DSEC-003",
+        description="Download the OSV export of PyPI advisories (or import a local copy) into "
+        "the database DSEC-003 reads.",
     )
     update_cmd.add_argument(
         "--from", dest="source", metavar="FILE|URL", help="OSV zip, JSON or folder (default: OSV)"
     )
-    update_cmd.add_argument("--db", metavar="PATH", help=f"database path (default ${ENV_VAR})")
+    update_cmd.add_argument(
+        "--db",
+        metavar="PATH",
+        help=f"database path (default ${ENV_VAR}, else <cache dir>/advisories)",
+    )
     return parser
 
 

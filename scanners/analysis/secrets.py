@@ -14,6 +14,11 @@ Placeholders ("changeme", "<...>", "${...}", "xxx", "example", ...) and values t
 the name (`PASS = "pass"`) are never findings; `*.example`/`*.sample`/`*.template` files are
 documentation: only known formats count there. A line marked `# pragma: allowlist secret`
 (detect-secrets) or, in Python, `# noqa: S105`/`S106`/`S107`/`# nosec` is skipped.
+
+One secret is one finding, whichever detectors see it: a literal holding a known format is
+that format's finding (the surer, more specific one), not also a guess from its name; a
+literal assigned to several names is counted once; a known format inside another (a key
+inside a JWT) is part of the outer one.
 """
 
 from __future__ import annotations
@@ -164,8 +169,10 @@ class SecretFinding:
 
     @property
     def message(self) -> str:
-        """One actionable line, with the value masked."""
+        """One actionable line, with the value masked; a guess says it is one."""
         shown = f" ({self.preview})" if self.preview else ""
+        if self.confidence == LOW:
+            return f"possible {self.kind}{shown}: if real, move it to the environment and rotate it"
         return f"{self.kind}{shown}: move it to the environment and rotate it"
 
 
@@ -235,7 +242,7 @@ def scan_secrets(ctx: RepoContext) -> list[SecretFinding]:
             lines = text.splitlines()
             python = pure.suffix == ".py"
             findings.extend(f for f in found if not _suppressed(lines, f.line, python))
-    return sorted(set(findings), key=lambda f: (f.path, f.line, f.kind))
+    return sorted(findings, key=lambda f: (f.path, f.line, f.kind))
 
 
 def _suppressed(lines: list[str], line: int, python: bool) -> bool:
@@ -248,19 +255,34 @@ def _suppressed(lines: list[str], line: int, python: bool) -> bool:
 
 def _known_formats(path: str, text: str) -> Iterator[SecretFinding]:
     in_tests = is_test_path(path)
-    for kind, pattern in _PATTERNS.items():
-        if not any(map(text.__contains__, _LITERALS[kind])):  # `literal in text`, in C
-            continue
-        for count, match in enumerate(pattern.finditer(text)):
-            if count >= _MAX_MATCHES:
-                break
-            value = match.group(0)
-            if kind != "private key block" and _fake_token(value):
-                continue
-            line = text.count("\n", 0, match.start()) + 1
-            confidence = LOW if in_tests and kind in _FIXTURE_KINDS else HIGH
-            preview = "" if kind == "private key block" else mask(value)
-            yield SecretFinding(path, line, kind, confidence, preview)
+    found = [(match, kind) for kind in _PATTERNS for match in _real_matches(kind, text)]
+    # Outer matches first: a match that ends within one already kept lies inside it.
+    found.sort(key=lambda item: (item[0].start(), -item[0].end()))
+    kept_until = -1
+    for match, kind in found:
+        if match.end() <= kept_until:
+            continue  # a token inside another one (a key in a JWT): the same secret
+        kept_until = match.end()
+        line = text.count("\n", 0, match.start()) + 1
+        confidence = LOW if in_tests and kind in _FIXTURE_KINDS else HIGH
+        preview = "" if kind == "private key block" else mask(match.group(0))
+        yield SecretFinding(path, line, kind, confidence, preview)
+
+
+def _real_matches(kind: str, text: str) -> Iterator[re.Match[str]]:
+    """The first matches of one known format in `text`, documentation tokens left out."""
+    if not any(map(text.__contains__, _LITERALS[kind])):  # `literal in text`, in C
+        return
+    for count, match in enumerate(_PATTERNS[kind].finditer(text)):
+        if count >= _MAX_MATCHES:
+            break
+        if kind == "private key block" or not _fake_token(match.group(0)):
+            yield match
+
+
+def _holds_known_format(value: str) -> bool:
+    """Whether `_known_formats` reports a token inside `value`: then that is its finding."""
+    return any(next(_real_matches(kind, value), None) is not None for kind in _PATTERNS)
 
 
 def _fake_token(value: str) -> bool:
@@ -299,14 +321,20 @@ def _python_literals(ctx: RepoContext, path: str) -> Iterator[SecretFinding]:
     if module is None or module.tree is None:
         return
     in_tests = is_test_path(path)
+    # One finding per literal: `API_KEY = SECRET_KEY = "..."` is one secret, under its surest name.
+    kept: dict[tuple[int, int], SecretFinding] = {}
     for name, node in _named_literals(module.tree):
         if not _may_name(name):
             continue  # the cheap test first: most names spell no secret at all
         value = cast("str", node.value)
         confidence = _classify(name, value, in_tests)
-        if confidence is not None:
+        if confidence is None or _holds_known_format(value):
+            continue
+        where = (node.lineno, node.col_offset)
+        if where not in kept or (confidence == HIGH and kept[where].confidence == LOW):
             kind = f"hard-coded literal assigned to {name!r}"
-            yield SecretFinding(path, node.lineno, kind, confidence, mask(value))
+            kept[where] = SecretFinding(path, node.lineno, kind, confidence, mask(value))
+    yield from kept.values()
 
 
 @lru_cache(maxsize=8192)
@@ -401,6 +429,6 @@ def _env_assignments(path: str, text: str) -> Iterator[SecretFinding]:
             continue
         value = match.group(2).strip().strip("'\"")
         confidence = _classify(match.group(1), value, in_tests)
-        if confidence is not None:
+        if confidence is not None and not _holds_known_format(value):
             kind = f"hard-coded value for {match.group(1)}"
             yield SecretFinding(path, number, kind, confidence, mask(value))

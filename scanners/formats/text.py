@@ -61,9 +61,26 @@ class _Painter:
 
 
 def _score_text(score: Score) -> str:
+    """The repository's score and level: the summary line."""
     if score.value is None:
         return f"no scorable result, level {score.level.value}"
     return f"{score.value:g}/100, level {score.level.value}"
+
+
+def _section_text(outcomes: list[RuleOutcome], score: Score) -> str:
+    """A section's own score and how many of its scored rules passed.
+
+    No level: levels belong to the repository (every section's results together), so a
+    section that scores 0 would otherwise show one ("0/100, level silver").
+    """
+    scored = [o for o in outcomes if o.status.credit is not None]
+    passed = sum(o.status is Status.PASS for o in scored)
+    parts = ["no score" if score.value is None else f"{score.value:g}/100"]
+    if scored:
+        parts.append(f"{passed} of {len(scored)} rule{'s' if len(scored) != 1 else ''} passed")
+    if unscored := len(outcomes) - len(scored):
+        parts.append(f"{unscored} not scored")
+    return ", ".join(parts)
 
 
 def _outcome_lines(outcome: RuleOutcome, paint: _Painter) -> list[str]:
@@ -116,7 +133,7 @@ def render_text(report: Report, *, colour: bool = False) -> str:
         if not outcomes:
             continue
         title = f"{code}  {section.title}"
-        lines.append(f"{paint(title, '1')}  ({_score_text(section_scores[code])})")
+        lines.append(f"{paint(title, '1')}  ({_section_text(outcomes, section_scores[code])})")
         for outcome in outcomes:
             lines.extend(_outcome_lines(outcome, paint))
         lines.append("")

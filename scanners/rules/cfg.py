@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from scanners.analysis import settings as st
 from scanners.analysis.ci import find_file
+from scanners.analysis.codescan import capped
 from scanners.analysis.nodes import of_type, of_types
 from scanners.analysis.secrets import HIGH, scan_secrets
 from scanners.context import PyModule, RepoContext
@@ -15,17 +16,8 @@ from scanners.results import Evidence, RuleResult
 from scanners.rules import register
 from scanners.rules.base import Rule
 
-MAX_EVIDENCE = 50
 _ENV_ASSIGNMENT = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _ENV_FUNCTIONS = frozenset({"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"})
-
-
-def capped(evidence: Iterable[Evidence], limit: int = MAX_EVIDENCE) -> list[Evidence]:
-    """At most `limit` evidence items, plus one that counts the rest."""
-    items = list(evidence)
-    if len(items) <= limit:
-        return items
-    return [*items[:limit], Evidence(None, None, f"... and {len(items) - limit} more")]
 
 
 def _no_settings(ctx: RepoContext, message: str) -> RuleResult:
@@ -226,18 +218,22 @@ class NoHardCodedSecrets(Rule):
         "token/secret/key names warn when the literal has >= 3.5 bits/char over >= 12 chars. "
         "Placeholders and *.example files are ignored; passwords in tests are fixtures; "
         "`pragma: allowlist secret` and Python `noqa: S105-S107`/`nosec` lines are skipped. "
-        "Values are masked in evidence."
+        "One secret counts once: a known format inside a named literal is not also a guess "
+        "from the name. Values are masked in evidence."
     )
 
     def evaluate(self, ctx: RepoContext) -> RuleResult:
         """Report suspected secrets, masked; fail on sure ones, warn on guesses."""
         findings = scan_secrets(ctx)
         evidence = capped(Evidence(f.path, f.line, f.message) for f in findings)
-        if any(f.confidence == HIGH for f in findings):
-            return self.failed(f"{len(findings)} hard-coded secret(s) found.", evidence)
-        if findings:
+        sure = sum(f.confidence == HIGH for f in findings)
+        possible = len(findings) - sure
+        if sure:
+            more = f" and {possible} possible one(s)" if possible else ""
+            return self.failed(f"{sure} hard-coded secret(s) found{more}.", evidence)
+        if possible:
             return self.warned(
-                f"{len(findings)} possible secret(s): check and move them to the environment.",
+                f"{possible} possible secret(s): check and move them to the environment.",
                 evidence,
             )
         return self.passed("No hard-coded secrets found.")

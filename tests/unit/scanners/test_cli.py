@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from scanners import ENGINE_VERSION
+from scanners.cli import _parser as cli_parser
 from scanners.cli import main
 from scanners.context import RepoContext
 from scanners.engine import scan as engine_scan
@@ -72,7 +74,7 @@ def test_scan_in_place_prints_the_table_and_exits_zero(
     code, out, err = run(capsys, "scan", str(repo), "--standard", standard)
     assert code == 0
     assert err == ""
-    assert "ZZA  Alpha section  (100/100, level gold)" in out
+    assert "ZZA  Alpha section  (100/100, 2 of 2 rules passed)" in out
     assert "✓ PASS    ZZA-001  README present" in out
     assert "? ERROR   ZZB-002" in out  # in the standard, not implemented anywhere
     assert "\033[" not in out  # captured output is no terminal
@@ -319,6 +321,42 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert "--fail-under N" in out
     assert "yardstick explain DEP-001" in out
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every (sub)command's parser with its words, `advisories update` included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _commands(sub, (*path, name))
+
+
+def test_every_command_describes_itself_and_its_options() -> None:
+    lacking = []
+    for words, parser in _commands(cli_parser()):
+        if not parser.description:
+            lacking.append(f"{' '.join(words)}: no description")
+        lacking += [
+            f"{' '.join(words)} {action.option_strings or action.dest}: no help"
+            for action in parser._actions
+            if not action.help and not isinstance(action, argparse._SubParsersAction)
+        ]
+    assert not lacking, lacking
+
+
+@pytest.mark.parametrize("words", [["scan"], ["rules"], ["explain"], ["advisories", "update"]])
+def test_command_help_opens_with_what_it_does(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, *words, "--help")
+    assert code == 0
+    usage, description = out.split("\n\n")[:2]
+    assert usage.startswith(f"usage: yardstick {' '.join(words)}")
+    assert description[0].isupper(), description
+    assert description.rstrip().endswith("."), description
 
 
 # ----- rules and explain -----------------------------------------------------------------

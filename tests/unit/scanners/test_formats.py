@@ -288,9 +288,40 @@ def test_text_groups_by_section_with_section_scores() -> None:
     alpha = text.index("ZZA  Alpha section")
     beta = text.index("ZZB  Beta section")
     assert alpha < text.index("ZZA-002") < beta < text.index("ZZB-001")
-    assert "(66.67/100, level bronze)" in text
+    assert "ZZA  Alpha section  (66.67/100, 1 of 2 rules passed)\n" in text
+    assert "ZZB  Beta section  (50/100, 0 of 1 rule passed, 1 not scored)\n" in text
     assert "✓ PASS    ZZA-001  README present — README.md found" in text
     assert "✗ FAIL    ZZA-002  No TODO markers — 7 TODO markers" in text
+
+
+def _section_line(statuses: dict[str, Status]) -> str:
+    """The text report's heading line of section ZZB when its rules end as `statuses`."""
+    standard = sample_standard()
+    outcomes = [
+        RuleOutcome(standard.rules[rule_id], RuleResult(status, ""))
+        for rule_id, status in statuses.items()
+    ]
+    report = Report(standard, outcomes, ".", None, "", "0.1.0")
+    return next(line for line in render_text(report).splitlines() if line.startswith("ZZB"))
+
+
+def test_text_section_line_shows_no_level() -> None:
+    # A minor failure blocks no level below Gold: the section's "level" would read silver.
+    line = _section_line({"ZZB-001": Status.FAIL})
+    assert line == "ZZB  Beta section  (0/100, 0 of 1 rule passed)"
+    assert "level" not in render_text(sample_report()).split("\nScore ")[0]
+
+
+def test_text_section_line_counts_passes_among_scored_rules() -> None:
+    statuses = {"ZZB-001": Status.PASS, "ZZB-002": Status.NOT_APPLICABLE}
+    assert (
+        _section_line(statuses) == "ZZB  Beta section  (100/100, 1 of 1 rule passed, 1 not scored)"
+    )
+
+
+def test_text_section_with_nothing_scored_says_so() -> None:
+    statuses = {"ZZB-001": Status.NOT_APPLICABLE, "ZZB-002": Status.MANUAL}
+    assert _section_line(statuses) == "ZZB  Beta section  (no score, 2 not scored)"
 
 
 def test_text_caps_evidence_and_shows_remediation_for_failures_only() -> None:

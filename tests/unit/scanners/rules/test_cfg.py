@@ -570,6 +570,104 @@ def test_cfg005_no_hard_coded_secrets(tmp_path: Path, case: Case) -> None:
     check(tmp_path, "CFG-005", case, BASE)
 
 
+# One secret on one line is one finding, whichever detectors see it: the known format (sure)
+# is kept over the guess from the name it is assigned to.
+ONE_SECRET = [
+    Case(
+        "AWS key assigned to a secret-like name",
+        {"src/x.py": f"API_KEY = '{AWS_KEY}'\n"},
+        FAIL,
+        path="src/x.py",
+        line=1,
+        message="1 hard-coded secret(s) found.",
+    ),
+    Case(
+        "GitHub token assigned to a secret-like name",
+        {"src/x.py": f"\napi_token = '{GITHUB_TOKEN}'\n"},
+        FAIL,
+        path="src/x.py",
+        line=2,
+        message="1 hard-coded secret(s) found.",
+    ),
+    Case(
+        "known format under a password key",
+        {"src/x.py": f"C = {{'password': '{STRIPE_KEY}'}}\n"},
+        FAIL,
+        path="src/x.py",
+        line=1,
+        message="1 hard-coded secret(s) found.",
+    ),
+    Case(
+        "known format in a committed .env",
+        forced={".env": f"DEBUG=1\nGITHUB_TOKEN={GITHUB_TOKEN}\n"},
+        status=FAIL,
+        path=".env",
+        line=2,
+        message="1 hard-coded secret(s) found.",
+    ),
+    Case(
+        "one literal assigned to two secret-like names",
+        {"src/x.py": f"API_KEY = SECRET_KEY = '{HIGH_ENTROPY}'\n"},
+        WARN,
+        path="src/x.py",
+        line=1,
+        message="1 possible secret(s)",
+    ),
+    Case(
+        "one literal for a token name and a password name: the password",
+        {"src/x.py": f"API_KEY = DB_PASSWORD = '{HIGH_ENTROPY}'\n"},
+        FAIL,
+        path="src/x.py",
+        line=1,
+        message="1 hard-coded secret(s) found.",
+    ),
+    Case(
+        "a known format inside another",
+        {README: f"token: {JWT[:-4]}-{AWS_KEY}\n"},
+        FAIL,
+        path=README,
+        line=1,
+        message="1 hard-coded secret(s) found.",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ONE_SECRET, ids=case_ids(ONE_SECRET))
+def test_cfg005_counts_one_secret_once(tmp_path: Path, case: Case) -> None:
+    result = check(tmp_path, "CFG-005", case, BASE)
+    assert len(result.evidence) == 1, [e.message for e in result.evidence]
+
+
+def test_cfg005_evidence_names_the_known_format_not_the_guess(tmp_path: Path) -> None:
+    case = Case("overlap", {"src/x.py": f"API_TOKEN = '{GITHUB_TOKEN}'\n"}, FAIL)
+    [item] = check(tmp_path, "CFG-005", case, BASE).evidence
+    assert item.message.startswith("GitHub token (ghp_***)"), item.message
+
+
+def test_cfg005_literal_of_several_names_is_shown_under_the_surest(tmp_path: Path) -> None:
+    case = Case("names", {"src/x.py": f"API_KEY = DB_PASSWORD = '{HIGH_ENTROPY}'\n"}, FAIL)
+    [item] = check(tmp_path, "CFG-005", case, BASE).evidence
+    assert item.message.startswith("hard-coded literal assigned to 'DB_PASSWORD'"), item.message
+
+
+def test_cfg005_two_secrets_on_one_line_count_twice(tmp_path: Path) -> None:
+    other = "AKIA" + "W3RT8ZQ5MN2KX7LP"
+    case = Case("two", {"src/x.py": f"KEYS = ['{AWS_KEY}', '{other}']\n"}, FAIL)
+    result = check(tmp_path, "CFG-005", case, BASE)
+    assert result.message == "2 hard-coded secret(s) found.", result.message
+    assert len(result.evidence) == 2
+
+
+def test_cfg005_message_tells_sure_secrets_from_guesses(tmp_path: Path) -> None:
+    code = f"DB_PASSWORD = 'hunter2-prod'\napi_key = '{HIGH_ENTROPY}'\n"
+    case = Case("mixed", {"src/x.py": code}, FAIL, path="src/x.py", line=2)
+    result = check(tmp_path, "CFG-005", case, BASE)
+    assert result.message == "1 hard-coded secret(s) found and 1 possible one(s).", result.message
+    sure, guess = result.evidence
+    assert not sure.message.startswith("possible"), sure.message
+    assert guess.message.startswith("possible hard-coded literal assigned to 'api_key'"), guess
+
+
 @pytest.mark.parametrize(
     "secret", [AWS_KEY, GITHUB_TOKEN, SLACK_TOKEN, GOOGLE_KEY, STRIPE_KEY, JWT, HIGH_ENTROPY]
 )
