@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import Repository, Rule, Scan, Team
+from scanners import ENGINE_VERSION
 from tests.orgdata import build_org
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,17 @@ def test_pages_need_sign_in(client: Client) -> None:
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_footer_names_the_engine_version(
+    client: Client, personas: dict[str, object], signed_in: bool
+) -> None:
+    if signed_in:
+        client.force_login(personas["member"])  # type: ignore[arg-type]
+    html = client.get("/" if signed_in else "/accounts/login/").content.decode()
+    footer = html[html.index('<footer class="footer muted">') :]
+    assert f"· engine {ENGINE_VERSION}</footer>" in footer
 
 
 def test_empty_organisation_tells_what_to_do_next(client_in: Client) -> None:
