@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from dashboard.management.database import apply_migrations
 from dashboard.models import Team
 from dashboard.services.access.accounts import ensure_admin
 from dashboard.services.infra.heartbeat import latest_heartbeat
@@ -58,8 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Prepare, start the processes, supervise them until interrupted."""
         _stop_on_signals()
-        self.stdout.write("Applying migrations…")
-        call_command("migrate", interactive=False, verbosity=0)
+        apply_migrations(self.stdout)
         password = ensure_admin()
         if password:
             self.stdout.write(
