@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -170,3 +172,29 @@ def test_every_table_offers_its_csv_export(client_in: Client) -> None:
         html = client_in.get(page_url).content.decode()
         assert f'href="{export_url}"' in html, page_url
         assert client_in.get(export_url).status_code == 200, export_url
+
+
+def test_result_filters_push_a_url_that_renders_the_same_results(client_in: Client) -> None:
+    build_org(teams=1, repositories=1)
+    repository = Repository.objects.get()
+    url = f"/repositories/{repository.pk}/"
+    page = client_in.get(url).content.decode()
+    assert (
+        f'href="{url}" hx-get="?partial=results" hx-target="#results" hx-swap="outerHTML" '
+        f'hx-push-url="{url}"' in page
+    )
+    assert 'href="?status=fail" hx-get="?status=fail&amp;partial=results"' in page
+    assert 'hx-push-url="?status=fail"' in page
+
+    swapped = client_in.get(f"{url}?status=fail&partial=results", headers=HTMX).content.decode()
+    results, _, tabs = swapped.partition('<nav class="tabs" id="result-filters"')
+    assert "status-fail" in results
+    assert "status-pass" not in results
+    # The tabs outside #results follow: swapped out of band with the filter marked active.
+    assert tabs.startswith(' aria-label="Filter results" hx-swap-oob="true">')
+    assert re.search(r'hx-push-url="\?status=fail" class="active">Failing', tabs)
+
+    bookmarked = client_in.get(f"{url}?status=fail").content.decode()
+    assert results.strip() in bookmarked
+    assert re.search(r'hx-push-url="\?status=fail" class="active">Failing', bookmarked)
+    assert "hx-swap-oob" not in bookmarked
