@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "dashboard.context_processors.demo_mode",
+                "dashboard.context_processors.engine_version",
             ],
         },
     }

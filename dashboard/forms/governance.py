@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dashboard.forms.widgets import DateInput
 from dashboard.models import Initiative, Repository, Rule, Team
 from dashboard.services.governance.initiatives import Goal
 
@@ -28,9 +29,7 @@ class WaiverForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), min_length=10, max_length=2000
     )
-    expires_on = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), initial=_default_expiry
-    )
+    expires_on = forms.DateField(widget=DateInput(), initial=_default_expiry)
 
     def __init__(self, *args: Any, rules: QuerySet[Rule], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,9 +80,9 @@ class InitiativeForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=_today)
+    start_date = forms.DateField(widget=DateInput(), initial=_today)
     target_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         initial=lambda: _today() + timedelta(days=90),
     )
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)

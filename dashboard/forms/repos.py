@@ -16,7 +16,11 @@ from dashboard.models import Team
 class RegistrationForm(forms.Form):
     """Register a repository for one of the teams the user maintains."""
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        empty_label="Choose a team",
+        error_messages={"required": "Choose the team the repository belongs to."},
+    )
     clone_url = forms.CharField(
         label="Clone URL",
         max_length=500,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from dashboard.forms.repos import RegistrationForm
 from dashboard.http.registered import registered_page
-from dashboard.services.access.permissions import maintained_teams
+from dashboard.services.access.permissions import maintained_teams, own_maintained_team
 from dashboard.services.repos.registration import RegistrationError, register_repository
 
 
@@ -24,7 +24,8 @@ def register(request: HttpRequest) -> HttpResponse:
     teams = maintained_teams(request.user)
     if not teams.exists():
         raise PermissionDenied("only team maintainers may register repositories")
-    form = RegistrationForm(request.POST or None, teams=teams, initial={"team": teams.first()})
+    initial = {"team": own_maintained_team(request.user)}
+    form = RegistrationForm(request.POST or None, teams=teams, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -111,7 +111,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     in_force = cache(partial(governance_in_force, repository))
     results_panel = _results_panel(request, repository, status_filter, in_force)
     if request.htmx and request.GET.get("partial") == "results":  # type: ignore[attr-defined]
-        return HttpResponse(pagecache.one(results_panel).html)
+        # The tabs sit outside #results: swapped out of band, so the active one follows the URL.
+        tabs = render_to_string(
+            "repository.html#result-filters", {"status_filter": status_filter, "oob": True}, request
+        )
+        return HttpResponse(pagecache.one(results_panel).html + tabs)
     can_manage = can_manage_repository(request.user, repository)
     wanted = {
         "results": results_panel,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -191,3 +193,21 @@ def test_quickstart_loads_a_small_demo_then_starts(tmp_path: Path) -> None:
     assert f"Yardstick is running at http://127.0.0.1:{port}/" in result.stdout
     assert (tmp_path / "var" / "demo.json").exists()
     assert (tmp_path / "var" / "demo-repos" / "ledger-api" / ".git").is_dir()
+
+
+def test_demo_on_a_fresh_clone_creates_the_tables_first(tmp_path: Path) -> None:
+    """A fresh clone has an empty embedded database: `demo` migrates it as `quickstart` does."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demo", "--reset"],
+        cwd=ROOT,
+        env=_embedded_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stdout == "Applying migrations…\nNo demo data to remove.\n"
+    with closing(sqlite3.connect(tmp_path / "var" / "yardstick.sqlite3")) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {"dashboard_team", "dashboard_repository", "django_migrations"} <= tables

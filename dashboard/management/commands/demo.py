@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.demo.builder import Options, build, reset
 from dashboard.demo.org import DemoConflict
+from dashboard.management.database import apply_migrations
 
 #: `--size` presets: (teams, repositories, days of history).
 SIZES = {"full": (6, 24, 365), "small": (2, 4, 120), "tiny": (1, 2, 60)}
@@ -36,7 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="remove the demo data (then stop)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Reset, or build and print the one-time passwords."""
+        """Migrate if needed, then reset, or build and print the one-time passwords."""
+        apply_migrations(self.stdout)
         if options["reset"]:
             removed = reset()
             self.stdout.write("Demo data removed." if removed else "No demo data to remove.")

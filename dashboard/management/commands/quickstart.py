@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from dashboard.management.database import apply_migrations
 from dashboard.models import Team
 from dashboard.services.access.accounts import ensure_admin
 from dashboard.services.infra.heartbeat import latest_heartbeat
@@ -79,8 +80,7 @@ class Command(BaseCommand):
 
     def _prepare(self, options: dict[str, Any]) -> list[str]:
         """Migrate, create the admin, load the demo; the account lines for the summary."""
-        self.stdout.write("Applying migrations…")
-        call_command("migrate", interactive=False, verbosity=0)
+        apply_migrations(self.stdout)
         accounts = []
         password = ensure_admin()
         if password:

@@ -43,6 +43,18 @@ def maintained_teams(user: User) -> QuerySet[Team]:
     ).distinct()
 
 
+def own_maintained_team(user: User) -> Team | None:
+    """The one team the user belongs to among those they may register for, if exactly one.
+
+    Forms that ask for a team start on it; with none or several the user chooses (an admin
+    may register for every team, but is usually a member of one or none).
+    """
+    if not user.is_authenticated:
+        return None
+    own = list(maintained_teams(user).filter(memberships__user=user).distinct()[:2])
+    return own[0] if len(own) == 1 else None
+
+
 def can_manage_team(user: User, team: Team) -> bool:
     """May register repositories for `team`, grant waivers, attest."""
     if not user.is_authenticated:

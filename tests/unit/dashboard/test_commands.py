@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.base import OutputWrapper
 
 from dashboard.celery import app
+from dashboard.management.commands import demo
+from dashboard.management.database import apply_migrations
 from dashboard.models import CheckResult, Scan
 from tests.factories import RepositoryFactory, TeamFactory
 from tests.gitrepo import golden_repo
@@ -52,6 +55,26 @@ def test_scan_sync_of_unreachable_repository_fails_with_the_reason(tmp_path: Pat
     with pytest.raises(CommandError):
         call_command("scan", "gone", "--sync", stdout=StringIO())
     assert Scan.objects.get().status == Scan.Status.FAILED
+
+
+def test_migrations_step_is_silent_when_the_database_is_up_to_date() -> None:
+    out = StringIO()
+    apply_migrations(OutputWrapper(out))
+    assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize("args", [(), ("--reset",)])
+def test_demo_applies_pending_migrations_before_anything_else(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    def stop(stdout: OutputWrapper) -> None:
+        raise CommandError("migrations step reached")
+
+    monkeypatch.setattr(demo, "apply_migrations", stop)
+    monkeypatch.setattr(demo, "build", lambda *a, **k: pytest.fail("built before migrating"))
+    monkeypatch.setattr(demo, "reset", lambda *a, **k: pytest.fail("reset before migrating"))
+    with pytest.raises(CommandError, match="migrations step reached"):
+        call_command("demo", *args, stdout=StringIO())
 
 
 def test_sync_standard_command_reports_active_rules() -> None:

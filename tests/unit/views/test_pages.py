@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import Repository, Rule, Scan, Team
+from scanners import ENGINE_VERSION
 from tests.orgdata import build_org
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +54,17 @@ def test_pages_need_sign_in(client: Client) -> None:
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_footer_names_the_engine_version(
+    client: Client, personas: dict[str, object], signed_in: bool
+) -> None:
+    if signed_in:
+        client.force_login(personas["member"])  # type: ignore[arg-type]
+    html = client.get("/" if signed_in else "/accounts/login/").content.decode()
+    footer = html[html.index('<footer class="footer muted">') :]
+    assert f"· engine {ENGINE_VERSION}</footer>" in footer
 
 
 def test_empty_organisation_tells_what_to_do_next(client_in: Client) -> None:
@@ -158,3 +172,29 @@ def test_every_table_offers_its_csv_export(client_in: Client) -> None:
         html = client_in.get(page_url).content.decode()
         assert f'href="{export_url}"' in html, page_url
         assert client_in.get(export_url).status_code == 200, export_url
+
+
+def test_result_filters_push_a_url_that_renders_the_same_results(client_in: Client) -> None:
+    build_org(teams=1, repositories=1)
+    repository = Repository.objects.get()
+    url = f"/repositories/{repository.pk}/"
+    page = client_in.get(url).content.decode()
+    assert (
+        f'href="{url}" hx-get="?partial=results" hx-target="#results" hx-swap="outerHTML" '
+        f'hx-push-url="{url}"' in page
+    )
+    assert 'href="?status=fail" hx-get="?status=fail&amp;partial=results"' in page
+    assert 'hx-push-url="?status=fail"' in page
+
+    swapped = client_in.get(f"{url}?status=fail&partial=results", headers=HTMX).content.decode()
+    results, _, tabs = swapped.partition('<nav class="tabs" id="result-filters"')
+    assert "status-fail" in results
+    assert "status-pass" not in results
+    # The tabs outside #results follow: swapped out of band with the filter marked active.
+    assert tabs.startswith(' aria-label="Filter results" hx-swap-oob="true">')
+    assert re.search(r'hx-push-url="\?status=fail" class="active">Failing', tabs)
+
+    bookmarked = client_in.get(f"{url}?status=fail").content.decode()
+    assert results.strip() in bookmarked
+    assert re.search(r'hx-push-url="\?status=fail" class="active">Failing', bookmarked)
+    assert "hx-swap-oob" not in bookmarked

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dashboard.models import Initiative, Team, TeamNotificationSettings
 from dashboard.services.access import secrets
+from tests.browserform import date_values, form_values
 from tests.orgdata import build_org
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,26 @@ def test_a_manager_creates_an_initiative_and_sees_its_burn_up(
     client.post(f"/initiatives/{initiative.pk}/close/")
     initiative.refresh_from_db()
     assert not initiative.is_open
+
+
+def test_the_new_initiative_form_renders_iso_dates_and_accepts_its_own_values(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    client.force_login(personas["manager"])
+    html = client.get("/initiatives/new/").content.decode()
+    today = timezone.now().date()
+    assert date_values(html) == {
+        "start_date": today.isoformat(),
+        "target_date": (today + timedelta(days=90)).isoformat(),
+    }
+    sent = form_values(html)
+    sent.update(name=["Payments at Silver"], teams=[str(personas["team"].pk)])
+    response = client.post("/initiatives/new/", sent)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    created = Initiative.objects.get()
+    assert (created.start_date, created.target_date) == (today, today + timedelta(days=90))
+    assert created.target_level == "silver"
+    assert created.owner == personas["manager"]
 
 
 def test_invalid_input_is_shown_on_the_form(client: Client, personas: dict[str, Any]) -> None:
