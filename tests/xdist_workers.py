@@ -68,7 +68,7 @@ def worker_environment(worker: str) -> dict[str, str]:
 
 #: A RAM-backed folder is used for temporary files only with this much room left in it.
 RAM_TMP_MIN_FREE = 2 * 1024**3
-RAM_TMP = Path("/dev/shm")  # a folder of our own is made below it, mode 0700
+RAM_TMP = Path("/dev/shm")  # a folder of our own is made below it, mode 0711
 
 
 def ram_temp_root(
@@ -88,11 +88,14 @@ def ram_temp_root(
         if shutil.disk_usage(candidate).free < min_free:
             return None
         root = candidate / f"yardstick-tests-{os.getuid()}"
-        root.mkdir(mode=0o700, exist_ok=True)
+        root.mkdir(mode=0o711, exist_ok=True)
+        if root.is_symlink() or root.stat().st_uid != os.getuid():
+            return None  # somebody else's folder, or a link planted in a shared place
+        # Others may pass through (the deep scan's sandbox user and the postgres user reach
+        # the folders made for them below, as below /tmp), never list it nor write in it.
+        root.chmod(0o711)
     except OSError:
         return None
-    if root.is_symlink() or root.stat().st_uid != os.getuid():
-        return None  # somebody else's folder, or a link planted in a shared place
     return root
 
 

@@ -24,8 +24,10 @@ def test_the_run_uses_a_private_folder_below_a_writable_ram_folder(tmp_path: Pat
     root = ram_temp_root(None, candidate=tmp_path, min_free=0)
     assert root == tmp_path / f"yardstick-tests-{os.getuid()}"
     assert root.is_dir()
-    assert root.stat().st_mode & 0o777 == 0o700
+    assert root.stat().st_mode & 0o777 == 0o711  # others pass through, never list nor write
+    root.chmod(0o700)
     assert ram_temp_root(None, candidate=tmp_path, min_free=0) == root  # reused
+    assert root.stat().st_mode & 0o777 == 0o711
 
 
 def test_the_default_is_kept_without_room_or_without_the_folder(tmp_path: Path) -> None:
