@@ -98,7 +98,7 @@ def test_form_refuses_injection_shaped_urls(
         ({"project_dir": "p" * 301}, "at most 300 characters"),
         ({"team": "not-a-number"}, "Select a valid choice"),
         ({"team": HUGE_ID}, "Select a valid choice"),
-        ({"team": ""}, "This field is required"),
+        ({"team": ""}, "Choose the team the repository belongs to."),
         ({"default_branch": "$(touch x)"}, "not a valid branch name"),
         ({"project_dir": "../../etc"}, "relative path"),
     ],
