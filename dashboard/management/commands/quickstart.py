@@ -64,7 +64,7 @@ class Command(BaseCommand):
         procs: dict[str, subprocess.Popen[bytes]] = {}
         try:
             accounts = self._prepare(options)
-            logs = settings.VAR_DIR / "logs"
+            logs = _log_dir()
             procs = self._start(options["host"], options["port"], logs)
             url = f"http://{options['host']}:{options['port']}/"
             self._wait_ready(url, procs)
@@ -168,7 +168,6 @@ class Command(BaseCommand):
                 procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
                     argv, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
                 )
-                procs[name].log_path = log.name  # type: ignore[attr-defined]
         return procs
 
     def _wait_ready(self, url: str, procs: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -236,10 +235,15 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _log_dir() -> Path:
+    """Where the web server's, workers' and beat's output goes (`<name>.log` each)."""
+    return Path(settings.VAR_DIR) / "logs"
+
+
 def _raise_if_dead(procs: dict[str, subprocess.Popen[bytes]]) -> None:
     for name, proc in procs.items():
         if proc.poll() is not None:
-            log = Path(getattr(proc, "log_path", ""))
+            log = _log_dir() / f"{name}.log"
             raise CommandError(
                 f"the {name} process exited with code {proc.returncode}; "
                 f"the end of {log}:\n{_tail(log)}"
