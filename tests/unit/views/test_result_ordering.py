@@ -187,3 +187,11 @@ def test_query_counts_stay_flat_with_more_results(client_in: Client, query: str)
             pk = repository.pk if "repositories" in page else repository.latest_scan_id
             counts.append(_count(client_in, page.format(pk) + query))
         assert counts[0] == counts[1], (page, counts)
+
+
+def test_the_organisation_s_severity_orders_the_results(
+    client_in: Client, repository: Repository
+) -> None:
+    Rule.objects.filter(rule_id="FW-004").update(severity_override="critical", weight_override=9)
+    html = client_in.get(f"/scans/{repository.latest_scan_id}/").content.decode()
+    assert _ids(html)[:2] == ["FW-004", "CFG-001"]  # both critical: 9 points before 8
