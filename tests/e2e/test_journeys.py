@@ -71,7 +71,8 @@ def test_open_evidence_sort_filter_and_waive(page: Any, live_server: Any) -> Non
     # The actions sit together at the right of the page head, not mid-header.
     head = page.locator(".page-head").bounding_box()
     actions = page.locator(".page-actions").bounding_box()
-    assert head and actions
+    assert head
+    assert actions
     assert abs((head["x"] + head["width"]) - (actions["x"] + actions["width"])) < 2
     assert page.locator(".page-actions >> text=Scan now").is_visible()
     # The summary stays at the top of the window while the results scroll by.
