@@ -146,8 +146,14 @@ def _generate(options: Options, org: Org, log: Log) -> list[tuple[Repository, li
 
 
 def _head_scan(repository: Repository) -> Scan:
+    """The head's scan (the one registration queued, if any), recorded as the demo's."""
     queued = repository.scans.filter(status=Scan.Status.QUEUED).first()
-    return queued or Scan.objects.create(repository=repository, standard=current_standard())
+    if queued is None:
+        return Scan.objects.create(
+            repository=repository, standard=current_standard(), trigger=Scan.Trigger.DEMO
+        )
+    Scan.objects.filter(pk=queued.pk).update(trigger=Scan.Trigger.DEMO)
+    return queued
 
 
 def _backfill(
@@ -175,7 +181,7 @@ def _store(repository: Repository, scanned: Scanned, rng: random.Random) -> None
     """Store one older commit's report, then date the scan at its commit (plus CI latency)."""
     scan = Scan.objects.create(
         repository=repository,
-        trigger=Scan.Trigger.WEBHOOK,
+        trigger=Scan.Trigger.DEMO,  # no push asked for it: no webhook delivery to show
         ref=scanned.point.sha,
         commit_sha=scanned.point.sha,
         status=Scan.Status.RUNNING,

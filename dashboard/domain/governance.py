@@ -48,6 +48,12 @@ RATCHETABLE = frozenset({Status.FAIL, Status.WARN})
 UPCOMING = "upcoming"
 # Effective statuses that leave nothing to do (initiatives, burn-ups).
 MET = frozenset({Status.PASS, Status.NOT_APPLICABLE, Status.WAIVED})
+# Statuses that ask for a fix: listed first on result pages, their sections open.
+TO_FIX = frozenset({Status.FAIL, Status.WARN, Status.ERROR})
+# Out of the default list of results (nothing to fix, nothing scored): a filter shows them.
+HIDDEN_BY_DEFAULT = frozenset({Status.NOT_APPLICABLE, Status.MANUAL})
+# Most severe first: the order `Severity` declares.
+SEVERITY_RANK = {severity.value: rank for rank, severity in enumerate(Severity)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,14 @@ class EffectiveScore:
     sections: dict[str, float | None]
     # Rule ids not met (upcoming ones by their engine verdict), in the order scored.
     open_rules: list[str] = field(default_factory=list)
+
+
+def attention_order(status: str, weighting: Weighting, position: int) -> tuple[int, int, int, int]:
+    """Sort key of a result on result pages: what to fix first (fail, warn, error), by the
+    rule's effective severity then its points (most first); the rest in the standard's order."""
+    if status in TO_FIX:
+        return (0, SEVERITY_RANK[weighting.severity.value], -weighting.weight, position)
+    return (1, 0, 0, position)
 
 
 def effective_status(

@@ -17,6 +17,9 @@ class Scan(models.Model):
         SCHEDULE = "schedule"
         UPLOAD = "upload"
         CLI = "cli"
+        # Recorded by `manage.py demo` (its history backfill and first scans): no push,
+        # schedule or person asked for them.
+        DEMO = "demo"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -84,7 +87,9 @@ class Scan(models.Model):
                 name="scan_status_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(trigger__in=("manual", "webhook", "schedule", "upload", "cli")),
+                condition=models.Q(
+                    trigger__in=("manual", "webhook", "schedule", "upload", "cli", "demo")
+                ),
                 name="scan_trigger_valid",
             ),
         )

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from dashboard.charts import Point
 from dashboard.domain.codehost import file_url
-from dashboard.domain.governance import Governance, count_of
+from dashboard.domain.governance import (
+    HIDDEN_BY_DEFAULT,
+    TO_FIX,
+    Governance,
+    attention_order,
+    count_of,
+)
 from dashboard.domain.levels import Blocker, LevelGap, explain_results
 from dashboard.domain.scores import score_change_cause
 from dashboard.models import (
@@ -30,6 +36,8 @@ from dashboard.selectors.webhooks import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
 
+# The results filter listing every result, the not-applicable and manual ones too.
+EVERY = "all"
 # Scan columns no list on the page shows (JSON, decoded for nothing).
 SCAN_JSON = ("tool_versions", "section_scores", "counts", "reported_results")
 
@@ -41,6 +49,7 @@ class ResultView:
     result: CheckResult
     status: str
     evidence: list[dict[str, object]]
+    order: tuple[int, ...] = ()  # attention_order: what to fix first
 
 
 @dataclass(slots=True)
@@ -55,19 +64,30 @@ class SectionView:
     @property
     def failing(self) -> int:
         """Results needing attention."""
-        return sum(1 for r in self.results if r.status in {"fail", "warn", "error"})
+        return sum(1 for r in self.results if r.status in TO_FIX)
 
 
 @dataclass(slots=True)
 class ResultsSummary:
     """What the page takes from the latest results besides their rows (small: cacheable)."""
 
-    counts: dict[str, int] = field(default_factory=dict)  # shown status -> results
+    counts: dict[str, int] = field(default_factory=dict)  # shown status -> results listed
+    totals: dict[str, int] = field(default_factory=dict)  # shown status -> every result
     current: dict[int, int | None] = field(default_factory=dict)  # rule pk -> findings now
     waivable: list[int] = field(default_factory=list)  # rule pks a maintainer may waive
     attestable: list[int] = field(default_factory=list)  # attest rules awaiting one
     countable: list[int] = field(default_factory=list)  # count-based rules countable now
     level_gap: LevelGap | None = None  # what keeps the next level out (whatever the filter)
+
+    @property
+    def listed(self) -> int:
+        """Results the filter lists."""
+        return sum(self.counts.values())
+
+    @property
+    def total(self) -> int:
+        """Results of the latest scan, whatever the filter."""
+        return sum(self.totals.values())
 
 
 @dataclass(slots=True)
@@ -200,10 +220,25 @@ def governance_in_force(repository: Repository, now: datetime | None = None) -> 
     )
 
 
+def listed(status: str, status_filter: str) -> bool:
+    """Whether a result shown as `status` is listed under `status_filter`: "" (the default)
+    lists all but the not-applicable and manual ones, EVERY lists every result, a status
+    lists that status alone."""
+    if status_filter == EVERY:
+        return True
+    if status_filter:
+        return status == status_filter
+    return status not in HIDDEN_BY_DEFAULT
+
+
 def latest_results(
     repository: Repository, governance: Governance, status_filter: str = ""
 ) -> tuple[list[SectionView], ResultsSummary]:
-    """The latest scan's results by section as shown under `governance` (1 query)."""
+    """The latest scan's results by section as shown under `governance` (1 query).
+
+    Results to fix come first, by severity then points (`attention_order`), and so do the
+    sections holding them; passing sections follow in the standard's order.
+    """
     scan = repository.latest_scan
     if scan is None:
         return [], ResultsSummary()
@@ -220,15 +255,17 @@ def latest_results(
         summary.current[result.rule_id] = count
         status = governance.shown(result.status, result.rule_id, result.findings)
         shown.append(Blocker(rule.rule_id, rule.severity, status, _first_path(result.evidence)))
-        if status_filter and status != status_filter:
-            continue
-        summary.counts[status] = summary.counts.get(status, 0) + 1
+        summary.totals[status] = summary.totals.get(status, 0) + 1
+        # Governance forms offer every rule, whichever results the filter lists.
         if status in {Status.FAIL, Status.WARN, Status.ERROR} and rule.evaluation != "attest":
             summary.waivable.append(result.rule_id)
         elif status == Status.MANUAL:
             summary.attestable.append(result.rule_id)
         if rule.countable and count is not None:
             summary.countable.append(result.rule_id)
+        if not listed(status, status_filter):
+            continue
+        summary.counts[status] = summary.counts.get(status, 0) + 1
         view = by_code.get(rule.section)
         if view is None:
             score = (scan.section_scores or {}).get(rule.section)
@@ -237,8 +274,16 @@ def latest_results(
             )
             sections.append(view)
         view.results.append(
-            ResultView(result, status, _evidence(repository, scan, result.evidence))
+            ResultView(
+                result,
+                status,
+                _evidence(repository, scan, result.evidence),
+                attention_order(status, rule.weighting, rule.position),
+            )
         )
+    for view in sections:
+        view.results.sort(key=lambda item: item.order)
+    sections.sort(key=lambda view: view.results[0].order)  # a section's first result leads it
     summary.level_gap = explain_results(repository.level, repository.score, shown)
     return sections, summary
 
@@ -326,12 +371,14 @@ def ratchetable(page: RepositoryPage) -> list[int]:
 
 
 __all__ = [
+    "EVERY",
     "GovernanceInForce",
     "RepositoryPage",
     "ResultsSummary",
     "attestable",
     "governance_in_force",
     "latest_results",
+    "listed",
     "ratchetable",
     "recent_scans",
     "repository_page",

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from dashboard import charts
+from dashboard import markdown as markdown_text
 
 register = template.Library()
 
@@ -126,3 +127,9 @@ def project_folder(repository: Any) -> SafeString:
     if not folder or str(getattr(repository, "name", "")).endswith(f"({folder})"):
         return SafeString("")
     return format_html(' <code class="folder" title="project folder">{}/</code>', folder)
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """`{{ text|markdown }}`: a safe Markdown subset as HTML (dashboard/markdown.py)."""
+    return markdown_text.render(text or "")

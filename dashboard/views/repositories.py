@@ -24,6 +24,7 @@ from dashboard.forms.governance import AttestationForm, RatchetForm, WaiverForm
 from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
 from dashboard.selectors.common import TableState, table_state
 from dashboard.selectors.repositories import (
+    EVERY,
     GovernanceInForce,
     RepositoryPage,
     ResultsSummary,
@@ -47,7 +48,7 @@ from scanners.results import Status
 
 QUERY = ("sort", "q", "page", "level", "active")
 # Status filters of the results tabs; other values are answered uncached.
-RESULT_FILTERS = frozenset({"", *(s.value for s in Status), "upcoming"})
+RESULT_FILTERS = frozenset({"", *(s.value for s in Status), "upcoming", EVERY})
 
 
 def _user(request: HttpRequest) -> User:
@@ -170,7 +171,8 @@ def _results_panel(
     def build() -> Rendered:
         governed = in_force()
         sections, summary = latest_results(repository, governed.governance, status_filter)
-        html = render_panel(request, "repository.html#results", {"sections": sections})
+        context = {"sections": sections, "summary": summary, "status_filter": status_filter}
+        html = render_panel(request, "repository.html#results", context)
         return Rendered(html, summary, governed.valid_until)
 
     return pagecache.panel(
@@ -178,7 +180,8 @@ def _results_panel(
         (pagecache.ALL, pagecache.repository(repository.pk)),
         build,
         query=status_filter if status_filter in RESULT_FILTERS else None,
-        parts=(repository.latest_scan_id, repository.clone_url),
+        # "by-severity": panels cached before results were ordered hold an older summary.
+        parts=(repository.latest_scan_id, repository.clone_url, "by-severity"),
     )
 
 

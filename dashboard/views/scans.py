@@ -7,7 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from dashboard.models import CheckResult, Scan
+from dashboard.models import Scan
+from dashboard.selectors.repositories import EVERY
+from dashboard.selectors.scans import needs_attention
 from dashboard.services.scans.pipeline import queue_position
 
 
@@ -16,14 +18,15 @@ from dashboard.services.scans.pipeline import queue_position
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """While queued or running the progress partial polls itself; then the results show."""
     scan = get_object_or_404(Scan.objects.select_related("repository__team"), pk=pk)
-    context: dict[str, object] = {"scan": scan, "position": queue_position(scan)}
+    # Only "every result" is offered; any other value lists the default set.
+    status_filter = EVERY if request.GET.get("status") == EVERY else ""
+    context: dict[str, object] = {
+        "scan": scan,
+        "position": queue_position(scan),
+        "status_filter": status_filter,
+    }
     if scan.status == Scan.Status.SUCCEEDED:
-        context["results"] = (
-            CheckResult.objects.filter(scan=scan)
-            .exclude(status="pass")
-            .select_related("rule")
-            .order_by("rule__position")
-        )
+        context["attention"] = needs_attention(scan, status_filter)
     if request.htmx:  # type: ignore[attr-defined]
         response = render(request, "scan.html#scan-progress", context)
         if scan.is_finished:

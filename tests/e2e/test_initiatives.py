@@ -41,7 +41,17 @@ def test_create_an_initiative_and_see_its_burn_up(
     page.click("text=New initiative")
     today = timezone.now().date()
     page.fill("#id_name", "Payments at Bronze")
+    # The 124-rule list shows only for a "Meet rules" goal (CSS :has, no script).
+    assert page.input_value("#id_goal") == "level"
+    assert not page.is_visible("#id_rules")
+    assert page.is_visible("#id_target_level")
+    page.select_option("#id_goal", "rules")
+    assert page.is_visible("#id_rules")
+    assert page.is_visible("label[for=id_rules]")
+    assert not page.is_visible("#id_target_level")
     page.select_option("#id_goal", "level")
+    assert not page.is_visible("#id_rules")
+    assert not page.is_visible("label[for=id_rules]")
     page.select_option("#id_target_level", "bronze")
     page.check(f"#id_teams input[value='{team.pk}']")
     page.fill("#id_start_date", (today - timedelta(days=7)).isoformat())

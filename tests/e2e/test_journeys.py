@@ -68,6 +68,19 @@ def test_open_evidence_sort_filter_and_waive(page: Any, live_server: Any) -> Non
 
     # A failed rule's evidence on the repository page, then the rule page.
     page.goto(f"{live_server.url}/repositories/{repository.pk}/")
+    # The actions sit together at the right of the page head, not mid-header.
+    head = page.locator(".page-head").bounding_box()
+    actions = page.locator(".page-actions").bounding_box()
+    assert head
+    assert actions
+    assert abs((head["x"] + head["width"]) - (actions["x"] + actions["width"])) < 2
+    assert page.locator(".page-actions >> text=Scan now").is_visible()
+    # The summary stays at the top of the window while the results scroll by.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    summary = page.locator("#summary").bounding_box()
+    assert summary
+    assert abs(summary["y"]) < 2
+    page.evaluate("window.scrollTo(0, 0)")
     page.click("nav.tabs >> text=Failing")
     page.wait_for_selector("#results .result-fail")
     assert "src/main.py:3" in page.inner_text("#results .result-fail >> nth=0")

@@ -94,6 +94,8 @@ def test_demo_builds_real_history_and_a_second_run_changes_nothing() -> None:
         assert older.exists()
         assert all(s.finished_at.date() < today for s in older)  # type: ignore[union-attr]
         assert len({s.commit_sha for s in repository.scans.all()}) == repository.scans.count()
+        # No push asked for them: the demo says it recorded them (not "webhook").
+        assert set(repository.scans.values_list("trigger", flat=True)) == {"demo"}
     assert Repository.objects.get(name="ledger-api").level == "gold"
     assert RepositoryDailyScore.objects.filter(date=today - timedelta(days=30)).count() == 3
     assert TeamDailyScore.objects.filter(date=today).count() == 2
