@@ -119,3 +119,14 @@ def test_the_rule_page_shows_the_standard_as_html(
     assert "<li>Use Uvicorn as the ASGI server</li>" in text
     assert "**MANDATORY" not in html
     assert '<pre class="standard-text">' not in html
+
+
+@pytest.mark.django_db
+def test_the_rule_page_renders_why_and_how_to_fix_as_html(
+    client: Client, personas: dict[str, object]
+) -> None:
+    client.force_login(personas["member"])  # type: ignore[arg-type]
+    html = client.get("/rules/DEP-001/").content.decode()
+    fix = html[html.index("<h2>How to fix</h2>") :]
+    assert fix.startswith("<h2>How to fix</h2><p>Run <code>uv init</code>")
+    assert "`uv" not in html[: html.index('<div class="standard-text">')]
