@@ -372,7 +372,7 @@ URLS = (
     ("/teams/?sort=-score&q=e", HTMX),
     ("/waivers/", {}),
     ("/waivers/?expiry=in_force", HTMX),
-    ("/attestations/?team=payments", {}),
+    ("/attestations/?expiry=in_force", {}),
     ("/exports/", {}),
     ("/exports/waivers.csv", {}),
     ("/exports/attestations.csv?expiry=revoked", {}),
