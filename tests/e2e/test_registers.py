@@ -75,3 +75,9 @@ def test_teams_registers_and_exports(page: Any, live_server: Any) -> None:
     text = Path(download.path()).read_text(encoding="utf-8")
     assert text.splitlines()[0].startswith("repository,project_dir,clone_url")
     assert first.name in text
+
+    # At phone width the longer top bar wraps and the pickers shrink: nothing cut off sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in ("/teams/", "/waivers/", "/attestations/", "/exports/"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, url
