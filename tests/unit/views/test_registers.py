@@ -396,3 +396,30 @@ def test_query_counts_do_not_grow_with_the_data(member: Client, personas: dict[s
     large = [_count(member, url, **headers) for url, headers in URLS]
     assert small == large, list(zip(URLS, small, large, strict=True))
     assert Team.objects.count() > 5
+
+
+def test_every_form_of_the_exports_page_downloads_as_submitted_empty(
+    member: Client, governance: dict[str, Any]
+) -> None:
+    html = member.get("/exports/").content.decode()
+    forms = re.findall(
+        r'<form class="filters" method="get" action="([^"]+)">(.*?)</form>', html, re.S
+    )
+    direct = {action: form for action, form in forms if action.endswith(".csv")}
+    assert set(direct) == {
+        "/exports/history.csv",
+        "/exports/results.csv",
+        "/exports/waivers.csv",
+        "/exports/attestations.csv",
+    }
+    for action, form in direct.items():
+        names = re.findall(r'<(?:select|input)[^>]* name="([^"]+)"', form)
+        values = re.findall(r'<input[^>]* name="([^"]+)" value="([^"]*)"', form)
+        query = {name: "" for name in names} | dict(values)
+        if action == "/exports/history.csv":
+            query["scope"] = "team"  # the first option, as a browser sends it
+        response = member.get(action, query)
+        assert response.status_code == 200, (action, query)
+        assert response["Content-Type"].startswith("text/csv")
+    waivers = _csv(member.get("/exports/waivers.csv", {"team": "", "expiry": ""}))
+    assert len(waivers) == 4
