@@ -1,19 +1,56 @@
-"""CSV exports: each view names a file and hands rows to the one streaming helper."""
+"""CSV exports: each view names a file and hands rows to the one streaming helper; the exports
+page lists them all."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dashboard.http.params import whole_number
 from dashboard.models import Rule, Team
+from dashboard.selectors.registers import EXPIRY_CHOICES
+from dashboard.selectors.results import SHOWN_STATUSES
+from dashboard.services.access.permissions import is_admin
 from dashboard.services.reporting import export_rows
 from dashboard.services.reporting.csv_stream import csv_response
 from dashboard.services.standard.sync import current_standard
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponseBase:
+    """Every CSV Yardstick offers, what it holds and its parameters.
+
+    The team and rule pickers submit here (`?csv=team&team=<slug>`, `?csv=rule&rule=<id>`)
+    and are sent on to that team's or rule's CSV, so the forms need no script.
+    """
+    wanted = request.GET.get("csv", "")
+    if wanted == "team":
+        found = get_object_or_404(Team, slug=request.GET.get("team", "")[:120])
+        return redirect("export-team", slug=found.slug)
+    if wanted == "rule":
+        rule_id = request.GET.get("rule", "").strip().upper()[:40]
+        found_rule = get_object_or_404(Rule, standard=current_standard(), rule_id=rule_id)
+        return redirect("export-rule", rule_id=found_rule.rule_id)
+    return _page(request)
+
+
+def _page(request: HttpRequest) -> HttpResponse:
+    context = {
+        "teams": Team.objects.order_by("name").values_list("slug", "name"),
+        "rules": Rule.objects.filter(standard=current_standard(), retired=False)
+        .order_by("position")
+        .values_list("rule_id", "title"),
+        "expiry_choices": EXPIRY_CHOICES.items(),
+        "statuses": sorted(SHOWN_STATUSES),
+        "max_days": export_rows.MAX_DAYS,
+        "show_audit": is_admin(request.user),
+    }
+    return render(request, "exports.html", context)
 
 
 def _stamp() -> str:

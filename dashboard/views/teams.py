@@ -1,4 +1,4 @@
-"""Team scorecards."""
+"""Team scorecards and the index of every team."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard.models import Team
+from dashboard.selectors import overview
 from dashboard.selectors.common import TableState, day_range, table_state
 from dashboard.selectors.repositories import standard_marks
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table, team_summary
@@ -21,11 +22,45 @@ from dashboard.views.panels import render_panel, with_current_ages
 from scanners.standard import default_standard
 
 QUERY = ("sort", "q", "page", "level", "active")
+INDEX_QUERY = ("sort", "q", "page")
+INDEX_SCOPES = (pagecache.ALL, pagecache.ORG)
 
 
 def summary_start() -> date:
     """First day of the team's 90-day trend."""
     return day_range(90)[0]
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """Every team with score, level, repositories and 30-day change: the overview's team
+    table (`overview.teams_table`, its template partial too), cached like the overview's."""
+    state = table_state(request, overview.TEAM_SORTS, "name")
+    query = pagecache.query_part(request.GET, INDEX_QUERY)
+    day = pagecache.today_part()
+    if request.htmx:  # type: ignore[attr-defined]
+        table = pagecache.panel(
+            "teams-table",
+            INDEX_SCOPES,
+            lambda: render_panel(request, "overview.html#teams-table", _teams(state)),
+            query=query,
+            parts=(day,),
+        )
+        return HttpResponse(pagecache.one(table))
+    body = pagecache.panel(
+        "teams",
+        INDEX_SCOPES,
+        lambda: render_panel(request, "teams.html#body", _teams(state)),
+        query=query,
+        parts=(day,),
+    )
+    return render(request, "teams.html", {"body": pagecache.one(body)})
+
+
+def _teams(state: TableState) -> dict[str, Any]:
+    page, rows = overview.teams_table(state)
+    return {"page": page, "rows": rows, "state": state}
 
 
 @login_required
