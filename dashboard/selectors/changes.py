@@ -181,10 +181,9 @@ def what_changed(start: date, end: date, team: Team | None = None) -> Changes:
             gained.append(change)
         elif rank_of(level_after) < rank_of(level_before):
             lost.append(change)
-        if before is not None and after is not None and round(after - before, 2):
-            moved.append(
-                Mover("repository", pk, refs[pk].name, before, after, round(after - before, 2))
-            )
+        delta = None if before is None or after is None else round(after - before, 1)
+        if delta:  # to one decimal, as pages show changes and team trends round them
+            moved.append(Mover("repository", pk, refs[pk].name, before, after, delta))
         for rule_id in dict.fromkeys(open_after):
             if rule_id not in open_before:
                 failing[rule_id].append(refs[pk])
