@@ -54,6 +54,13 @@ def test_what_changed_fix_first_and_a_fix_first_link(
     assert sticky == "sticky"
     assert page.locator("#heat-map .heat-legend li").count() == 6
 
+    # At phone width the new panels wrap: nothing is cut off sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/?changes=90")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/")
+
     # Fix first: rows ranked, each a link to the rule page filtered to its repositories.
     rows = page.locator("#fix-first tbody tr")
     assert rows.count() >= 1
