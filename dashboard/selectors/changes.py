@@ -9,9 +9,9 @@ after its start, or registered in it and not scored yet) and repositories failin
 (`selectors/membership.failing_to_scan`, with a failed scan in the period) are listed apart,
 never as regressions. Team movers compare like with like (`selectors/trends.team_trends`).
 
-`fix_first` scores each repository's latest scan under the governance in force now twice with
-`score_governed`: as it is, and with one failing or warning rule passing. The difference is
-the points that rule would gain the repository.
+`fix_first` rescores each repository's latest scan under the governance in force now with one
+failing or warning rule passing (`domain/governance.points_if_passed`, the scoring of
+`score_governed`): the difference is the points that rule would gain the repository.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from django.db.models import Exists, Min, OuterRef, Q
 from django.urls import reverse
 
-from dashboard.domain.governance import score_governed
+from dashboard.domain.governance import points_if_passed
 from dashboard.domain.scores import rank_of
 from dashboard.models import (
     CheckResult,
@@ -38,8 +38,6 @@ from dashboard.models import (
 from dashboard.selectors.membership import failing_to_scan
 from dashboard.selectors.results import governance_by_repository
 from dashboard.selectors.trends import team_trends
-from scanners.report import blocks_level
-from scanners.results import Status
 
 MOVERS = 5  # movers listed each way
 PERIODS = (7, 30, 90)  # days the overview offers
@@ -338,19 +336,10 @@ def fix_first(team: Team | None = None, limit: int = 10) -> list[FixFirst]:
     points: dict[int, float] = defaultdict(float)
     affected: dict[int, list[int]] = defaultdict(list)
     for repository_id, rows in sorted(by_repository.items()):
-        rules_of = governance[repository_id]
         scored = [(rules[pk], status, findings) for pk, status, findings in rows]
-        now = score_governed(scored, rules_of).score
-        for index, (rule, status, findings) in enumerate(scored):
-            shown = rules_of.shown(status, rule.pk, findings)
-            if not rule.enabled or not _blocks(shown) or now is None:
-                continue
-            fixed = list(scored)
-            fixed[index] = (rule, Status.PASS.value, 0)
-            after = score_governed(fixed, rules_of).score
-            if after is not None and after > now:
-                points[rule.pk] += after - now
-                affected[rule.pk].append(repository_id)
+        for rule_pk, gain in points_if_passed(scored, governance[repository_id]).items():
+            points[rule_pk] += gain
+            affected[rule_pk].append(repository_id)
     ranked = [
         FixFirst(
             rules[pk].rule_id,
@@ -364,9 +353,3 @@ def fix_first(team: Team | None = None, limit: int = 10) -> list[FixFirst]:
     ranked.sort(key=lambda f: (-f.score, -f.points, f.rule_id))
     return ranked[:limit]
 
-
-def _blocks(shown: str) -> bool:
-    try:
-        return blocks_level(Status(shown))
-    except ValueError:  # "upcoming": shown, never scored
-        return False

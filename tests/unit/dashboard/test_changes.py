@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from dashboard.domain.governance import Governance, points_if_passed, score_governed
 from dashboard.models import (
     CheckResult,
     Repository,
@@ -257,3 +258,19 @@ def test_fix_first_queries_stay_flat_with_the_data() -> None:
     with CaptureQueriesContext(connection) as large:
         fix_first()
     assert len(large) == len(small)
+
+
+def test_points_if_passed_leaves_unscored_rules_out() -> None:
+    a, b, c, d = (_rule(rule_id) for rule_id in ("LAY-001", "STY-001", "DOC-001", "FW-001"))
+    wa, wb = a.weighting.weight, b.weighting.weight
+    rows = [(a, "fail", 0), (b, "pass", 0), (c, "fail", 0), (d, "warn", 0)]
+    # c is upcoming (not scored yet), d is waived: only a can gain.
+    governance = Governance(waived={d.pk}, attested=set(), upcoming=frozenset({c.pk}))
+
+    gains = points_if_passed(rows, governance)
+
+    assert set(gains) == {a.pk}
+    assert gains[a.pk] == pytest.approx(100 * wa / (wa + wb), abs=0.01)
+    assert score_governed(rows, governance).score == pytest.approx(100 * wb / (wa + wb), abs=0.01)
+    assert points_if_passed([(b, "pass", 0)], governance) == {}
+    assert points_if_passed([(c, "fail", 0)], governance) == {}  # nothing scored: no score
