@@ -352,4 +352,3 @@ def fix_first(team: Team | None = None, limit: int = 10) -> list[FixFirst]:
     ]
     ranked.sort(key=lambda f: (-f.score, -f.points, f.rule_id))
     return ranked[:limit]
-
