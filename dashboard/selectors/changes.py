@@ -147,8 +147,9 @@ def _repositories(team: Team | None) -> Q:
 
 
 def what_changed(start: date, end: date, team: Team | None = None) -> Changes:
-    """What changed from the end of `start` to the end of `end` (5 queries for a team, 7-8 for
-    the organisation; flat with the data's size)."""
+    """What changed from the end of `start` to the end of `end` (3 queries for a team, 5 for
+    the organisation; one more with new failures, one more with deactivated repositories;
+    flat with the data's size)."""
     rows = RepositoryDailyScore.objects.filter(_repositories(team), date__in=(start, end))
     ends: dict[date, dict[int, tuple[float | None, str, list[str]]]] = {start: {}, end: {}}
     refs: dict[int, RepositoryRef] = {}
@@ -314,7 +315,7 @@ class FixFirst:
 
 
 def fix_first(team: Team | None = None, limit: int = 10) -> list[FixFirst]:
-    """The rules whose passing would gain most, ranked by points x repositories (7 queries).
+    """The rules whose passing would gain most, ranked by points x repositories (6 queries).
 
     Over every scored repository (of `team`): its latest scan's results, with the governance
     in force now, as its stored score (`services/scoring/scores.py`). A rule counts where its
