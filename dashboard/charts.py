@@ -117,19 +117,28 @@ def line_chart(
     )
 
 
+# Heat-map bands, best first: (lowest score of the band, CSS class). Below the last: heat-1.
+HEAT_BANDS = ((90.0, "heat-5"), (75.0, "heat-4"), (50.0, "heat-3"), (25.0, "heat-2"))
+
+
 def heat_class(score: float | None) -> str:
     """CSS class of a heat-map cell for a score."""
     if score is None:
         return "heat-none"
-    if score >= 90:
-        return "heat-5"
-    if score >= 75:
-        return "heat-4"
-    if score >= 50:
-        return "heat-3"
-    if score >= 25:
-        return "heat-2"
+    for low, css in HEAT_BANDS:
+        if score >= low:
+            return css
     return "heat-1"
+
+
+def heat_legend() -> list[tuple[str, str]]:
+    """The heat map's colour classes with the scores each stands for, best first."""
+    legend, high = [], None
+    for low, css in HEAT_BANDS:
+        legend.append((css, f"{low:g} to {high:g}" if high else f"{low:g} and above"))
+        high = low
+    lowest = f"under {high:g}" if high else "any score"
+    return [*legend, ("heat-1", lowest), ("heat-none", "no score")]
 
 
 def burnup_chart(

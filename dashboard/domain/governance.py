@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from scanners.report import score_outcomes
+from scanners.report import blocks_level, score_outcomes
 from scanners.results import Severity, Status
 
 
@@ -122,17 +122,11 @@ class Governance:
         return self.effective(status, rule_pk, findings).value
 
 
-def score_governed(
+def _scored(
     rows: Iterable[tuple[ScoredRule, str, int]], governance: Governance
-) -> EffectiveScore:
-    """Score (rule, engine status, finding count) triples under `governance`, per section too.
-
-    Upcoming rules are left out of every score; `open_rules` still lists them when their
-    engine verdict would not meet them, so teams see what is coming. Rules the organisation
-    disabled leave both; the others weigh with their effective severity and weight.
-    """
-    by_section: dict[str, list[tuple[Weighting, Status]]] = {}
-    pairs: list[tuple[Weighting, Status]] = []
+) -> tuple[list[tuple[ScoredRule, Weighting, Status]], list[str]]:
+    """The scored (rule, weighting, effective status) triples, and the rule ids not met."""
+    scored: list[tuple[ScoredRule, Weighting, Status]] = []
     open_rules: list[str] = []
     for rule, status, findings in rows:
         if not rule.enabled:
@@ -142,7 +136,24 @@ def score_governed(
             open_rules.append(rule.rule_id)
         if rule.pk in governance.upcoming:
             continue
-        pair = (rule.weighting, effective)
+        scored.append((rule, rule.weighting, effective))
+    return scored, open_rules
+
+
+def score_governed(
+    rows: Iterable[tuple[ScoredRule, str, int]], governance: Governance
+) -> EffectiveScore:
+    """Score (rule, engine status, finding count) triples under `governance`, per section too.
+
+    Upcoming rules are left out of every score; `open_rules` still lists them when their
+    engine verdict would not meet them, so teams see what is coming. Rules the organisation
+    disabled leave both; the others weigh with their effective severity and weight.
+    """
+    scored, open_rules = _scored(rows, governance)
+    by_section: dict[str, list[tuple[Weighting, Status]]] = {}
+    pairs: list[tuple[Weighting, Status]] = []
+    for rule, weighting, effective in scored:
+        pair = (weighting, effective)
         pairs.append(pair)
         by_section.setdefault(rule.section, []).append(pair)
     overall = score_outcomes(pairs)  # type: ignore[arg-type]  # Weighting quacks like RuleSpec
@@ -151,6 +162,35 @@ def score_governed(
         for code, items in by_section.items()
     }
     return EffectiveScore(overall.value, overall.level.value, sections, open_rules)
+
+
+def points_if_passed(
+    rows: Iterable[tuple[ScoredRule, str, int]], governance: Governance
+) -> dict[int, float]:
+    """The points the overall score (`score_governed`) would gain, per rule pk, if that rule
+    passed: for each scored rule failing or warning under `governance`, the score rescored
+    with it passing, minus the score now. Rules not scored (upcoming, disabled, waived, not
+    applicable, manual, errored) gain nothing and are left out."""
+    scored, _ = _scored(rows, governance)
+    pairs = [(weighting, effective) for _, weighting, effective in scored]
+    now = score_outcomes(pairs).value  # type: ignore[arg-type]
+    gains: dict[int, float] = {}
+    if now is None:
+        return gains
+    # The score depends on the pairs, not their order: rules of one weighting and status gain
+    # alike, so each such pair is rescored once.
+    after: dict[tuple[Weighting, Status], float | None] = {}
+    for index, (rule, weighting, effective) in enumerate(scored):
+        if not blocks_level(effective):
+            continue
+        key = (weighting, effective)
+        if key not in after:
+            fixed = [*pairs[:index], (weighting, Status.PASS), *pairs[index + 1 :]]
+            after[key] = score_outcomes(fixed).value  # type: ignore[arg-type]
+        value = after[key]
+        if value is not None and value > now:
+            gains[rule.pk] = value - now
+    return gains
 
 
 # Statuses a ratchet counts findings of.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.paginator import Page
 from django.db.models import Max, Sum
+from django.utils import timezone
 
 from dashboard.domain.levels import LevelGap, explain_team
 from dashboard.domain.scores import (
@@ -17,6 +18,7 @@ from dashboard.domain.scores import (
     with_team_scores,
 )
 from dashboard.models import Repository, RuleDailyStats, Team, TeamDailyScore
+from dashboard.selectors.changes import Changes, what_changed
 from dashboard.selectors.common import (
     TableState,
     daily_history,
@@ -162,3 +164,13 @@ def summary() -> dict[str, Any]:
         "not_scanned": figures.not_scanned - failing,
         "failing": failing,
     }
+
+
+def recent_changes(days: int) -> Changes:
+    """What changed over the last `days` days of roll-ups, up to the latest day (1 query more
+    than `what_changed`): the latest day, not today, as today's rows may not be carried yet."""
+    latest = TeamDailyScore.objects.aggregate(day=Max("date"))["day"]
+    if latest is None:
+        today = timezone.now().date()
+        return Changes(today - timedelta(days=days), today, None)
+    return what_changed(latest - timedelta(days=days), latest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,11 @@ def latest_results(rule: Rule) -> Any:
     return CheckResult.objects.filter(rule=rule, scan_id__in=latest.values("latest_scan_id"))
 
 
-def results_table(rule: Rule, state: TableState) -> Page[Any]:
-    """Repositories with their result for the rule (2 queries: count + page)."""
+def results_table(
+    rule: Rule, state: TableState, repository_ids: Sequence[int] | None = None
+) -> Page[Any]:
+    """Repositories with their result for the rule (2 queries: count + page); `repository_ids`
+    narrows them to those repositories (the overview's "Fix first" links)."""
     # Only names, status and message are shown: leave the wide columns out of the sort.
     queryset = (
         latest_results(rule)
@@ -42,6 +46,8 @@ def results_table(rule: Rule, state: TableState) -> Page[Any]:
         queryset = queryset.filter(status=state.filters["status"])
     if state.q:
         queryset = queryset.filter(scan__repository__name__icontains=state.q)
+    if repository_ids is not None:
+        queryset = queryset.filter(scan__repository_id__in=list(repository_ids))
     columns = {
         "repository": "scan__repository__name",
         "team": "scan__repository__team__name",

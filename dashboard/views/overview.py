@@ -9,20 +9,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from dashboard.charts import heat_legend
+from dashboard.http.params import whole_number
 from dashboard.selectors import overview
+from dashboard.selectors.changes import PERIODS, fix_first
 from dashboard.selectors.common import TableState, table_state
 from dashboard.services.access.permissions import maintained_teams
 from dashboard.views import pagecache
 from dashboard.views.panels import render_panel
 
-QUERY = ("sort", "q", "page")
+QUERY = ("sort", "q", "page", "changes")
 SCOPES = (pagecache.ALL, pagecache.ORG)
 
 
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """Teams ranked by score, the section heat map and the most failed rules.
+    """What changed over a period (`?changes=7|30|90`, 7 by default), teams ranked by score,
+    the rules to fix first, the most failed rules and the section heat map.
 
     The body is cached for everyone who may register repositories and, apart, for everyone
     who may not (the empty state says how to register); the htmx table for all.
@@ -42,6 +46,7 @@ def index(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponse(table)
     can_register = maintained_teams(request.user).exists()
+    days = _period(request.GET.get("changes", ""))
 
     def body() -> str:
         context = {
@@ -49,7 +54,11 @@ def index(request: HttpRequest) -> HttpResponse:
             "can_register": can_register,
             "summary": overview.summary(),
             "heat": overview.heat_map(),
+            "heat_legend": heat_legend(),
             "failed_rules": overview.most_failed_rules(),
+            "changes": overview.recent_changes(days),
+            "periods": PERIODS,
+            "fix_first": fix_first(),
         }
         return render_panel(request, "overview.html#body", context)
 
@@ -62,3 +71,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def _table(state: TableState) -> dict[str, Any]:
     page, rows = overview.teams_table(state)
     return {"page": page, "rows": rows, "state": state}
+
+
+def _period(text: str) -> int:
+    """The what-changed period in days: one of `PERIODS`, else the first."""
+    days = whole_number(text)
+    return days if days in PERIODS else PERIODS[0]

@@ -40,11 +40,14 @@ def _pages() -> list[str]:
     return [
         "/",
         "/?sort=name&q=team",
+        "/?changes=30",
+        "/?changes=90",
         f"/teams/{team.slug}/",
         "/repositories/",
         f"/repositories/{repository.pk}/",
         "/rules/",
         "/rules/LAY-001/",
+        f"/rules/LAY-001/?repos={repository.pk},{repository.pk + 1}",
         f"/scans/{scan.pk}/",  # type: ignore[union-attr]
     ]
 
