@@ -288,13 +288,14 @@ def _new_failures(failing: dict[str, list[RepositoryRef]]) -> tuple[NewFailure, 
 
 @dataclass(frozen=True, slots=True)
 class FixFirst:
-    """A rule worth fixing: the points it would gain, summed over the repositories failing or
-    warning on it, and those repositories; ranked by `score` = points x repositories."""
+    """A rule worth fixing: the score points it would gain a repository failing or warning on it
+    (their mean), and those repositories; ranked by `score` = points x repositories, the points
+    the organisation's repositories would gain in all."""
 
     rule_id: str
     title: str
     severity: str
-    points: float  # score points gained if the rule passed, summed over `repository_ids`
+    points: float  # score points gained per repository if the rule passed (mean over them)
     repository_ids: tuple[int, ...]
 
     @property
@@ -304,7 +305,7 @@ class FixFirst:
 
     @property
     def score(self) -> float:
-        """The ranking: points gained x repositories affected."""
+        """The ranking: points gained x repositories affected (the total gain)."""
         return round(self.points * self.repositories, 2)
 
     @property
@@ -346,7 +347,7 @@ def fix_first(team: Team | None = None, limit: int = 10) -> list[FixFirst]:
             rules[pk].rule_id,
             rules[pk].title,
             rules[pk].weighting.severity.value,
-            round(total, 2),
+            round(total / len(affected[pk]), 2),
             tuple(affected[pk]),
         )
         for pk, total in points.items()
