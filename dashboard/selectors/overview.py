@@ -9,6 +9,7 @@ from typing import Any
 from django.core.paginator import Page
 from django.db.models import Max, Sum
 
+from dashboard.charts import Scale, shared_scale
 from dashboard.domain.levels import LevelGap, explain_team
 from dashboard.domain.scores import (
     OrganisationScore,
@@ -46,6 +47,7 @@ class TeamRow:
     trend_note: str = ""  # repositories joined or left in the window (dashboard/selectors/trends)
     unscored: Unscored = field(default_factory=Unscored)
     level_gap: LevelGap | None = None
+    scale: Scale | None = None  # shared by the table's rows (charts.shared_scale)
 
     @property
     def figures(self) -> TeamScore:
@@ -93,6 +95,9 @@ def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[Team
         rank = getattr(team, "level_rank", None)
         row.level_gap = explain_team(None if rank is None else row.level, members.get(team.pk, []))
         rows.append(row)
+    scale = shared_scale(row.trend for row in rows)
+    for row in rows:
+        row.scale = scale
     return page, rows
 
 

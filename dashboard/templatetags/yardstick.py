@@ -16,16 +16,17 @@ register = template.Library()
 
 
 @register.simple_tag
-def sparkline(values: Sequence[float | None]) -> SafeString:
-    """`{% sparkline values %}`: a small trend line."""
-    return charts.sparkline(values)
+def sparkline(values: Sequence[float | None], scale: charts.Scale | None = None) -> SafeString:
+    """`{% sparkline values [scale] %}`: a small trend line, on a table's shared scale."""
+    return charts.sparkline(values, scale=scale)
 
 
 @register.simple_tag
 def line_chart(
     points: Sequence[charts.Point], marks: Sequence[tuple[date, str]] = ()
 ) -> SafeString:
-    """`{% line_chart points [marks] %}`: a 0-100 history chart, optionally with marked days."""
+    """`{% line_chart points [marks] %}`: a history chart scaled to its data, optionally with
+    marked days."""
     return charts.line_chart(points, marks=marks)
 
 

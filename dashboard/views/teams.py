@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -11,21 +10,20 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard.models import Team
-from dashboard.selectors.common import TableState, day_range, table_state
-from dashboard.selectors.repositories import standard_marks
-from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table, team_summary
-from dashboard.selectors.trends import joined_marks
+from dashboard.selectors.common import RANGES, TableState, table_state, trend_range
+from dashboard.selectors.next_actions import next_actions
+from dashboard.selectors.teams import (
+    REPOSITORY_SORTS,
+    chart_marks,
+    repositories_table,
+    team_summary,
+)
 from dashboard.services.access.permissions import can_manage_team
 from dashboard.views import pagecache
 from dashboard.views.panels import render_panel, with_current_ages
 from scanners.standard import default_standard
 
-QUERY = ("sort", "q", "page", "level", "active")
-
-
-def summary_start() -> date:
-    """First day of the team's 90-day trend."""
-    return day_range(90)[0]
+QUERY = ("sort", "q", "page", "level", "active", "range")
 
 
 @login_required
@@ -51,15 +49,22 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponse(with_current_ages(pagecache.one(table)))
     can_manage = can_manage_team(request.user, team)
 
+    span = trend_range(request.GET)
+
     def body() -> str:
         sections = default_standard().sections
+        summary = team_summary(team, span)
+        start = summary.trend[0].day
         context = {
             **_table(team, state),
-            "summary": team_summary(team),
+            "summary": summary,
+            "span": span,
+            "ranges": RANGES,
             "section_titles": {code: s.title for code, s in sections.items()},
             "section_order": list(sections),
             "can_manage": can_manage,
-            "marks": standard_marks(summary_start()) + joined_marks(team.pk, summary_start()),
+            "marks": chart_marks(team.pk, start),
+            "actions": next_actions(team, summary.level_gap),
         }
         return render_panel(request, "team.html#body", context)
 
