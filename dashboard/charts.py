@@ -173,7 +173,7 @@ def line_chart(
         y = scale.y(tick, top, bottom)
         parts.append(
             f'<line class="grid" x1="{pad_left}" x2="{width - pad}" y1="{y}" y2="{y}"/>'
-            f'<text class="tick" x="{pad_left - 6}" y="{y + 4}" text-anchor="end">'
+            f'<text class="tick value" x="{pad_left - 6}" y="{y + 4}" text-anchor="end">'
             f"{_tick_text(tick)}</text>"
         )
     first_day, last_day = points[0].day, points[-1].day

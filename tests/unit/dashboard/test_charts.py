@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from dashboard.charts import Point, line_chart, scale_of, shared_scale, sparkline
 
 DAY = date(2026, 3, 1)
-TICK = re.compile(r'<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="end">([\d.]+)</text>')
+TICK = re.compile(
+    r'<text class="tick value" x="[\d.]+" y="[\d.]+" text-anchor="end">([\d.]+)</text>'
+)
 PATH_Y = re.compile(r"[ML][\d.]+,([\d.]+)")
 CIRCLE = re.compile(r'<circle class="dot" cx="([\d.]+)" cy="([\d.]+)"')
 
