@@ -115,11 +115,12 @@ def sparkline(
     height: int = 28,
     *,
     scale: Scale | None = None,
+    marks: Sequence[tuple[int, str]] = (),
 ) -> SafeString:
     """A small trend line; gaps where a day has no value, a dot for a lone day.
 
     `scale`: the table's shared scale (`shared_scale`), so rows compare by height; by default
-    the row's own.
+    the row's own. `marks`: (index in `values`, text) of days to mark, e.g. a new standard.
     """
     if not any(v is not None for v in values):
         return mark_safe('<span class="muted">no history</span>')
@@ -133,12 +134,27 @@ def sparkline(
         for i, v in enumerate(values)
     ]
     path, dots = _paths(coords)
+    lines = "".join(
+        f'<line class="mark" x1="{x}" x2="{x}" y1="0" y2="{height}"><title>{escape(text)}'
+        f"</title></line>"
+        for i, text in marks
+        if 0 <= i < len(values)
+        for x in (round(pad + (width - 2 * pad) * i / count, 1),)
+    )
     last = next(v for v in reversed(values) if v is not None)
     label = escape(f"trend, latest {last:.0f}; axis {scale.low:g}\u2013{scale.high:g}")
-    return mark_safe(  # noqa: S308 - numbers and an escaped label only  # nosec B703
+    return mark_safe(  # noqa: S308 - numbers and escaped text only  # nosec B703
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="{label}"><path d="{path}"/>{_dots(dots, 1.8)}</svg>'
+        f'role="img" aria-label="{label}">{lines}<path d="{path}"/>{_dots(dots, 1.8)}</svg>'
     )
+
+
+def day_marks(
+    days: Sequence[date], marks: Iterable[tuple[date, str]]
+) -> tuple[tuple[int, str], ...]:
+    """`marks` by day as (index in `days`, text), for a sparkline over `days`; others dropped."""
+    index = {day: i for i, day in enumerate(days)}
+    return tuple((index[day], text) for day, text in marks if day in index)
 
 
 def line_chart(

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.paginator import Page
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
-from dashboard.charts import Point, Scale, shared_scale
+from dashboard.charts import Point, Scale, day_marks, shared_scale
 from dashboard.domain.levels import LevelGap, explain_level, explain_team
 from dashboard.domain.scores import TeamScore, scored
 from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
@@ -48,6 +48,7 @@ class RepositoryRow:
     trend: list[float | None]
     delta: float | None
     scale: Scale | None = None  # shared by the table's rows (charts.shared_scale)
+    marks: tuple[tuple[int, str], ...] = ()  # new standard versions in the window
 
     @property
     def level_gap(self) -> LevelGap:
@@ -58,7 +59,8 @@ class RepositoryRow:
 def repositories_table(
     team: Team | None, state: TableState, days: int = 30
 ) -> tuple[Page[Any], list[RepositoryRow]]:
-    """Repositories (of one team, or all) with level, last scan and trend (2-3 queries)."""
+    """Repositories (of one team, or all) with level, last scan and trend, the new standard
+    versions marked on it (3-4 queries)."""
     # The table shows the latest scan's time only: leave its JSON columns (and the secret)
     # behind, so the sort before the page's LIMIT stays narrow and in memory.
     queryset = (
@@ -98,8 +100,9 @@ def repositories_table(
         trend = series(history[repository.pk], window)
         rows.append(RepositoryRow(repository, trend, change(trend)))
     scale = shared_scale(row.trend for row in rows)
+    marks = day_marks(window, standard_marks(window[0])) if rows else ()
     for row in rows:
-        row.scale = scale
+        row.scale, row.marks = scale, marks
     return page, rows
 
 

@@ -16,9 +16,14 @@ register = template.Library()
 
 
 @register.simple_tag
-def sparkline(values: Sequence[float | None], scale: charts.Scale | None = None) -> SafeString:
-    """`{% sparkline values [scale] %}`: a small trend line, on a table's shared scale."""
-    return charts.sparkline(values, scale=scale)
+def sparkline(
+    values: Sequence[float | None],
+    scale: charts.Scale | None = None,
+    marks: Sequence[tuple[int, str]] = (),
+) -> SafeString:
+    """`{% sparkline values [scale] [marks] %}`: a small trend line, on a table's shared scale,
+    with marked days (`charts.day_marks`)."""
+    return charts.sparkline(values, scale=scale, marks=marks)
 
 
 @register.simple_tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from dashboard.charts import Point, line_chart, scale_of, shared_scale, sparkline
+from dashboard.charts import Point, day_marks, line_chart, scale_of, shared_scale, sparkline
 
 DAY = date(2026, 3, 1)
 TICK = re.compile(
@@ -116,3 +116,13 @@ def test_a_shared_scale_draws_the_same_value_at_the_same_height_across_rows() ->
     # Each on its own scale, 50 sits at different heights.
     alone = [PATH_Y.findall(sparkline(row)) for row in rows[:2]]
     assert alone[0][1] != alone[1][0]
+
+
+def test_sparkline_marks_days_by_index_and_drops_days_outside() -> None:
+    days = [DAY + timedelta(days=i) for i in range(5)]
+    marks = day_marks(days, [(days[2], "standard 2.0"), (DAY - timedelta(days=1), "before")])
+    assert marks == ((2, "standard 2.0"),)
+    html = sparkline([60.0, 61.0, 62.0, 63.0, 64.0], marks=marks)
+    (x,) = re.findall(r'<line class="mark" x1="([\d.]+)"', html)
+    assert float(x) == 60.0  # the middle of 2..118
+    assert "<title>standard 2.0</title>" in html

@@ -11,7 +11,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dashboard.models import Repository, RepositoryDailyScore, Scan, Team, TeamDailyScore
+from dashboard.models import (
+    Repository,
+    RepositoryDailyScore,
+    Scan,
+    Standard,
+    StandardRelease,
+    Team,
+    TeamDailyScore,
+)
 from dashboard.services.infra import page_versions
 from dashboard.services.scans.results import Findings, ResultRow, store_findings
 from dashboard.services.scoring import rollups
@@ -137,6 +145,21 @@ def test_sparklines_of_a_table_share_one_scale(client_in: Client) -> None:
         axes = SPARK_AXIS.findall(html)
         assert len(axes) >= 2
         assert len(set(axes)) == 1, axes
+
+
+def test_sparklines_mark_a_new_standard_version(client_in: Client) -> None:
+    teams = build_org(teams=2, repositories=2, days=4)
+    StandardRelease.objects.create(
+        standard=Standard.objects.get(key="python-backend"),
+        version="9.0",
+        previous_version="8.0",
+        synced_at=timezone.now() - timedelta(days=2),
+    )
+    page_versions.changed(everything=True)  # as the standard's sync does
+    for html in (_html(client_in, "/"), _html(client_in, f"/teams/{teams[0].slug}/")):
+        sparks = re.findall(r'<svg class="spark".*?</svg>', html)
+        assert len(sparks) >= 2
+        assert all("<title>standard 9.0</title>" in spark for spark in sparks)
 
 
 @pytest.mark.slow
