@@ -205,14 +205,18 @@ def line_chart(
     ]
     path, dots = _paths(coords)
     line = f'<path class="line" d="{path}"/>' if path else ""
-    for day, text in marks:
-        if first_day <= day <= last_day:
-            x = x_of((day - first_day).days * count / max((last_day - first_day).days, 1))
-            parts.append(
-                f'<line class="mark" x1="{x}" x2="{x}" y1="{top}" y2="{bottom}"><title>'
-                f"{escape(text)} ({day.isoformat()})</title></line>"
-                f'<text class="tick mark-label" x="{x + 3}" y="{top + 10}">{escape(text)}</text>'
-            )
+    shown = [(day, text) for day, text in marks if first_day <= day <= last_day]
+    for n, (day, text) in enumerate(shown):
+        x = x_of((day - first_day).days * count / max((last_day - first_day).days, 1))
+        # Labels step down in turn so close marks stay readable; right of centre they sit on
+        # the line's left, so none runs off the chart.
+        y = top + 10 + 11 * (n % 3)
+        side = f'x="{x - 3}" text-anchor="end"' if x > width / 2 else f'x="{x + 3}"'
+        parts.append(
+            f'<line class="mark" x1="{x}" x2="{x}" y1="{top}" y2="{bottom}"><title>'
+            f"{escape(text)} ({day.isoformat()})</title></line>"
+            f'<text class="tick mark-label" {side} y="{y}">{escape(text)}</text>'
+        )
     latest = next(p for p in reversed(points) if p.value is not None)
     label = escape(
         f"score history from {first_day.isoformat()} to {last_day.isoformat()}; "

@@ -126,3 +126,15 @@ def test_sparkline_marks_days_by_index_and_drops_days_outside() -> None:
     (x,) = re.findall(r'<line class="mark" x1="([\d.]+)"', html)
     assert float(x) == 60.0  # the middle of 2..118
     assert "<title>standard 2.0</title>" in html
+
+
+def test_close_mark_labels_step_down_and_stay_inside_the_chart() -> None:
+    points = _points([70.0] * 30)
+    marks = [(DAY + timedelta(days=d), f"m{d}") for d in (1, 2, 28)]
+    html = line_chart(points, marks=marks)
+    labels = re.findall(r'<text class="tick mark-label" ([^>]*)>(m\d+)</text>', html)
+    assert [text for _, text in labels] == ["m1", "m2", "m28"]
+    heights = [re.search(r'y="([\d.]+)"', attrs).group(1) for attrs, _ in labels]  # type: ignore[union-attr]
+    assert len(set(heights)) == 3
+    assert 'text-anchor="end"' in labels[2][0]
+    assert 'text-anchor="end"' not in labels[0][0]
