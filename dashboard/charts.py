@@ -31,11 +31,16 @@ class Scale:
 
     @property
     def text(self) -> str:
-        """What the data spans, e.g. "scores 62-78" with an en dash ("" without data)."""
+        """What the data spans as scores, e.g. "scores 62-78" with an en dash ("" without
+        data)."""
+        return self.describe()
+
+    def describe(self, what: str = "scores", unit: str = "") -> str:
+        """What the data spans, e.g. "passing 40-80%" with an en dash ("" without data)."""
         if self.data_low is None or self.data_high is None:
             return ""
         low, high = f"{self.data_low:.0f}", f"{self.data_high:.0f}"
-        return f"scores {low}" if low == high else f"scores {low}\u2013{high}"
+        return f"{what} {low}{unit}" if low == high else f"{what} {low}\u2013{high}{unit}"
 
     def y(self, value: float, top: float, bottom: float) -> float:
         """The y coordinate of `value` between `top` (high) and `bottom` (low)."""
@@ -164,9 +169,13 @@ def line_chart(
     *,
     domain: tuple[float, float] | None = None,
     marks: Sequence[tuple[date, str]] = (),
+    title: str = "score history",
+    what: str = "scores",
+    unit: str = "",
 ) -> SafeString:
-    """A score history chart with its axis scaled to the data (`domain` fixes it instead),
-    dated x ticks and a dot for each lone day.
+    """A history chart (of scores, by default) with its axis scaled to the data (`domain`
+    fixes it instead), dated x ticks and a dot for each lone day; `title`, `what` and `unit`
+    name it and its values in the label ("score history …; scores 62-78").
 
     `marks` draws a labelled vertical line on each of those days within the chart's span
     (e.g. a new standard, an initiative's target date).
@@ -218,16 +227,17 @@ def line_chart(
             f'<text class="tick mark-label" {side} y="{y}">{escape(text)}</text>'
         )
     latest = next(p for p in reversed(points) if p.value is not None)
+    spans = scale.describe(what, unit)
     label = escape(
-        f"score history from {first_day.isoformat()} to {last_day.isoformat()}; "
-        f"latest {latest.value:.1f}; {scale.text}"
+        f"{title} from {first_day.isoformat()} to {last_day.isoformat()}; "
+        f"latest {latest.value:.1f}{unit}; {spans}"
     )
     return mark_safe(  # noqa: S308 - numbers, ISO dates and escaped text only  # nosec B703
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}" '
         f'data-first="{first_day.isoformat()}" data-last="{last_day.isoformat()}">'
         f"{''.join(parts)}{line}{_dots(dots, 3)}"
         f'<text class="tick range" x="{width - pad}" y="{top - 4}" text-anchor="end">'
-        f"{escape(scale.text)}</text></svg>"
+        f"{escape(spans)}</text></svg>"
     )
 
 

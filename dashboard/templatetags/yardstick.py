@@ -28,11 +28,15 @@ def sparkline(
 
 @register.simple_tag
 def line_chart(
-    points: Sequence[charts.Point], marks: Sequence[tuple[date, str]] = ()
+    points: Sequence[charts.Point],
+    marks: Sequence[tuple[date, str]] = (),
+    title: str = "score history",
+    what: str = "scores",
+    unit: str = "",
 ) -> SafeString:
-    """`{% line_chart points [marks] %}`: a history chart scaled to its data, optionally with
-    marked days."""
-    return charts.line_chart(points, marks=marks)
+    """`{% line_chart points [marks] [title= what= unit=] %}`: a history chart scaled to its
+    data, optionally with marked days; `title`, `what`, `unit` name it (charts.line_chart)."""
+    return charts.line_chart(points, marks=marks, title=title, what=what, unit=unit)
 
 
 @register.simple_tag

@@ -138,3 +138,9 @@ def test_close_mark_labels_step_down_and_stay_inside_the_chart() -> None:
     assert len(set(heights)) == 3
     assert 'text-anchor="end"' in labels[2][0]
     assert 'text-anchor="end"' not in labels[0][0]
+
+
+def test_a_chart_of_another_measure_says_so() -> None:
+    html = line_chart(_points([40.0, 80.0]), title="adoption history", what="passing", unit="%")
+    assert 'aria-label="adoption history from 2026-03-01 to 2026-03-02; latest 80.0%; ' in html
+    assert "passing 40\u201380%</text>" in html
