@@ -45,6 +45,11 @@ class NextActions:
     expiring: list[Waiver] = field(default_factory=list)
 
     @property
+    def valid_until(self) -> datetime | None:
+        """When the list stops being true without any write: the first waiver expiring."""
+        return min((waiver.expires_at for waiver in self.expiring), default=None)
+
+    @property
     def empty(self) -> bool:
         """Nothing to do: no blocker, no failing rule, no waiver running out."""
         return not (self.blocking or self.failing or self.expiring)

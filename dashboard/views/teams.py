@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -26,6 +28,14 @@ from scanners.standard import default_standard
 QUERY = ("sort", "q", "page", "level", "active", "range")
 
 
+@dataclass(frozen=True, slots=True)
+class Body:
+    """The rendered body, and until when it holds (the first listed waiver expiring)."""
+
+    html: str
+    valid_until: datetime | None
+
+
 @login_required
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -48,10 +58,9 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return HttpResponse(with_current_ages(pagecache.one(table)))
     can_manage = can_manage_team(request.user, team)
-
     span = trend_range(request.GET)
 
-    def body() -> str:
+    def body() -> Body:
         sections = default_standard().sections
         summary = team_summary(team, span)
         start = summary.trend[0].day
@@ -64,12 +73,12 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "section_order": list(sections),
             "can_manage": can_manage,
             "marks": chart_marks(team.pk, start),
-            "actions": next_actions(team, summary.level_gap),
+            "actions": (actions := next_actions(team, summary.level_gap)),
         }
-        return render_panel(request, "team.html#body", context)
+        return Body(render_panel(request, "team.html#body", context), actions.valid_until)
 
     spec = pagecache.panel("team", scopes, body, query=query, parts=(day, f"manage={can_manage}"))
-    body_html = with_current_ages(pagecache.one(spec))
+    body_html = with_current_ages(pagecache.one(spec).html)
     return render(request, "team.html", {"team": team, "body": body_html})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from django.utils import timezone
 from dashboard.models import (
     Repository,
     RepositoryDailyScore,
+    Rule,
     Scan,
     Standard,
     StandardRelease,
@@ -23,7 +25,7 @@ from dashboard.models import (
 from dashboard.services.infra import page_versions
 from dashboard.services.scans.results import Findings, ResultRow, store_findings
 from dashboard.services.scoring import rollups
-from tests.factories import RepositoryFactory, TeamFactory
+from tests.factories import RepositoryFactory, TeamFactory, WaiverFactory
 from tests.orgdata import build_org
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +131,24 @@ def test_team_page_lists_next_actions(client_in: Client) -> None:
     assert re.search(r"<code>DEP-002</code>.*?<td class=\"num\">2</td>", blocking, re.DOTALL)
     assert re.search(r"<code>DEP-002</code>.*?<td class=\"num\">1</td>", failing, re.DOTALL)
     assert "None." in expiring
+
+
+def test_a_waiver_leaves_the_cached_next_actions_when_it_expires(client_in: Client) -> None:
+    team = TeamFactory(name="Short", slug="short")
+    repository = RepositoryFactory(team=team, name="brief")
+    rule = Rule.objects.get(standard__key="python-backend", rule_id="DEP-002")
+    WaiverFactory(
+        repository=repository, rule=rule, expires_at=timezone.now() + timedelta(seconds=2)
+    )
+    WaiverFactory(repository=repository, rule=rule, expires_at=timezone.now() + timedelta(days=60))
+
+    def panel() -> str:
+        html = _html(client_in, "/teams/short/")
+        return html[html.index('id="next-actions"') :].split("</section>")[0]
+
+    assert panel().count("<code>DEP-002</code> in") == 1  # the 60-day one is not listed
+    time.sleep(2.2)  # no write happens: only the expiry
+    assert "<code>DEP-002</code> in" not in panel()
 
 
 def test_team_page_without_scans_says_next_actions_come_later(client_in: Client) -> None:
