@@ -77,7 +77,9 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         }
         return Body(render_panel(request, "team.html#body", context), actions.valid_until)
 
-    spec = pagecache.panel("team", scopes, body, query=query, parts=(day, f"manage={can_manage}"))
+    # "body": the value is a Body (a str before next actions), so no older entry is read back.
+    parts = (day, f"manage={can_manage}", "body")
+    spec = pagecache.panel("team", scopes, body, query=query, parts=parts)
     body_html = with_current_ages(pagecache.one(spec).html)
     return render(request, "team.html", {"team": team, "body": body_html})
 
