@@ -108,3 +108,40 @@ def daily_history(
     for owner_id, day, value in rows.values_list(f"{owner}_id", "date", "score"):
         history[owner_id][day] = value
     return history
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRange:
+    """A trend chart's span, chosen by `?range=` (`key`); `days` None: all time."""
+
+    key: str
+    days: int | None
+    label: str  # "Score over {label}"
+
+    @property
+    def change_phrase(self) -> str:
+        """How a change over the range reads: "in 90 days", "since the first day"."""
+        return f"in {self.label}" if self.days is not None else "since the first day"
+
+    def window(self, first: date | None, minimum: int = 30) -> list[date]:
+        """The chart's days up to today: the last `days`, or (all time) from `first`, the
+        first day with data, and at least `minimum` days."""
+        if self.days is not None:
+            return day_range(self.days)
+        today = timezone.now().date()
+        span = (today - first).days + 1 if first is not None else 0
+        return day_range(max(span, minimum), today)
+
+
+RANGES = (
+    TrendRange("30", 30, "30 days"),
+    TrendRange("90", 90, "90 days"),
+    TrendRange("365", 365, "a year"),
+    TrendRange("all", None, "all time"),
+)
+
+
+def trend_range(params: Mapping[str, str], default: str = "90") -> TrendRange:
+    """The range a query string asks for (`range=30|90|365|all`); anything else: `default`."""
+    by_key = {r.key: r for r in RANGES}
+    return by_key.get(params.get("range", ""), by_key[default])

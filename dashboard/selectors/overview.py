@@ -10,6 +10,7 @@ from django.core.paginator import Page
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from dashboard.charts import Scale, day_marks, shared_scale
 from dashboard.domain.levels import LevelGap, explain_team
 from dashboard.domain.scores import (
     OrganisationScore,
@@ -32,6 +33,7 @@ from dashboard.selectors.membership import (
     scored_members,
     unscored_by_team,
 )
+from dashboard.selectors.repositories import standard_marks
 from dashboard.selectors.scores import organisation_score
 from dashboard.selectors.trends import TeamTrend, team_trends
 
@@ -48,6 +50,8 @@ class TeamRow:
     trend_note: str = ""  # repositories joined or left in the window (dashboard/selectors/trends)
     unscored: Unscored = field(default_factory=Unscored)
     level_gap: LevelGap | None = None
+    scale: Scale | None = None  # shared by the table's rows (charts.shared_scale)
+    marks: tuple[tuple[int, str], ...] = ()  # new standard versions in the window
 
     @property
     def figures(self) -> TeamScore:
@@ -66,7 +70,8 @@ class TeamRow:
 
 
 def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[TeamRow]]:
-    """Teams with score, level, repository count, 30-day change and sparkline (6 queries).
+    """Teams with score, level, repository count, 30-day change and sparkline with the new
+    standard versions marked (7 queries).
 
     Score and level: dashboard/domain/scores.py. The count is of scored repositories (the
     unscored ones are counted apart); the 30-day change compares the same repositories at
@@ -95,6 +100,10 @@ def teams_table(state: TableState, days: int = 30) -> tuple[Page[Any], list[Team
         rank = getattr(team, "level_rank", None)
         row.level_gap = explain_team(None if rank is None else row.level, members.get(team.pk, []))
         rows.append(row)
+    scale = shared_scale(row.trend for row in rows)
+    marks = day_marks(window, standard_marks(window[0])) if rows else ()
+    for row in rows:
+        row.scale, row.marks = scale, marks
     return page, rows
 
 

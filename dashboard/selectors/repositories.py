@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from itertools import pairwise
 
+from django.db.models import Min
 from django.utils import timezone
 
 from dashboard.charts import Point
@@ -31,7 +32,8 @@ from dashboard.models import (
     Waiver,
     WebhookDelivery,
 )
-from dashboard.selectors.common import day_range, points
+from dashboard.selectors.common import TrendRange, day_range, points, trend_range
+from dashboard.selectors.trends import initiative_marks
 from dashboard.selectors.webhooks import recent_deliveries
 from scanners.results import Status
 from scanners.standard import default_standard
@@ -39,6 +41,7 @@ from scanners.standard import default_standard
 # The results filter listing every result, the not-applicable and manual ones too.
 EVERY = "all"
 # Scan columns no list on the page shows (JSON, decoded for nothing).
+REPOSITORY_RANGE = "365"  # the page showed a year before ranges existed
 SCAN_JSON = ("tool_versions", "section_scores", "counts", "reported_results")
 
 
@@ -295,24 +298,23 @@ def _first_path(evidence: list[dict[str, object]]) -> str:
     return str(path) if path else ""
 
 
-def score_history(repository: Repository) -> tuple[list[Point], list[tuple[date, str]]]:
-    """A year of daily scores from the first day with data (at least 30 days), with the days
-    a new standard arrived (2 queries)."""
-    window = day_range(365)
-    history: dict[date, float | None] = {
-        day: value
-        for day, value in RepositoryDailyScore.objects.filter(
-            repository=repository, date__gte=window[0]
-        ).values_list("date", "score")
-    }
-    if history:
-        first = min(history)
-        window = (
-            [day for day in window if day >= first]
-            if len(window) - window.index(first) >= 30
-            else window[-30:]
-        )
-    return points(history, window), standard_marks(window[0])
+def score_history(
+    repository: Repository, span: TrendRange | None = None
+) -> tuple[list[Point], list[tuple[date, str]]]:
+    """Daily scores over `span` (a year by default), starting no earlier than the first day
+    with data and showing 30 days at least, with the days a new standard arrived and the
+    target dates of initiatives covering the repository (4 queries)."""
+    span = span or trend_range({}, REPOSITORY_RANGE)
+    daily = RepositoryDailyScore.objects.filter(repository=repository)
+    first: date | None = daily.aggregate(first=Min("date"))["first"]
+    window = span.window(first)
+    if first is not None and first > window[0]:
+        window = day_range(max((window[-1] - first).days + 1, 30), window[-1])
+    history: dict[date, float | None] = dict(
+        daily.filter(date__gte=window[0]).values_list("date", "score")
+    )
+    marks = standard_marks(window[0]) + initiative_marks(window[0], repository=repository)
+    return points(history, window), sorted(marks)
 
 
 def recent_scans(repository: Repository, limit: int = 10) -> list[Scan]:
@@ -324,7 +326,7 @@ def recent_scans(repository: Repository, limit: int = 10) -> list[Scan]:
 def repository_page(
     repository: Repository, status_filter: str = "", *, lazy: bool = False
 ) -> RepositoryPage:
-    """The page's data in a fixed number of queries (10).
+    """The page's data in a fixed number of queries (12).
 
     `lazy`: only the webhook deliveries (1 query), which change with every delivery; the
     caller takes the rest from the page cache.
@@ -372,6 +374,7 @@ def ratchetable(page: RepositoryPage) -> list[int]:
 
 __all__ = [
     "EVERY",
+    "REPOSITORY_RANGE",
     "GovernanceInForce",
     "RepositoryPage",
     "ResultsSummary",

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.core.paginator import Page
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
-from dashboard.charts import Point
+from dashboard.charts import Point, Scale, day_marks, shared_scale
 from dashboard.domain.levels import LevelGap, explain_level, explain_team
 from dashboard.domain.scores import TeamScore, scored
 from dashboard.models import Repository, RepositoryDailyScore, Team, TeamDailyScore
 from dashboard.selectors.common import (
     LEVELS,
     TableState,
+    TrendRange,
     change,
     daily_history,
     day_range,
@@ -22,6 +24,7 @@ from dashboard.selectors.common import (
     points,
     series,
     sorted_page,
+    trend_range,
 )
 from dashboard.selectors.membership import (
     Unscored,
@@ -29,8 +32,9 @@ from dashboard.selectors.membership import (
     scored_members,
     unscored_by_team,
 )
+from dashboard.selectors.repositories import standard_marks
 from dashboard.selectors.scores import team_scores
-from dashboard.selectors.trends import TeamTrend, team_trends
+from dashboard.selectors.trends import TeamTrend, initiative_marks, joined_marks, team_trends
 
 REPOSITORY_SORTS = ("name", "score", "level", "scanned")
 SCAN_BULK = ("tool_versions", "section_scores", "counts", "error", "skipped_reason")
@@ -43,6 +47,8 @@ class RepositoryRow:
     repository: Repository
     trend: list[float | None]
     delta: float | None
+    scale: Scale | None = None  # shared by the table's rows (charts.shared_scale)
+    marks: tuple[tuple[int, str], ...] = ()  # new standard versions in the window
 
     @property
     def level_gap(self) -> LevelGap:
@@ -53,7 +59,8 @@ class RepositoryRow:
 def repositories_table(
     team: Team | None, state: TableState, days: int = 30
 ) -> tuple[Page[Any], list[RepositoryRow]]:
-    """Repositories (of one team, or all) with level, last scan and trend (2-3 queries)."""
+    """Repositories (of one team, or all) with level, last scan and trend, the new standard
+    versions marked on it (3-4 queries)."""
     # The table shows the latest scan's time only: leave its JSON columns (and the secret)
     # behind, so the sort before the page's LIMIT stays narrow and in memory.
     queryset = (
@@ -92,6 +99,10 @@ def repositories_table(
     for repository in page.object_list:
         trend = series(history[repository.pk], window)
         rows.append(RepositoryRow(repository, trend, change(trend)))
+    scale = shared_scale(row.trend for row in rows)
+    marks = day_marks(window, standard_marks(window[0])) if rows else ()
+    for row in rows:
+        row.scale, row.marks = scale, marks
     return page, rows
 
 
@@ -124,19 +135,24 @@ class TeamSummary:
     level_gap: LevelGap | None = None
 
 
-def team_summary(team: Team, days: int = 90) -> TeamSummary:
+def team_summary(team: Team, span: TrendRange | None = None) -> TeamSummary:
     """Team figures from the denormalised scores and the daily roll-ups (6 queries).
 
     Score and level: dashboard/domain/scores.py; level counts are of scored repositories and,
-    with the unscored ones counted apart, add up to the active repositories.
+    with the unscored ones counted apart, add up to the active repositories. The trend and
+    its change cover `span` (90 days by default; all time starts at the first roll-up).
     """
+    span = span or trend_range({})
     figures: TeamScore = team_scores([team.pk])[team.pk]
     levels = Repository.objects.filter(scored(), team=team).aggregate(
         **{name: Count("pk", filter=Q(level=name)) for name in ("bronze", "silver", "gold")},
         none=Count("pk", filter=~Q(level__in=("bronze", "silver", "gold"))),
     )
-    window = day_range(days)
-    rows = list(TeamDailyScore.objects.filter(team=team, date__gte=window[0]).order_by("date"))
+    daily = TeamDailyScore.objects.filter(team=team).order_by("date")
+    if span.days is not None:
+        daily = daily.filter(date__gte=day_range(span.days)[0])
+    rows = list(daily)
+    window = span.window(rows[0].date if rows else None)
     values = {row.date: row.score for row in rows}
     like = team_trends({team.pk: values}).get(team.pk, TeamTrend(None))
     return TeamSummary(
@@ -152,3 +168,14 @@ def team_summary(team: Team, days: int = 90) -> TeamSummary:
         unscored=unscored_by_team([team.pk]).get(team.pk, Unscored()),
         level_gap=explain_team(figures.level or None, scored_members([team.pk]).get(team.pk, [])),
     )
+
+
+def chart_marks(team_id: int, since: date) -> list[tuple[date, str]]:
+    """The team chart's marks from `since`: new standard versions, repositories joining,
+    target dates of initiatives concerning the team; by day (3 queries)."""
+    marks = (
+        standard_marks(since)
+        + joined_marks(team_id, since)
+        + initiative_marks(since, team_id=team_id)
+    )
+    return sorted(marks)

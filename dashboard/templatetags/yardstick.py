@@ -17,17 +17,27 @@ register = template.Library()
 
 
 @register.simple_tag
-def sparkline(values: Sequence[float | None]) -> SafeString:
-    """`{% sparkline values %}`: a small trend line."""
-    return charts.sparkline(values)
+def sparkline(
+    values: Sequence[float | None],
+    scale: charts.Scale | None = None,
+    marks: Sequence[tuple[int, str]] = (),
+) -> SafeString:
+    """`{% sparkline values [scale] [marks] %}`: a small trend line, on a table's shared scale,
+    with marked days (`charts.day_marks`)."""
+    return charts.sparkline(values, scale=scale, marks=marks)
 
 
 @register.simple_tag
 def line_chart(
-    points: Sequence[charts.Point], marks: Sequence[tuple[date, str]] = ()
+    points: Sequence[charts.Point],
+    marks: Sequence[tuple[date, str]] = (),
+    title: str = "score history",
+    what: str = "scores",
+    unit: str = "",
 ) -> SafeString:
-    """`{% line_chart points [marks] %}`: a 0-100 history chart, optionally with marked days."""
-    return charts.line_chart(points, marks=marks)
+    """`{% line_chart points [marks] [title= what= unit=] %}`: a history chart scaled to its
+    data, optionally with marked days; `title`, `what`, `unit` name it (charts.line_chart)."""
+    return charts.line_chart(points, marks=marks, title=title, what=what, unit=unit)
 
 
 @register.simple_tag

@@ -22,9 +22,10 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.charts import line_chart
 from dashboard.forms.governance import AttestationForm, RatchetForm, WaiverForm
 from dashboard.models import Attestation, Repository, Rule, Scan, Waiver
-from dashboard.selectors.common import TableState, table_state
+from dashboard.selectors.common import RANGES, TableState, TrendRange, table_state, trend_range
 from dashboard.selectors.repositories import (
     EVERY,
+    REPOSITORY_RANGE,
     GovernanceInForce,
     RepositoryPage,
     ResultsSummary,
@@ -118,9 +119,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return HttpResponse(pagecache.one(results_panel).html + tabs)
     can_manage = can_manage_repository(request.user, repository)
+    span = trend_range(request.GET, REPOSITORY_RANGE)
     wanted = {
         "results": results_panel,
-        "history": _history_panel(repository),
+        "history": _history_panel(repository, span),
         "activity": _activity_panel(request, repository),
     }
     if not can_manage:
@@ -137,6 +139,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             with_current_ages(found["activity"].top), with_current_ages(found["activity"].bottom)
         ),
         "status_filter": status_filter,
+        "span": span,
+        "ranges": RANGES,
         "can_manage": can_manage,
         **projects.card(request, repository, can_manage),
     }
@@ -241,16 +245,16 @@ def _activity_panel(request: HttpRequest, repository: Repository) -> pagecache.P
     )
 
 
-def _history_panel(repository: Repository) -> pagecache.Panel:
+def _history_panel(repository: Repository, span: TrendRange) -> pagecache.Panel:
     def build() -> str:
-        history, marks = score_history(repository)
+        history, marks = score_history(repository, span)
         return line_chart(history, marks=marks)
 
     return pagecache.panel(
         "repository-history",
         (pagecache.ALL, pagecache.repository(repository.pk)),
         build,
-        query="",
+        query=f"range={span.key}",
         parts=(pagecache.today_part(),),
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -12,23 +13,30 @@ from django.views.decorators.http import require_GET
 
 from dashboard.models import Team
 from dashboard.selectors import overview
-from dashboard.selectors.common import TableState, day_range, table_state
-from dashboard.selectors.repositories import standard_marks
-from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table, team_summary
-from dashboard.selectors.trends import joined_marks
+from dashboard.selectors.common import RANGES, TableState, table_state, trend_range
+from dashboard.selectors.next_actions import next_actions
+from dashboard.selectors.teams import (
+    REPOSITORY_SORTS,
+    chart_marks,
+    repositories_table,
+    team_summary,
+)
 from dashboard.services.access.permissions import can_manage_team
 from dashboard.views import pagecache
 from dashboard.views.panels import render_panel, with_current_ages
 from scanners.standard import default_standard
 
-QUERY = ("sort", "q", "page", "level", "active")
+QUERY = ("sort", "q", "page", "level", "active", "range")
 INDEX_QUERY = ("sort", "q", "page")
 INDEX_SCOPES = (pagecache.ALL, pagecache.ORG)
 
 
-def summary_start() -> date:
-    """First day of the team's 90-day trend."""
-    return day_range(90)[0]
+@dataclass(frozen=True, slots=True)
+class Body:
+    """The rendered body, and until when it holds (the first listed waiver expiring)."""
+
+    html: str
+    valid_until: datetime | None
 
 
 @login_required
@@ -85,21 +93,29 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return HttpResponse(with_current_ages(pagecache.one(table)))
     can_manage = can_manage_team(request.user, team)
+    span = trend_range(request.GET)
 
-    def body() -> str:
+    def body() -> Body:
         sections = default_standard().sections
+        summary = team_summary(team, span)
+        start = summary.trend[0].day
         context = {
             **_table(team, state),
-            "summary": team_summary(team),
+            "summary": summary,
+            "span": span,
+            "ranges": RANGES,
             "section_titles": {code: s.title for code, s in sections.items()},
             "section_order": list(sections),
             "can_manage": can_manage,
-            "marks": standard_marks(summary_start()) + joined_marks(team.pk, summary_start()),
+            "marks": chart_marks(team.pk, start),
+            "actions": (actions := next_actions(team, summary.level_gap)),
         }
-        return render_panel(request, "team.html#body", context)
+        return Body(render_panel(request, "team.html#body", context), actions.valid_until)
 
-    spec = pagecache.panel("team", scopes, body, query=query, parts=(day, f"manage={can_manage}"))
-    body_html = with_current_ages(pagecache.one(spec))
+    # "body": the value is a Body (a str before next actions), so no older entry is read back.
+    parts = (day, f"manage={can_manage}", "body")
+    spec = pagecache.panel("team", scopes, body, query=query, parts=parts)
+    body_html = with_current_ages(pagecache.one(spec).html)
     return render(request, "team.html", {"team": team, "body": body_html})
 
 
