@@ -84,9 +84,11 @@ def line_chart(
     grid = []
     for tick in (0, 25, 50, 75, 100):
         _, y = xy(0, tick)
+        minor = "" if tick in (0, 50, 100) else " minor"  # hidden on phones: fewer labels
         grid.append(
             f'<line class="grid" x1="{pad_left}" x2="{width - pad}" y1="{y}" y2="{y}"/>'
-            f'<text class="tick" x="{pad_left - 6}" y="{y + 4}" text-anchor="end">{tick}</text>'
+            f'<text class="tick{minor}" x="{pad_left - 6}" y="{y + 4}" '
+            f'text-anchor="end">{tick}</text>'
         )
     path: list[str] = []
     pen_up = True
