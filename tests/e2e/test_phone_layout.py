@@ -122,6 +122,24 @@ def test_no_page_is_wider_than_a_phone(page: Any, live_server: Any) -> None:
     assert not too_wide, f"pages wider than {PHONE['width']} px:\n{report}"
 
 
+def test_empty_pages_fit_a_phone_too(page: Any, live_server: Any) -> None:
+    """A new installation: no team, no repository, no initiative, no event (the register form
+    is refused without a team to register for, so it is not among them)."""
+    UserFactory(username="ada", is_superuser=True, is_staff=True)
+    sign_in(page, live_server.url, "ada", PASSWORD)
+    page.set_viewport_size(PHONE)
+    nav = page.eval_on_selector_all("nav[aria-label=Main] a", "links => links.map(a => a.href)")
+    too_wide: dict[str, str] = {}
+    for url in [*nav, f"{live_server.url}/initiatives/new/"]:
+        response = page.goto(url)
+        assert response is not None, url
+        assert response.status == 200, (url, response.status)
+        if (width := _width(page)) > PHONE["width"]:
+            too_wide[url] = f"{width} px: {page.evaluate(OFFENDERS, PHONE['width'])}"
+    assert len(nav) >= 6
+    assert not too_wide, too_wide
+
+
 def test_the_menu_collapses_on_a_phone_and_opens(page: Any, live_server: Any) -> None:
     UserFactory(username="ada", is_superuser=True, is_staff=True)
     sign_in(page, live_server.url, "ada", PASSWORD)
