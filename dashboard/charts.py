@@ -194,11 +194,13 @@ def line_chart(
         return round(pad_left + (width - pad_left - pad) * i / count, 1)
 
     parts: list[str] = []
-    for tick in scale.ticks:
+    for n, tick in enumerate(scale.ticks):
         y = scale.y(tick, top, bottom)
+        # Every other label is minor, hidden on phones (fewer, larger labels); ends stay.
+        minor = " minor" if 0 < n < len(scale.ticks) - 1 and n % 2 else ""
         parts.append(
             f'<line class="grid" x1="{pad_left}" x2="{width - pad}" y1="{y}" y2="{y}"/>'
-            f'<text class="tick value" x="{pad_left - 6}" y="{y + 4}" text-anchor="end">'
+            f'<text class="tick value{minor}" x="{pad_left - 6}" y="{y + 4}" text-anchor="end">'
             f"{_tick_text(tick)}</text>"
         )
     first_day, last_day = points[0].day, points[-1].day

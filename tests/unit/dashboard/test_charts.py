@@ -9,7 +9,7 @@ from dashboard.charts import Point, day_marks, line_chart, scale_of, shared_scal
 
 DAY = date(2026, 3, 1)
 TICK = re.compile(
-    r'<text class="tick value" x="[\d.]+" y="[\d.]+" text-anchor="end">([\d.]+)</text>'
+    r'<text class="tick value(?: minor)?" x="[\d.]+" y="[\d.]+" text-anchor="end">([\d.]+)</text>'
 )
 PATH_Y = re.compile(r"[ML][\d.]+,([\d.]+)")
 CIRCLE = re.compile(r'<circle class="dot" cx="([\d.]+)" cy="([\d.]+)"')
