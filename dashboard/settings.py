@@ -91,7 +91,6 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "dashboard.context_processors.demo_mode",
                 "dashboard.context_processors.engine_version",
-                "dashboard.context_processors.api_docs",
             ],
         },
     }

@@ -6,10 +6,8 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from dashboard.api.app import api
-from dashboard.views import audit as audit_views
-from dashboard.views import badges as badge_views
-from dashboard.views import exports as export_views
 from dashboard.views import (
+    api_reference,
     health,
     initiatives,
     overview,
@@ -21,6 +19,9 @@ from dashboard.views import (
     scans,
     teams,
 )
+from dashboard.views import audit as audit_views
+from dashboard.views import badges as badge_views
+from dashboard.views import exports as export_views
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
 from dashboard.views import webhooks as webhook_views
@@ -93,6 +94,7 @@ urlpatterns = [
     path("exports/results.csv", export_views.results, name="export-results"),
     path("exports/history.csv", export_views.history, name="export-history"),
     path("exports/rules/<str:rule_id>.csv", export_views.rule, name="export-rule"),
+    path("api/", api_reference.index, name="api-docs"),
     path("api/v1/", api.urls),
     path("badges/<int:repository_id>.svg", badge_views.repository, name="badge-repository"),
     path("badges/teams/<slug:slug>.svg", badge_views.team, name="badge-team"),

@@ -315,11 +315,40 @@ def test_openapi_schema_is_valid() -> None:
     assert "requestBody" in paths["/api/v1/repositories/{repository_id}/coverage"]["post"]
 
 
-def test_openapi_docs_are_served_in_development_only(reader: Client, settings: Any) -> None:
+def test_the_openapi_document_is_served_to_callers_and_the_swagger_page_in_development_only(
+    reader: Client, teams: tuple[Team, Team], settings: Any
+) -> None:
+    """openapi.json (for client generators) in production too, to a token or a session; the
+    Swagger page loads its script from a CDN the CSP forbids: development only."""
     settings.DEBUG = False
-    assert reader.get("/api/v1/openapi.json").status_code == 404
-    assert reader.get("/api/v1/docs").status_code == 404
-    settings.DEBUG = True
     response = reader.get("/api/v1/openapi.json")
     assert response.status_code == 200
     validate(response.json())
+    assert response.json() == json.loads(json.dumps(api.get_openapi_schema(), default=str))
+    assert _caller("session-member", teams).get("/api/v1/openapi.json").status_code == 200
+    assert reader.get("/api/v1/docs").status_code == 404
+    settings.DEBUG = True
+    assert reader.get("/api/v1/docs").status_code == 200
+    assert reader.get("/api/v1/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("caller", ["anonymous", "bogus-token"])
+def test_the_openapi_document_refuses_unknown_callers(
+    caller: str, debug: bool, teams: tuple[Team, Team], settings: Any
+) -> None:
+    settings.DEBUG = debug
+    client = Client()
+    if caller == "bogus-token":
+        client.defaults["HTTP_AUTHORIZATION"] = "Bearer ys_not-a-real-token"
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+    assert "paths" not in response.json()
+
+
+def test_the_openapi_document_answers_reads_only(teams: tuple[Team, Team]) -> None:
+    session = _caller("session-member", teams)  # no CSRF enforcement: the method is refused
+    for method in ("POST", "PUT", "DELETE"):
+        assert session.generic(method, "/api/v1/openapi.json").status_code == 405
+    assert session.head("/api/v1/openapi.json").status_code == 200

@@ -464,6 +464,7 @@ CASES: dict[str, Case] = {
     "export-results": browse(lambda w: "/exports/results.csv"),
     "export-history": browse(lambda w: "/exports/history.csv"),
     "export-rule": browse(lambda w: "/exports/rules/DEP-002.csv"),
+    "api-docs": browse(lambda w: "/api/"),  # the API reference, generated from its schema
     # Public: shields for READMEs (scores only, nothing else of the repository).
     "badge-repository": Case(
         lambda w: f"/badges/{w.repo.pk}.svg", get=everyone(200), post=everyone(405)
@@ -908,7 +909,13 @@ def test_api_operation(operation: tuple[str, str], world: World) -> None:
 
 
 def test_api_docs_and_root_are_not_served_in_production(world: World) -> None:
-    for url in ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/"):
+    """The Swagger page (a CDN script the CSP forbids) and ninja's root are development only;
+    the OpenAPI document is for the API's callers (a live token or a session), 401 otherwise."""
+    for url in ("/api/v1/docs", "/api/v1/"):
         for persona in ("anonymous", "alpha-write", "session-admin"):
             response = api_client(persona, world).get(url)
             assert response.status_code == 404, (url, persona, response.status_code)
+    for persona in API_PERSONAS:
+        response = api_client(persona, world).get("/api/v1/openapi.json")
+        assert response.status_code == READ[persona], (persona, response.status_code)
+        assert not leaked(response.content, world), persona

@@ -348,13 +348,30 @@ def test_the_navigation_links_the_new_pages(member: Client) -> None:
 
 
 @pytest.mark.parametrize("debug", [True, False])
-def test_api_docs_are_linked_where_they_are_served(
+def test_api_docs_are_linked_beside_the_username_for_every_signed_in_user(
     member: Client, settings: Any, debug: bool
 ) -> None:
+    """The server-rendered reference (/api/), DEBUG or not; in the user area, not the main
+    navigation. The Swagger page itself stays development only."""
     settings.DEBUG = debug
     html = member.get("/").content.decode()
-    assert ('href="/api/v1/docs"' in html) is debug
+    user_area = html[html.index('<form class="signout"') : html.index("</form>")]
+    nav = html[html.index('<nav aria-label="Main">') : html.index("</nav>")]
+    assert '<a href="/api/">API docs</a>' in user_area
+    assert 'href="/api/"' not in nav
+    assert "/api/v1/docs" not in html
+    assert member.get("/api/").status_code == 200
     assert member.get("/api/v1/docs").status_code == (200 if debug else 404)
+
+
+def test_api_docs_are_not_linked_for_anonymous_visitors(client: Client) -> None:
+    html = client.get("/accounts/login/").content.decode()
+    assert 'href="/api/"' not in html
+
+
+def test_the_exports_page_links_the_api_reference(member: Client) -> None:
+    html = member.get("/exports/").content.decode()
+    assert 'The same data as JSON: <a href="/api/">API reference</a>' in html
 
 
 # ----- query counts -----------------------------------------------------------------------
@@ -374,6 +391,7 @@ URLS = (
     ("/waivers/?expiry=in_force", HTMX),
     ("/attestations/?expiry=in_force", {}),
     ("/exports/", {}),
+    ("/api/", {}),
     ("/exports/waivers.csv", {}),
     ("/exports/attestations.csv?expiry=revoked", {}),
 )
