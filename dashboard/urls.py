@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from dashboard.api.app import api
 from dashboard.views import audit as audit_views
 from dashboard.views import badges as badge_views
+from dashboard.views import digest as digest_views
 from dashboard.views import exports as export_views
 from dashboard.views import (
     health,
@@ -35,6 +36,8 @@ urlpatterns = [
         notification_views.team_settings,
         name="team-notifications",
     ),
+    path("digest/", digest_views.settings, name="digest"),
+    path("digest/preview/", digest_views.preview, name="digest-preview"),
     path("initiatives/", initiatives.index, name="initiatives"),
     path("initiatives/new/", initiatives.new, name="initiative-new"),
     path("initiatives/<int:pk>/", initiatives.detail, name="initiative"),
