@@ -36,7 +36,7 @@ urlpatterns = [
         notification_views.team_settings,
         name="team-notifications",
     ),
-    path("digest/", digest_views.settings, name="digest"),
+    path("digest/", digest_views.index, name="digest"),
     path("digest/preview/", digest_views.preview, name="digest-preview"),
     path("initiatives/", initiatives.index, name="initiatives"),
     path("initiatives/new/", initiatives.new, name="initiative-new"),

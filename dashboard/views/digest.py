@@ -30,7 +30,7 @@ def _scope(key: str) -> Scope:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings(request: HttpRequest) -> HttpResponse:
+def index(request: HttpRequest) -> HttpResponse:
     """The weekly digests the user may receive, each with an on/off switch."""
     if request.method == "GET":
         return _page(request)
@@ -56,7 +56,10 @@ def preview(request: HttpRequest) -> HttpResponse:
     if key:
         scope = _scope(key)
     else:  # the first digest the user may receive
-        scope = next(iter(subscriptions.available_scopes(request.user)), Scope())
+        available = subscriptions.available_scopes(request.user)
+        if not available:
+            return _page(request, "You receive no weekly digest to preview.", status=403)
+        scope = available[0]
     try:
         subscriptions.require_may_subscribe(request.user, scope)
     except DigestRefused as exc:

@@ -146,6 +146,7 @@ def test_the_preview_is_for_those_who_may_receive_it(
     assert "<h1>Preview: Payments</h1>" in html
     response = _as(client, personas["outsider"]).get("/digest/preview/")
     assert response.status_code == 403
+    assert "You receive no weekly digest to preview." in response.content.decode()
 
 
 def _count(client: Client, url: str) -> int:
