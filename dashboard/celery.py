@@ -50,6 +50,11 @@ app.conf.beat_schedule = {
         "task": "dashboard.send_digests",
         "schedule": crontab(minute=30, hour=8),
     },
+    # Mondays, after the night's roll-ups and rescans: the week ending today.
+    "weekly-digests": {
+        "task": "dashboard.send_weekly_digests",
+        "schedule": crontab(minute=45, hour=8, day_of_week="mon"),
+    },
 }
 app.autodiscover_tasks()
 

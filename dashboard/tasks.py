@@ -18,6 +18,7 @@ from dashboard.services.infra import outbox
 from dashboard.services.infra.heartbeat import record_heartbeat
 from dashboard.services.notify import delivery
 from dashboard.services.notify import events as notifications
+from dashboard.services.notify import weekly as weekly_digest
 from dashboard.services.scans import deep as deep_scans
 from dashboard.services.scans import measurements, rollout
 from dashboard.services.scans import pipeline as scanning
@@ -161,6 +162,12 @@ def notify_deadlines() -> dict[str, int]:
 def send_digests() -> dict[str, int]:
     """Send each digest team one message with what happened since the last one."""
     return {"digests": notifications.send_digests()}
+
+
+@shared_task(name="dashboard.send_weekly_digests", ignore_result=True, acks_late=True)
+def send_weekly_digests() -> dict[str, int]:
+    """Send this week's digest to each subscriber (once per ISO week, however often run)."""
+    return {"digests": weekly_digest.send_weekly_digests()}
 
 
 @shared_task(name="dashboard.refresh_advisories", ignore_result=True)

@@ -21,6 +21,7 @@ from dashboard.views import (
 )
 from dashboard.views import audit as audit_views
 from dashboard.views import badges as badge_views
+from dashboard.views import digest as digest_views
 from dashboard.views import exports as export_views
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
@@ -38,6 +39,8 @@ urlpatterns = [
         notification_views.team_settings,
         name="team-notifications",
     ),
+    path("digest/", digest_views.index, name="digest"),
+    path("digest/preview/", digest_views.preview, name="digest-preview"),
     path("initiatives/", initiatives.index, name="initiatives"),
     path("initiatives/new/", initiatives.new, name="initiative-new"),
     path("initiatives/<int:pk>/", initiatives.detail, name="initiative"),

@@ -1,4 +1,5 @@
-"""Admin: Team notification settings, outgoing webhooks, notifications and their deliveries."""
+"""Admin: Team notification settings, outgoing webhooks, notifications and their deliveries,
+weekly digest subscriptions."""
 
 from __future__ import annotations
 
@@ -107,4 +108,23 @@ class DeliveryAdmin(admin.ModelAdmin[models.Delivery]):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Never edited."""
+        return False
+
+
+@admin.register(models.DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin[models.DigestSubscription]):
+    """Who turned the weekly digest on, per scope (read-only: opting in is each user's own
+    choice, on the digest page; an administrator may delete a subscription)."""
+
+    list_display = ("user", "team", "enabled", "updated_at")
+    list_filter = ("enabled",)
+    list_select_related = ("user", "team")
+    search_fields = ("user__username", "team__name")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Users opt in themselves."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Nobody turns a digest on for someone else."""
         return False

@@ -52,3 +52,10 @@ class NotificationSettingsForm(forms.Form):
     def clean_slack_webhook_url(self) -> str:
         """An http(s) URL (https outside development) to a host the address policy allows."""
         return clean_receiver_url(str(self.cleaned_data["slack_webhook_url"]))
+
+
+class DigestSubscriptionForm(forms.Form):
+    """Turn one weekly digest on or off: `scope` is `org` or a team's slug."""
+
+    scope = forms.CharField(max_length=120)
+    enabled = forms.BooleanField(required=False)

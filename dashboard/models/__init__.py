@@ -6,6 +6,7 @@ from dashboard.models.governance import Attestation, Waiver
 from dashboard.models.initiatives import Initiative
 from dashboard.models.notifications import (
     Delivery,
+    DigestSubscription,
     Notification,
     OutgoingWebhook,
     TeamNotificationSettings,
@@ -28,6 +29,7 @@ __all__ = [
     "CheckResult",
     "CoverageReport",
     "Delivery",
+    "DigestSubscription",
     "Initiative",
     "Membership",
     "Notification",

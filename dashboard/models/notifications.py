@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from dashboard.models.initiatives import Initiative
@@ -38,6 +39,42 @@ class TeamNotificationSettings(models.Model):
         return list(seen)
 
 
+class DigestSubscription(models.Model):
+    """A user's opt-in to the weekly digest of the organisation (no team) or of one team.
+
+    Off unless a row says `enabled`; who may subscribe to what is decided by the service
+    (`services/notify/subscriptions.py`) when subscribing and again when sending.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscriptions"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="digest_subscriptions"
+    )
+    enabled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("user", "team"),
+                condition=models.Q(team__isnull=False),
+                name="digest_subscription_unique_team",
+            ),
+            # NULLs are distinct in a unique index: the organisation's row needs its own.
+            models.UniqueConstraint(
+                fields=("user",),
+                condition=models.Q(team__isnull=True),
+                name="digest_subscription_unique_org",
+            ),
+        )
+
+    def __str__(self) -> str:
+        scope = f"team {self.team_id}" if self.team_id else "the organisation"
+        return f"weekly digest of {scope} for {self.user_id}: {'on' if self.enabled else 'off'}"
+
+
 class OutgoingWebhook(models.Model):
     """A URL that receives a signed JSON document when a scan finishes (all teams or one)."""
 
@@ -66,6 +103,7 @@ class Notification(models.Model):
         DEADLINE = "deadline", "Initiative deadline in a week"
         DIGEST = "digest", "Daily digest"
         SCAN_COMPLETED = "scan_completed", "Scan completed"
+        WEEKLY_DIGEST = "weekly_digest", "Weekly digest"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     dedupe_key = models.CharField(max_length=200, unique=True)
@@ -97,7 +135,14 @@ class Notification(models.Model):
         constraints = (
             models.CheckConstraint(
                 condition=models.Q(
-                    kind__in=("level_drop", "scan_failed", "deadline", "digest", "scan_completed")
+                    kind__in=(
+                        "level_drop",
+                        "scan_failed",
+                        "deadline",
+                        "digest",
+                        "scan_completed",
+                        "weekly_digest",
+                    )
                 ),
                 name="notification_kind_valid",
             ),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from dashboard.domain.governance import EffectiveScore, Governance, score_governed
-from dashboard.models import Attestation, CheckResult, Ratchet, Rule, Scan, Waiver
+from dashboard.models import Attestation, CheckResult, Ratchet, Rule, Scan, Team, Waiver
 
 
 def active_waiver_rule_ids(repository_id: int, at: datetime | None = None) -> set[int]:
@@ -16,6 +17,22 @@ def active_waiver_rule_ids(repository_id: int, at: datetime | None = None) -> se
         Waiver.objects.in_force(at)
         .filter(repository_id=repository_id)
         .values_list("rule_id", flat=True)
+    )
+
+
+def waivers_expiring(
+    within: timedelta, team: Team | None = None, at: datetime | None = None
+) -> QuerySet[Waiver]:
+    """Waivers in force at `at` (now by default) that expire within `within` of it, soonest
+    first, on active repositories (of `team`); with their repository, team and rule (1 query)."""
+    at = at or timezone.now()
+    waivers = Waiver.objects.in_force(at).filter(
+        expires_at__lte=at + within, repository__active=True
+    )
+    if team is not None:
+        waivers = waivers.filter(repository__team=team)
+    return waivers.select_related("repository__team", "rule").order_by(
+        "expires_at", "repository__name", "pk"
     )
 
 

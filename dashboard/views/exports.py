@@ -53,8 +53,8 @@ def _page(request: HttpRequest) -> HttpResponse:
     return render(request, "exports.html", context)
 
 
-def _stamp() -> str:
-    return timezone.now().strftime("%Y%m%d")
+def _name(what: str) -> str:
+    return export_rows.file_name(what, timezone.now().date())
 
 
 @login_required
@@ -62,7 +62,7 @@ def _stamp() -> str:
 def organisation(request: HttpRequest) -> HttpResponseBase:
     """Every team's scorecard."""
     header, rows = export_rows.organisation()
-    return csv_response(f"yardstick-organisation-{_stamp()}.csv", header, rows)
+    return csv_response(_name("organisation"), header, rows)
 
 
 @login_required
@@ -71,7 +71,7 @@ def team(request: HttpRequest, slug: str) -> HttpResponseBase:
     """One team's repositories."""
     found = get_object_or_404(Team, slug=slug)
     header, rows = export_rows.team(found)
-    return csv_response(f"yardstick-team-{found.slug}-{_stamp()}.csv", header, rows)
+    return csv_response(_name(f"team-{found.slug}"), header, rows)
 
 
 @login_required
@@ -83,7 +83,7 @@ def results(request: HttpRequest) -> HttpResponseBase:
     except export_rows.ExportError as exc:
         return HttpResponseBadRequest(str(exc))
     header, rows = export_rows.results(filters)
-    return csv_response(f"yardstick-results-{_stamp()}.csv", header, rows)
+    return csv_response(_name("results"), header, rows)
 
 
 @login_required
@@ -98,7 +98,7 @@ def history(request: HttpRequest) -> HttpResponseBase:
         header, rows = export_rows.history(scope, request.GET.get("team", ""), days)
     except export_rows.ExportError as exc:
         return HttpResponseBadRequest(str(exc))
-    return csv_response(f"yardstick-history-{scope}-{_stamp()}.csv", header, rows)
+    return csv_response(_name(f"history-{scope}"), header, rows)
 
 
 @login_required
@@ -107,4 +107,4 @@ def rule(request: HttpRequest, rule_id: str) -> HttpResponseBase:
     """Which repositories pass one rule."""
     found = get_object_or_404(Rule, standard=current_standard(), rule_id=rule_id.upper())
     header, rows = export_rows.rule_adoption(found)
-    return csv_response(f"yardstick-rule-{found.rule_id}-{_stamp()}.csv", header, rows)
+    return csv_response(_name(f"rule-{found.rule_id}"), header, rows)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dashboard.models import Delivery, Notification, TeamNotificationSettings
 from dashboard.services.access import secrets
 from dashboard.services.infra import dispatch
-from dashboard.services.notify.events import scan_payload_bytes
+from dashboard.services.notify.events import mail_subject, scan_payload_bytes
 from dashboard.services.notify.http_post import SendError, post_json, sign
 
 logger = logging.getLogger(__name__)
@@ -36,11 +36,15 @@ def _email(notification: Notification) -> int | None:
     if not recipients:
         raise SendError("no email recipients", transient=False)
     message = EmailMessage(
-        subject=f"[Yardstick] {notification.subject}",
+        subject=mail_subject(notification.subject),
         body=notification.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(recipients),
     )
+    # A file rendered with the message (the weekly digest's CSV), sent as it was rendered.
+    attachment = notification.payload.get("attachment")
+    if attachment:
+        message.attach(attachment["name"], attachment["content"], attachment["mimetype"])
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:

@@ -11,7 +11,7 @@ Teams with the digest option get one message a day instead (`send_digests`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
@@ -50,14 +50,24 @@ def link(path: str) -> str:
     return f"{base}{path}"
 
 
+def mail_subject(subject: str) -> str:
+    """The subject line of a notification's e-mail."""
+    return f"[Yardstick] {subject}"
+
+
 def _enqueue(deliveries: Iterable[Delivery]) -> None:
     deliver_notification = dispatch.task(dispatch.DELIVER_NOTIFICATION)
     for delivery in deliveries:
         transaction.on_commit(partial(deliver_notification.delay, delivery.pk), robust=True)
 
 
-def _plan(notification: Notification, prefs: TeamNotificationSettings | None) -> list[Delivery]:
-    """The deliveries of a notification: email and Slack for people, endpoints for tools."""
+def _plan(
+    notification: Notification,
+    prefs: TeamNotificationSettings | None,
+    channels: Collection[str] | None = None,
+) -> list[Delivery]:
+    """The deliveries of a notification: email and Slack for people, endpoints for tools;
+    only those on `channels` when given."""
     planned: list[Delivery] = []
     if notification.kind == Notification.Kind.SCAN_COMPLETED:
         endpoints = OutgoingWebhook.objects.filter(active=True).filter(
@@ -81,6 +91,8 @@ def _plan(notification: Notification, prefs: TeamNotificationSettings | None) ->
             planned.append(
                 Delivery(notification=notification, channel=Delivery.Channel.SLACK, target="slack")
             )
+    if channels is not None:
+        planned = [delivery for delivery in planned if delivery.channel in channels]
     return Delivery.objects.bulk_create(planned)
 
 
@@ -93,9 +105,11 @@ def record(
     subject: str,
     body: str,
     payload: dict[str, Any] | None = None,
+    channels: Collection[str] | None = None,
     **links: Any,
 ) -> Notification | None:
-    """Record an event once (None when `key` was seen before) and queue its deliveries."""
+    """Record an event once (None when `key` was seen before) and queue its deliveries (on
+    `channels` only, when given)."""
     notification, created = Notification.objects.get_or_create(
         dedupe_key=key[:200],
         defaults={
@@ -114,7 +128,7 @@ def record(
         notification.deferred = True
         notification.save(update_fields=["deferred"])
         return notification
-    _enqueue(_plan(notification, prefs))
+    _enqueue(_plan(notification, prefs, channels))
     return notification
 
 

@@ -67,6 +67,11 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterat
         yield "".join(buffer).encode()
 
 
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """The whole file `csv_response` would stream, in memory: for attachments (small files)."""
+    return b"".join(csv_lines(header, rows))
+
+
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> StreamingHttpResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
@@ -36,6 +36,12 @@ Rows = Iterator[tuple[object, ...]]
 
 class ExportError(ValueError):
     """A filter value the export cannot use."""
+
+
+def file_name(what: str, day: date) -> str:
+    """An export's file name, `yardstick-<what>-<YYYYMMDD>.csv` (the day it was made, UTC):
+    downloads and the weekly digest's attachments alike."""
+    return f"yardstick-{what}-{day:%Y%m%d}.csv"
 
 
 def sections() -> list[str]:

@@ -94,6 +94,7 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "dashboard.refresh_advisories",
         "dashboard.notify_deadlines",
         "dashboard.send_digests",
+        "dashboard.send_weekly_digests",
     }
     assert scheduled <= set(app.tasks)
 

@@ -35,6 +35,7 @@ from dashboard.models import (
     ApiToken,
     Attestation,
     CheckResult,
+    DigestSubscription,
     Initiative,
     Membership,
     Ratchet,
@@ -343,6 +344,21 @@ CASES: dict[str, Case] = {
             TeamNotificationSettings.objects.get(team=w.alpha).email_recipients
             == "changed@example.com"
         ),
+    ),
+    # Every signed-in user sees the weekly digests they may turn on (none for most); the
+    # organisation's is for managers: the others are refused with the reason (403).
+    "digest": Case(
+        lambda w: "/digest/",
+        get=signed_in(200),
+        post=signed_in(403, **MANAGERS),
+        data=lambda w: {"scope": "org", "enabled": "on"},
+        effect=lambda w: DigestSubscription.objects.filter(team=None, enabled=True).exists(),
+    ),
+    # A team's digest, previewed by those who may receive it: its maintainers (and admins).
+    "digest-preview": Case(
+        lambda w: f"/digest/preview/?scope={w.alpha.slug}",
+        get=signed_in(403, maintainer=200, admin=200),
+        post=signed_in(405),
     ),
     "initiatives": browse(lambda w: "/initiatives/"),
     "initiative-new": Case(
