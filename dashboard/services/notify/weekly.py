@@ -199,8 +199,8 @@ def _changes(changes: Changes) -> list[str]:
 def _fixes(fixes: list[FixFirst]) -> list[str]:
     lines = ["", "Fix first"]
     lines += [
-        f"{rank}. {fix.rule_id} {fix.title} ({fix.severity}): +{fix.points:.1f} points"
-        f" over {fix.repositories} {'repository' if fix.repositories == 1 else 'repositories'}"
+        f"{rank}. {fix.rule_id} {fix.title} ({fix.severity}): +{fix.score:.1f} points"
+        f" across {fix.repositories} {'repository' if fix.repositories == 1 else 'repositories'}"
         f"  {link(fix.url)}"
         for rank, fix in enumerate(fixes, 1)
     ]

@@ -132,7 +132,7 @@ def _expires(week: dict[str, Any], name: str) -> str:
 
 def _fix_lines(team: Team | None = None) -> list[str]:
     return [
-        f"{n}. {f.rule_id} {f.title} ({f.severity}): +{f.points:.1f} points over "
+        f"{n}. {f.rule_id} {f.title} ({f.severity}): +{f.score:.1f} points across "
         f"{f.repositories} {'repository' if f.repositories == 1 else 'repositories'}  {SITE}{f.url}"
         for n, f in enumerate(fix_first(team, limit=5), 1)
     ]
