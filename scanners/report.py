@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from scanners.discovery import Discovery
@@ -53,8 +53,33 @@ def score_outcomes(outcomes: Iterable[tuple[RuleSpec, Status]]) -> Score:
         earned += spec.weight * credit
         if blocks_level(status):
             blocking.add(spec.severity)
-    value = round(100.0 * earned / total, 2) if total else (100.0 if seen else None)
+    value = score_value(earned, total, seen)
     return Score(value, Level.NONE if value is None else level_reached(blocking))
+
+
+def score_value(earned: float, total: float, seen: bool) -> float | None:
+    """The score of `earned` credit-weighted points out of `total` weight (`seen`: anything
+    was scorable): the one formula `score_outcomes` and `scores_if_passed` share."""
+    return round(100.0 * earned / total, 2) if total else (100.0 if seen else None)
+
+
+def scores_if_passed(outcomes: Sequence[tuple[RuleSpec, Status]]) -> list[float | None]:
+    """For each outcome, the score `score_outcomes` would give were it passing instead (None
+    for outcomes that leave the sum). The score is a weighted mean, so a result passing adds
+    its weight times the credit it lacked to the points earned and keeps the total weight:
+    one pass over the outcomes instead of rescoring them once per rule."""
+    total = earned = 0.0
+    for spec, status in outcomes:
+        credit = status.credit
+        if credit is not None:
+            total += spec.weight
+            earned += spec.weight * credit
+    after: list[float | None] = []
+    for spec, status in outcomes:
+        credit = status.credit
+        lacking = None if credit is None else spec.weight * (1.0 - credit)
+        after.append(None if lacking is None else score_value(earned + lacking, total, True))
+    return after
 
 
 # Each level above None and the severity whose non-passing scored result (fail or warn) keeps

@@ -67,7 +67,10 @@ def page_kinds(rng: random.Random) -> list[PageKind]:
             True,
             [f"/?sort=-score&page={n}" for n in range(1, team_pages + 1)],
         ),
+        PageKind("overview: what changed, 90 days", False, ["/?changes=90"]),
+        PageKind("teams index", False, [f"/teams/?page={n}" for n in range(1, team_pages + 1)]),
         PageKind("team", False, [f"/teams/{s}/" for s in slugs]),
+        PageKind("team: a year", False, [f"/teams/{s}/?range=365" for s in slugs]),
         PageKind("team: repositories table", True, [f"/teams/{s}/?sort=name" for s in slugs]),
         PageKind(
             "repositories", False, [f"/repositories/?page={n}" for n in range(1, repo_pages + 1)]
@@ -85,6 +88,8 @@ def page_kinds(rng: random.Random) -> list[PageKind]:
         ),
         PageKind("rule", False, [f"/rules/{r}/" for r in rules]),
         PageKind("rule: results table", True, [f"/rules/{r}/?status=fail&page=2" for r in rules]),
+        PageKind("waivers register", False, ["/waivers/", "/waivers/?expiry=expiring"]),
+        PageKind("exports", False, ["/exports/"]),
     ]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from scanners.report import blocks_level, score_outcomes
+from scanners.report import blocks_level, score_outcomes, scores_if_passed
 from scanners.results import Severity, Status
 
 
@@ -173,22 +173,13 @@ def points_if_passed(
     applicable, manual, errored) gain nothing and are left out."""
     scored, _ = _scored(rows, governance)
     pairs = [(weighting, effective) for _, weighting, effective in scored]
-    now = score_outcomes(pairs).value  # type: ignore[arg-type]
+    now = score_outcomes(pairs).value  # type: ignore[arg-type]  # Weighting quacks like RuleSpec
     gains: dict[int, float] = {}
     if now is None:
         return gains
-    # The score depends on the pairs, not their order: rules of one weighting and status gain
-    # alike, so each such pair is rescored once.
-    after: dict[tuple[Weighting, Status], float | None] = {}
-    for index, (rule, weighting, effective) in enumerate(scored):
-        if not blocks_level(effective):
-            continue
-        key = (weighting, effective)
-        if key not in after:
-            fixed = [*pairs[:index], (weighting, Status.PASS), *pairs[index + 1 :]]
-            after[key] = score_outcomes(fixed).value  # type: ignore[arg-type]
-        value = after[key]
-        if value is not None and value > now:
+    after = scores_if_passed(pairs)  # type: ignore[arg-type]
+    for (rule, _, effective), value in zip(scored, after, strict=True):
+        if blocks_level(effective) and value is not None and value > now:
             gains[rule.pk] = value - now
     return gains
 

@@ -18,8 +18,16 @@ from dashboard.services.access.permissions import maintained_teams
 from dashboard.views import pagecache
 from dashboard.views.panels import render_panel
 
-QUERY = ("sort", "q", "page", "changes")
+QUERY = ("sort", "q", "page", "changes", "panel")
 SCOPES = (pagecache.ALL, pagecache.ORG)
+
+
+# Panels the overview loads after the page (htmx `?panel=`): they read every scored
+# repository's latest results, seconds at organisation scale, so the page never waits on them.
+LAZY = {
+    "changes": "partials/_what_changed.html",
+    "fix-first": "partials/_fix_first.html",
+}
 
 
 @login_required
@@ -29,12 +37,18 @@ def index(request: HttpRequest) -> HttpResponse:
     the rules to fix first, the most failed rules and the section heat map.
 
     The body is cached for everyone who may register repositories and, apart, for everyone
-    who may not (the empty state says how to register); the htmx table for all.
+    who may not (the empty state says how to register); the htmx table for all. "What
+    changed" and "Fix first" arrive as panels of their own (`?panel=changes|fix-first`),
+    cached the same way.
     """
     state = table_state(request, overview.TEAM_SORTS, "-score")
     query = pagecache.query_part(request.GET, QUERY)
     day = pagecache.today_part()
+    days = _period(request.GET.get("changes", ""))
     if request.htmx:  # type: ignore[attr-defined]
+        name = request.GET.get("panel", "")
+        if name in LAZY:
+            return HttpResponse(pagecache.one(_lazy(request, name, days, day)))
         table = pagecache.one(
             pagecache.panel(
                 "overview-teams",
@@ -46,7 +60,6 @@ def index(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponse(table)
     can_register = maintained_teams(request.user).exists()
-    days = _period(request.GET.get("changes", ""))
 
     def body() -> str:
         context = {
@@ -56,9 +69,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "heat": overview.heat_map(),
             "heat_legend": heat_legend(),
             "failed_rules": overview.most_failed_rules(),
-            "changes": overview.recent_changes(days),
-            "periods": PERIODS,
-            "fix_first": fix_first(),
+            "changes_days": days,
         }
         return render_panel(request, "overview.html#body", context)
 
@@ -66,6 +77,23 @@ def index(request: HttpRequest) -> HttpResponse:
         "overview", SCOPES, body, query=query, parts=(day, f"register={can_register}")
     )
     return render(request, "overview.html", {"body": pagecache.one(spec)})
+
+
+def _lazy(request: HttpRequest, name: str, days: int, day: str) -> pagecache.Panel:
+    """The "What changed" (for `days`) or "Fix first" panel, cached like the body."""
+
+    def render_lazy() -> str:
+        if name == "changes":
+            context: dict[str, Any] = {
+                "changes": overview.recent_changes(days),
+                "periods": PERIODS,
+            }
+        else:
+            context = {"fix_first": fix_first()}
+        return render_panel(request, LAZY[name], context)
+
+    period = f"changes={days}" if name == "changes" else ""
+    return pagecache.panel(f"overview-{name}", SCOPES, render_lazy, query="", parts=(day, period))
 
 
 def _table(state: TableState) -> dict[str, Any]:

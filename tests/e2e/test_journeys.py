@@ -132,12 +132,12 @@ def test_screenshots_of_the_main_pages(
         ("repository", f"/repositories/{repository.pk}/?status=fail"),
         ("rule", "/rules/LAY-001/"),
     ]:
-        page.goto(f"{live_server.url}{url}")
+        page.goto(f"{live_server.url}{url}", wait_until="networkidle")  # htmx panels too
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=False)
         assert path.stat().st_size > 10_000
     # The same overview at phone width: still readable, nothing cut off sideways.
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/", wait_until="networkidle")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     page.screenshot(path=str(SCREENSHOTS / "overview-phone.png"))

@@ -21,6 +21,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PASSWORD = "correct horse battery staple"  # the factories' password
 
 
+def _panels_loaded(page: Any) -> None:
+    """The page is shown at once; htmx then swaps each placeholder for its panel."""
+    page.wait_for_selector("#what-changed:not(.loading)")
+    page.wait_for_selector("#fix-first:not(.loading)")
+
+
 def test_what_changed_fix_first_and_a_fix_first_link(
     page: Any, live_server: Any, settings: Any, tmp_path: Path
 ) -> None:
@@ -31,6 +37,7 @@ def test_what_changed_fix_first_and_a_fix_first_link(
     page.set_viewport_size({"width": 1440, "height": 900})
 
     page.goto(f"{live_server.url}/?changes=90")
+    _panels_loaded(page)
     panel = page.locator("#what-changed")
     assert "What changed" in panel.inner_text()
     assert panel.locator("a.current").inner_text() == "90 days"
@@ -41,6 +48,7 @@ def test_what_changed_fix_first_and_a_fix_first_link(
     # Switching the period is a link: bookmarkable, the panel says which period it shows.
     panel.locator("text=7 days").click()
     page.wait_for_url(re.compile(r"changes=7"))
+    _panels_loaded(page)
     assert page.locator("#what-changed a.current").inner_text() == "7 days"
 
     # The heat map fits its card: it scrolls inside it, team names stay in view.
@@ -57,9 +65,11 @@ def test_what_changed_fix_first_and_a_fix_first_link(
     # At phone width the new panels wrap: nothing is cut off sideways.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/?changes=90")
+    _panels_loaded(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{live_server.url}/")
+    _panels_loaded(page)
 
     # Fix first: rows ranked, each a link to the rule page filtered to its repositories.
     rows = page.locator("#fix-first tbody tr")

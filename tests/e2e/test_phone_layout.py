@@ -113,7 +113,7 @@ def test_no_page_is_wider_than_a_phone(page: Any, live_server: Any) -> None:
     assert "/admin/" in urls.values()  # the superuser's links are among them
     too_wide: dict[str, str] = {}
     for name, url in urls.items():
-        response = page.goto(f"{live_server.url}{url}")
+        response = page.goto(f"{live_server.url}{url}", wait_until="networkidle")
         assert response is not None, (name, url)
         assert response.status == 200, (name, url, response.status)
         if (width := _width(page)) > PHONE["width"]:
@@ -131,7 +131,7 @@ def test_empty_pages_fit_a_phone_too(page: Any, live_server: Any) -> None:
     nav = page.eval_on_selector_all("nav[aria-label=Main] a", "links => links.map(a => a.href)")
     too_wide: dict[str, str] = {}
     for url in [*nav, f"{live_server.url}/initiatives/new/"]:
-        response = page.goto(url)
+        response = page.goto(url, wait_until="networkidle")
         assert response is not None, url
         assert response.status == 200, (url, response.status)
         if (width := _width(page)) > PHONE["width"]:

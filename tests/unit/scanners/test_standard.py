@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from scanners.context import RepoContext
 from scanners.engine import evaluate_rule
-from scanners.report import score_outcomes
+from scanners.report import score_outcomes, scores_if_passed
 from scanners.results import Level, Severity, Status
 from scanners.rules import AttestRule, registry
 from scanners.standard import (
@@ -299,6 +299,29 @@ def test_score_weighs_credit_by_severity():
     # (8·1 + 4·0.5 + 2·0) / 14
     assert score.value == pytest.approx(71.43)
     assert score.level is Level.BRONZE
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([CRIT, MAJ, MIN, INFO]), st.sampled_from(list(Status))),
+        max_size=30,
+    )
+)
+def test_scores_if_passed_equal_rescoring_each_outcome_passing(outcomes):
+    expected = [
+        None
+        if status.credit is None
+        else score_outcomes([*outcomes[:i], (spec, Status.PASS), *outcomes[i + 1 :]]).value
+        for i, (spec, status) in enumerate(outcomes)
+    ]
+    assert scores_if_passed(outcomes) == pytest.approx(expected, abs=0.005)
+
+
+def test_scores_if_passed_of_a_failure_and_a_warning():
+    after = scores_if_passed([(CRIT, Status.PASS), (MAJ, Status.WARN), (MIN, Status.FAIL)])
+    # Now (8 + 2 + 0) / 14 = 71.43; the warning passing: 12/14; the failure passing: 12/14.
+    assert after == [pytest.approx(71.43), pytest.approx(85.71), pytest.approx(85.71)]
+    assert scores_if_passed([(CRIT, Status.MANUAL)]) == [None]
 
 
 @pytest.mark.parametrize(

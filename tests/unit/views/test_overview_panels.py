@@ -35,6 +35,21 @@ def _count(client: Client, url: str, **headers: str) -> int:
     return len(queries)
 
 
+LAZY = re.compile(
+    r'<section [^>]*id="([\w-]+)" hx-get="([^"]+)" hx-trigger="load"[^>]*>.*?</section>', re.S
+)
+
+
+def _overview(client: Client, url: str) -> str:
+    """The overview as a browser shows it: the page, then each panel it loads (htmx)."""
+    html = client.get(url).content.decode()
+    for match in list(LAZY.finditer(html)):
+        response = client.get(match.group(2).replace("&amp;", "&"), headers=HTMX)
+        assert response.status_code == 200
+        html = html.replace(match.group(0), response.content.decode())
+    return html
+
+
 def _panel(html: str) -> str:
     start = html.index('id="what-changed"')
     return html[start : html.index("</section>", start)]
@@ -43,7 +58,7 @@ def _panel(html: str) -> str:
 def test_the_overview_shows_what_changed_and_fix_first(client_in: Client) -> None:
     build_org(teams=2, repositories=3, days=10)  # first scans 9 days ago: present throughout
 
-    html = client_in.get("/?changes=7").content.decode()
+    html = _overview(client_in, "/?changes=7")
 
     panel = _panel(html)
     assert "What changed" in panel
@@ -64,7 +79,7 @@ def test_nothing_changed_is_said_plainly(client_in: Client) -> None:
         row.save()
     Repository.objects.update(created_at=timezone.now() - timedelta(days=60))
 
-    html = client_in.get("/").content.decode()
+    html = _overview(client_in, "/")
 
     assert "Nothing changed in the last 7 days." in _panel(html)
 
@@ -72,7 +87,7 @@ def test_nothing_changed_is_said_plainly(client_in: Client) -> None:
 def test_onboarding_is_listed_apart(client_in: Client) -> None:
     build_org(teams=1, repositories=2, days=2)
 
-    panel = _panel(client_in.get("/?changes=30").content.decode())
+    panel = _panel(_overview(client_in, "/?changes=30"))
 
     # Every repository's first roll-up is within the 30 days: onboarding, not a regression.
     assert "2 onboarded:" in panel
@@ -83,22 +98,22 @@ def test_onboarding_is_listed_apart(client_in: Client) -> None:
 @pytest.mark.parametrize("value", ["", "abc", "8", "-7", "٣٠"])
 def test_an_unknown_period_falls_back_to_seven_days(client_in: Client, value: str) -> None:
     build_org(teams=1, repositories=1, days=1)
-    html = client_in.get(f"/?changes={value}").content.decode()
+    html = _overview(client_in, f"/?changes={value}")
     assert 'class="current">7 days</a>' in _panel(html)
 
 
 def test_the_period_is_part_of_the_cache_key(client_in: Client) -> None:
     build_org(teams=1, repositories=1, days=1)
-    week = _panel(client_in.get("/?changes=7").content.decode())
-    quarter = _panel(client_in.get("/?changes=90").content.decode())
+    week = _panel(_overview(client_in, "/?changes=7"))
+    quarter = _panel(_overview(client_in, "/?changes=90"))
     assert 'class="current">7 days</a>' in week
     assert 'class="current">90 days</a>' in quarter
-    assert _panel(client_in.get("/?changes=7").content.decode()) == week  # from the cache
+    assert _panel(_overview(client_in, "/?changes=7")) == week  # from the cache
 
 
 def test_the_heat_map_scrolls_with_sticky_team_names_and_a_legend(client_in: Client) -> None:
     build_org(teams=2, repositories=1, days=1)
-    html = client_in.get("/").content.decode()
+    html = _overview(client_in, "/")
     heat = html[html.index('id="heat-map"') :]
     assert 'class="heat-scroll"' in heat
     assert len(re.findall(r'<th class="sticky-col" scope="row">', heat)) == 2
@@ -111,18 +126,42 @@ def test_the_heat_map_scrolls_with_sticky_team_names_and_a_legend(client_in: Cli
 def test_fix_first_empty_state(client_in: Client) -> None:
     build_org(teams=1, repositories=1, days=1)
     Rule.objects.update(enabled=False)  # nothing scored: nothing to fix
-    html = client_in.get("/").content.decode()
+    html = _overview(client_in, "/")
     assert "No failing or warning rule to fix" in html
+
+
+def _costs(client: Client, days: int) -> tuple[int, int, int]:
+    return (
+        _count(client, f"/?changes={days}"),
+        _count(client, f"/?panel=changes&changes={days}", **HTMX),
+        _count(client, "/?panel=fix-first", **HTMX),
+    )
 
 
 @pytest.mark.slow
 def test_overview_queries_stay_flat_with_the_panels(client_in: Client) -> None:
     build_org(teams=2, repositories=2, days=3)
-    small = [_count(client_in, f"/?changes={days}") for days in (7, 30, 90)]
+    small = [_costs(client_in, days) for days in (7, 30, 90)]
     build_org(teams=4, repositories=3, days=4, seed=11)
-    large = [_count(client_in, f"/?changes={days}") for days in (30, 90, 7)]
+    large = [_costs(client_in, days) for days in (30, 90, 7)]
     assert sorted(small) == sorted(large), (small, large)
-    assert len(set(small)) == 1  # every period costs the same
+    # Every period costs the same; "Fix first" has no period: later requests hit its cache.
+    assert len({(page, changes) for page, changes, _ in small}) == 1
+
+
+def test_the_page_does_not_wait_for_its_costly_panels(client_in: Client) -> None:
+    build_org(teams=1, repositories=2, days=3)
+    html = client_in.get("/?changes=30&sort=name").content.decode()
+    # Placeholders that htmx fills once the page is shown; the period travels with them.
+    assert 'hx-get="/?panel=changes&amp;changes=30" hx-trigger="load"' in html
+    assert 'hx-get="/?panel=fix-first" hx-trigger="load"' in html
+    assert "Biggest movers" not in html
+    panel = client_in.get("/?panel=changes&changes=30", headers=HTMX).content.decode()
+    assert panel.lstrip().startswith('<section class="card what-changed" id="what-changed"')
+    # Its period links lead to the whole page, not to the bare panel.
+    assert 'href="?changes=90#what-changed"' in panel
+    # Without htmx, `panel` is ignored: the whole page.
+    assert "<html" in client_in.get("/?panel=fix-first").content.decode()
 
 
 # The rule page's filter by repository ids ------------------------------------------------
