@@ -213,3 +213,72 @@ def test_demo_on_a_fresh_clone_creates_the_tables_first(tmp_path: Path) -> None:
     with closing(sqlite3.connect(tmp_path / "var" / "yardstick.sqlite3")) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"dashboard_team", "dashboard_repository", "django_migrations"} <= tables
+
+
+def test_the_weekly_digest_of_a_known_demo_week(client: Client) -> None:
+    """The demo's last week, as the organisation's subscribers receive it: storefront-app
+    reaches Gold, platform-monorepo is the one left with rules to fix; the attachment is the
+    organisation export's very bytes."""
+    from django.core import mail
+
+    from dashboard.models import Delivery
+    from dashboard.services.notify import weekly
+    from dashboard.services.notify.subscriptions import scope_named, subscribe
+    from dashboard.tasks import deliver_notification
+
+    _demo(*SMALL)
+    manager = User.objects.get(username="manager")
+    User.objects.filter(pk=manager.pk).update(email="manager@example.test")
+    manager.refresh_from_db()
+    subscribe(manager, scope_named("org"), enabled=True)
+    ids = dict(Repository.objects.values_list("name", "pk"))
+    today = timezone.now().date()
+    week = weekly.iso_week(today)
+    monorepo = ids["platform-monorepo"]
+
+    assert weekly.send_weekly_digests() == 1
+    for delivery in Delivery.objects.filter(status=Delivery.Status.PENDING):
+        assert deliver_notification(delivery.pk) == Delivery.Status.SENT
+
+    (message,) = mail.outbox
+    assert message.to == [manager.email]
+    assert message.subject.endswith(f"Weekly digest of the organisation, week to {today}")
+    fixes = [
+        ("DOC-002", "Architecture decision records", "minor"),
+        ("DSEC-001", "Automated dependency updates", "minor"),
+        ("STR-006", "Root project files", "minor"),
+        ("STY-001", "Clean ruff lint", "major"),
+    ]
+    assert message.body.splitlines()[:21] == [
+        f"Weekly digest of the organisation: {today - timedelta(days=7)} to {today} (week {week}).",
+        "",
+        "Levels gained (1)",
+        f"- storefront-app (Identity): Bronze → Gold  /repositories/{ids['storefront-app']}/",
+        "",
+        "Levels lost (0)",
+        "- none",
+        "",
+        "What changed",
+        "Moved up:",
+        "- Identity (team): 95.3 → 100.0, +4.7  /teams/identity/",
+        f"- storefront-app: 95.3 → 100.0, +4.7  /repositories/{ids['storefront-app']}/",
+        "",
+        "Fix first",
+        *(
+            f"{n}. {rule} {title} ({severity}): +0.5 points across 1 repository  "
+            f"/rules/{rule}/?repos={monorepo}"
+            for n, (rule, title, severity) in enumerate(fixes, 1)
+        ),
+        "",
+        "Waivers expiring in the next 14 days (0)",
+        "- none",
+    ]
+    ((name, content, mimetype),) = message.attachments
+    client.force_login(manager)
+    export = client.get("/exports/organisation.csv")
+    assert mimetype == "text/csv"
+    assert name == f"yardstick-organisation-{today:%Y%m%d}.csv"
+    assert content.encode() == b"".join(export.streaming_content)  # type: ignore[attr-defined]
+    # Once per ISO week.
+    assert weekly.send_weekly_digests() == 0
+    assert len(mail.outbox) == 1
