@@ -112,9 +112,10 @@ def _form_problems(request: HttpRequest) -> Iterator[tuple[str, str]]:
 
 
 def refusal(request: HttpRequest, where: str, what: str) -> HttpResponse:
-    """The 400: JSON `{code, message, details}` under /api/, plain text elsewhere."""
+    """The 400: JSON `{code, message, details}` from the JSON API (/api/v1/), plain text
+    elsewhere, the /api/ reference page included."""
     message = f"{where} contains {what}: send UTF-8 text without NUL characters"
-    if request.path_info.startswith("/api/"):
+    if request.path_info.startswith("/api/v1/"):
         details = {"where": where, "problem": what}
         return JsonResponse(
             {"code": "bad_request", "message": message, "details": details}, status=400
