@@ -122,7 +122,7 @@ def test_the_sticky_summary_holds_score_level_and_counts(
     summary = html[html.index('<div class="sticky-summary"') :]
     summary = summary[: summary.index("</div>")]
     assert re.search(r"<strong>4</strong> <span class=\"muted\">failing", summary)
-    assert re.search(r"<strong>1</strong> <span class=\"muted\">warnings", summary)
+    assert re.search(r"<strong>1</strong> <span class=\"muted\">warning<", summary)  # one: singular
     assert re.search(r"<strong>2</strong> <span class=\"muted\">passing", summary)
     assert "of 9 results" in summary  # whatever the filter
     assert f"level-{repository.level}" in summary
