@@ -92,7 +92,9 @@ def gunicorn(
         overrides["WEB_THREADS"] = str(threads)
     overrides["WEB_BIND"] = f"{HOST}:{port}"
     command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
-    out = (log or Path(tempfile.gettempdir()) / "yardstick-bench" / "gunicorn.log").open("ab")
+    log = log or Path(tempfile.gettempdir()) / "yardstick-bench" / "gunicorn.log"
+    log.parent.mkdir(parents=True, exist_ok=True)  # a fresh machine has no such folder yet
+    out = log.open("ab")
     process = subprocess.Popen(
         command,
         cwd=ROOT,

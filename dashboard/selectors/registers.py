@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.core.paginator import Page
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from dashboard.domain.scores import in_force
@@ -160,3 +160,23 @@ def register_rows(
         .iterator(chunk_size=2000)
     )
     return CSV_HEADER[kind], rows
+
+
+def next_change(
+    kind: Kind, filters: RegisterFilters, now: datetime | None = None
+) -> datetime | None:
+    """The next instant a row of the register (with these team and rule filters) changes status
+    or enters the "expiring" window, with no write: a cached register holds until then."""
+    now = now or timezone.now()
+    rows = entries(kind, RegisterFilters(filters.team, filters.rule))
+    window = timedelta(days=EXPIRING_DAYS)
+    found = rows.aggregate(
+        granted=Min("created_at", filter=Q(created_at__gt=now)),
+        expires=Min("expires_at", filter=Q(expires_at__gt=now)),
+        enters=Min("expires_at", filter=Q(expires_at__gt=now + window)),
+        revoked=Min("revoked_at", filter=Q(revoked_at__gt=now)),
+    )
+    if found["enters"] is not None:
+        found["enters"] -= window
+    moments = [moment for moment in found.values() if moment is not None]
+    return min(moments, default=None)

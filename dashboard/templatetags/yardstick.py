@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from dashboard import charts
 from dashboard import markdown as markdown_text
@@ -143,3 +143,17 @@ def project_folder(repository: Any) -> SafeString:
 def markdown(text: str) -> SafeString:
     """`{{ text|markdown }}`: a safe Markdown subset as HTML (dashboard/markdown.py)."""
     return markdown_text.render(text or "")
+
+
+@register.simple_tag
+def options(choices: Iterable[Sequence[Any]], selected: object = "", label: str = "") -> SafeString:
+    """`<option>`s of (value, text) pairs, `selected` marked; `label="id title"` shows a
+    (value, title) pair as "value title". One string join: a page with pickers of 200 teams
+    renders in a fraction of what a template loop costs."""
+    chosen = str(selected)
+    parts = []
+    for value, text in choices:
+        shown = f"{value} {text}" if label == "id title" else text
+        mark = " selected" if str(value) == chosen and chosen else ""
+        parts.append(f'<option value="{escape(value)}"{mark}>{escape(shown)}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value escaped above  # nosec B703

@@ -18,6 +18,8 @@ from dashboard.services.access.permissions import is_admin
 from dashboard.services.reporting import export_rows
 from dashboard.services.reporting.csv_stream import csv_response
 from dashboard.services.standard.sync import current_standard
+from dashboard.views import pagecache
+from dashboard.views.panels import render_panel
 
 
 @login_required
@@ -40,17 +42,26 @@ def index(request: HttpRequest) -> HttpResponseBase:
 
 
 def _page(request: HttpRequest) -> HttpResponse:
-    context = {
-        "teams": Team.objects.order_by("name").values_list("slug", "name"),
-        "rules": Rule.objects.filter(standard=current_standard(), retired=False)
-        .order_by("position")
-        .values_list("rule_id", "title"),
-        "expiry_choices": EXPIRY_CHOICES.items(),
-        "statuses": sorted(SHOWN_STATUSES),
-        "max_days": export_rows.MAX_DAYS,
-        "show_audit": is_admin(request.user),
-    }
-    return render(request, "exports.html", context)
+    show_audit = is_admin(request.user)
+
+    def body() -> str:
+        context = {
+            "teams": Team.objects.order_by("name").values_list("slug", "name"),
+            "rules": Rule.objects.filter(standard=current_standard(), retired=False)
+            .order_by("position")
+            .values_list("rule_id", "title"),
+            "expiry_choices": EXPIRY_CHOICES.items(),
+            "statuses": sorted(SHOWN_STATUSES),
+            "max_days": export_rows.MAX_DAYS,
+            "show_audit": show_audit,
+        }
+        return render_panel(request, "exports.html#body", context)
+
+    # Teams and rules change the pickers: their writes retire every panel (ALL).
+    spec = pagecache.panel(
+        "exports", (pagecache.ALL,), body, query="", parts=(f"audit={show_audit}",)
+    )
+    return render(request, "exports.html", {"body": pagecache.one(spec)})
 
 
 def _name(what: str) -> str:

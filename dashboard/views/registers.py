@@ -1,16 +1,23 @@
 """The organisation's waiver and attestation registers: filtered, paginated tables and their CSV.
 
-Every signed-in user may read them, like the repository pages that show the same rows. Not
-page-cached: a row's status changes when it expires, without any write.
+Every signed-in user may read them, like the repository pages that show the same rows. Cached
+like the other pages (governance writes retire them) and never past the next instant a row
+changes status on its own (`next_change`: a grant taking effect, an expiry, a revocation date,
+a waiver entering the "expiring within 30 days" window).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from dashboard.http.params import whole_number
@@ -20,37 +27,66 @@ from dashboard.selectors.registers import (
     EXPIRY_CHOICES,
     Kind,
     RegisterFilters,
+    next_change,
     register_page,
     register_rows,
 )
 from dashboard.services.reporting.csv_stream import csv_response
+from dashboard.views import pagecache
+from dashboard.views.panels import render_panel
 
 TITLES = {"waivers": "Waivers", "attestations": "Attestations"}
+QUERY = ("team", "rule", "expiry", "page")
+SCOPES = (pagecache.ALL, pagecache.ORG)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered register and the instant a row's status changes without a write."""
+
+    html: SafeString
+    valid_until: datetime | None
 
 
 def _register(request: HttpRequest, kind: Kind) -> HttpResponse:
     filters = RegisterFilters.from_query(request.GET)
     number = max(1, whole_number(request.GET.get("page", "1")) or 1)
-    context = {
-        "kind": kind,
-        "title": TITLES[kind],
-        "page": register_page(kind, filters, number),
-        "filters": filters,
-        "expiring_days": EXPIRING_DAYS,
-    }
-    if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "registers.html#register-table", context)
-    related = "waivers" if kind == "waivers" else "attestations"
-    context.update(
-        teams=Team.objects.order_by("name").values_list("slug", "name"),
-        # Only rules that have an entry: a rule picker of the whole standard finds nothing.
-        rules=Rule.objects.filter(**{f"{related}__isnull": False})
-        .order_by("rule_id")
-        .values_list("rule_id", "title")
-        .distinct(),
-        expiry_choices=EXPIRY_CHOICES.items(),
+    htmx = bool(request.htmx)  # type: ignore[attr-defined]
+
+    def render_register() -> Rendered:
+        context: dict[str, Any] = {
+            "kind": kind,
+            "title": TITLES[kind],
+            "page": register_page(kind, filters, number),
+            "filters": filters,
+            "expiring_days": EXPIRING_DAYS,
+        }
+        if not htmx:
+            related = "waivers" if kind == "waivers" else "attestations"
+            context.update(
+                teams=Team.objects.order_by("name").values_list("slug", "name"),
+                # Only rules with an entry: a picker of the whole standard finds nothing.
+                rules=Rule.objects.filter(**{f"{related}__isnull": False})
+                .order_by("rule_id")
+                .values_list("rule_id", "title")
+                .distinct(),
+                expiry_choices=EXPIRY_CHOICES.items(),
+            )
+        template = "registers.html#register-table" if htmx else "registers.html#body"
+        html = render_panel(request, template, context)
+        return Rendered(html, next_change(kind, filters))
+
+    spec = pagecache.panel(
+        f"register-{kind}{'-table' if htmx else ''}",
+        SCOPES,
+        render_register,
+        query=pagecache.query_part(request.GET, QUERY),
+        parts=(pagecache.today_part(),),
     )
-    return render(request, "registers.html", context)
+    html = pagecache.one(spec).html
+    if htmx:
+        return HttpResponse(html)
+    return render(request, "registers.html", {"body": html, "title": TITLES[kind]})
 
 
 @login_required

@@ -363,3 +363,48 @@ def test_the_cache_is_shared_by_default_and_chosen_by_cache_url(
     assert explicit.cache_url == "locmem://"
     with pytest.raises(ConfigError, match="CACHE_URL"):
         load_config(VAR_DIR=tmp_path, CACHE_URL="memcached://x")
+
+
+def test_the_waiver_register_is_cached_until_a_write_or_a_status_changes(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    repository = RepositoryFactory(team=personas["team"])
+    rule = Rule.objects.get(rule_id="LAY-001", standard__key="python-backend")
+    client.force_login(personas["member"])
+    assert "No waiver granted yet" in _get(client, "/waivers/")[0]
+    # A write retires the cached register at once.
+    Waiver.objects.create(
+        repository=repository,
+        rule=rule,
+        reason="Expires in a moment.",
+        expires_at=timezone.now() + timedelta(seconds=2),
+    )
+    html, uncached = _get(client, "/waivers/?expiry=in_force")
+    assert "Expires in a moment." in html
+    hits = _hits("register-waivers")
+    again, cached = _get(client, "/waivers/?expiry=in_force")
+    assert again == html
+    assert cached < uncached
+    assert _hits("register-waivers") == hits + 1
+    # No write, only the expiry: the cached register is not served past it.
+    time.sleep(2.2)
+    assert "No waiver matches these filters." in _get(client, "/waivers/?expiry=in_force")[0]
+    assert ">expired</span>" in _get(client, "/waivers/")[0]
+
+
+def test_a_waiver_entering_the_expiring_window_ends_the_cached_register() -> None:
+    from dashboard.selectors.registers import EXPIRING_DAYS, RegisterFilters, next_change
+
+    now = timezone.now()
+    repository = RepositoryFactory()
+    rule = Rule.objects.get(rule_id="LAY-001", standard__key="python-backend")
+    far = now + timedelta(days=EXPIRING_DAYS + 3)
+    Waiver.objects.create(repository=repository, rule=rule, reason="r", expires_at=far)
+    # Granted just now: in force from its creation, which is the next change until then.
+    assert next_change("waivers", RegisterFilters(), now) > now
+    later = timezone.now()
+    assert next_change("waivers", RegisterFilters(), later) == far - timedelta(days=EXPIRING_DAYS)
+    soon = now + timedelta(days=2)
+    Waiver.objects.create(repository=repository, rule=rule, reason="r", expires_at=soon)
+    assert next_change("waivers", RegisterFilters(), timezone.now()) == soon
+    assert next_change("attestations", RegisterFilters(), later) is None
