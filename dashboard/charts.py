@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -162,6 +162,18 @@ def day_marks(
     return tuple((index[day], text) for day, text in marks if day in index)
 
 
+def _ahead(points: Sequence[Point], marks: Sequence[tuple[date, str]]) -> Sequence[Point]:
+    """`points`, with empty days after the last up to the furthest mark a little ahead (a
+    quarter of the span, a week at least): an initiative's coming target date shows."""
+    last = points[-1].day
+    horizon = last + timedelta(days=max(7, (last - points[0].day).days // 4))
+    ahead = max((day for day, _ in marks if last < day <= horizon), default=None)
+    if ahead is None:
+        return points
+    empty = [Point(last + timedelta(days=n), None) for n in range(1, (ahead - last).days + 1)]
+    return [*points, *empty]
+
+
 def line_chart(
     points: Sequence[Point],
     width: int = 720,
@@ -178,10 +190,13 @@ def line_chart(
     name it and its values in the label ("score history …; scores 62-78").
 
     `marks` draws a labelled vertical line on each of those days within the chart's span
-    (e.g. a new standard, an initiative's target date).
+    (e.g. a new standard, an initiative's target date), and on those a little ahead of its
+    last day, the axis extended to them (`_ahead`): a deadline coming shows.
     """
     if not any(p.value is not None for p in points):
         return mark_safe('<p class="empty">No history yet: it appears after the first scans.</p>')
+    first_day, last_day = points[0].day, points[-1].day
+    points = _ahead(points, marks)
     pad_left, pad, bottom_pad = 34.0, 16.0, 22.0
     top, bottom = pad, height - bottom_pad
     known = [p.value for p in points if p.value is not None]
@@ -203,7 +218,7 @@ def line_chart(
             f'<text class="tick value{minor}" x="{pad_left - 6}" y="{y + 4}" text-anchor="end">'
             f"{_tick_text(tick)}</text>"
         )
-    first_day, last_day = points[0].day, points[-1].day
+    end_day = points[-1].day
     for i in _date_ticks(len(points)):
         anchor = "start" if i == 0 else "end" if i == len(points) - 1 else "middle"
         parts.append(
@@ -216,9 +231,9 @@ def line_chart(
     ]
     path, dots = _paths(coords)
     line = f'<path class="line" d="{path}"/>' if path else ""
-    shown = [(day, text) for day, text in marks if first_day <= day <= last_day]
+    shown = [(day, text) for day, text in marks if first_day <= day <= end_day]
     for n, (day, text) in enumerate(shown):
-        x = x_of((day - first_day).days * count / max((last_day - first_day).days, 1))
+        x = x_of((day - first_day).days * count / max((end_day - first_day).days, 1))
         # Labels step down in turn so close marks stay readable; right of centre they sit on
         # the line's left, so none runs off the chart.
         y = top + 10 + 11 * (n % 3)

@@ -100,6 +100,26 @@ def test_marks_are_placed_on_their_day_and_outside_ones_dropped() -> None:
     assert "early" not in html
 
 
+def test_a_target_date_a_little_ahead_extends_the_axis_to_it() -> None:
+    points = _points([70.0] * 29)  # 28 days: a week ahead is within reach
+    target = points[-1].day + timedelta(days=6)
+    html = line_chart(points, marks=[(target, "Gold target"), (target + timedelta(60), "later")])
+    dates = re.findall(r'<text class="tick date"[^>]*>([\d-]+)</text>', html)
+    assert dates[-1] == target.isoformat()  # the axis runs to the deadline
+    assert "Gold target" in html
+    assert "later" not in html  # too far ahead: the chart keeps to its range
+    # The history itself still ends on its last day; nothing is drawn ahead of it.
+    assert f'data-last="{points[-1].day.isoformat()}"' in html
+    line_end = float(re.findall(r"[ML]([\d.]+),[\d.]+", html.split('class="line" d="')[1])[-1])
+    mark_x = float(re.findall(r'<line class="mark" x1="([\d.]+)"', html)[0])
+    assert line_end < mark_x
+    # Without a mark ahead the axis ends on the last day.
+    assert (
+        re.findall(r'<text class="tick date"[^>]*>([\d-]+)</text>', line_chart(points))[-1]
+        == points[-1].day.isoformat()
+    )
+
+
 def test_mark_labels_are_escaped() -> None:
     html = line_chart(_points([70.0, 71.0]), marks=[(DAY, "<b>x</b> target")])
     assert "<b>" not in html
