@@ -45,9 +45,30 @@ def with_current_ages(html: str, now: datetime | None = None) -> SafeString:
     moment = now or timezone.now()
 
     def age(match: re.Match[str]) -> str:
-        when = datetime.fromisoformat(match.group(1))
-        return format_html(
-            '<time datetime="{}" data-ago>{} ago</time>', match.group(1), timesince(when, moment)
-        )
+        stamp = match.group(1)
+        when = datetime.fromisoformat(stamp)
+        # "… ago" counts whole minutes at most: within one elapsed minute it reads the same.
+        minutes = int((moment - when).total_seconds() // 60)
+        return _age(stamp, minutes, when, moment)
 
     return SafeString(_AGO.sub(age, html))  # escaped panel, ages by format_html  # nosec B703
+
+
+def _age(stamp: str, minutes: int, when: datetime, moment: datetime) -> str:
+    """The `<time>` element of `stamp` `minutes` after it, each rendered once per process
+    (a busy page repeats the same times within the minute: Django's timesince is the costly
+    part of serving a cached page)."""
+    key = (stamp, minutes)
+    found = _AGES.get(key)
+    if found is None:
+        found = format_html(
+            '<time datetime="{}" data-ago>{} ago</time>', stamp, timesince(when, moment)
+        )
+        if len(_AGES) >= _AGES_MAX:
+            _AGES.clear()
+        _AGES[key] = found
+    return found
+
+
+_AGES: dict[tuple[str, int], str] = {}
+_AGES_MAX = 4096

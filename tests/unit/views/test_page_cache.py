@@ -258,6 +258,21 @@ def test_relative_times_in_cached_panels_are_rewritten_for_now() -> None:
     )
 
 
+@pytest.mark.parametrize("months", [0, 2, 14])
+def test_relative_times_read_as_timesince_says_at_every_second(months: int) -> None:
+    """Ages are rendered once per elapsed minute and reused: at every second of a few minutes
+    (crossing minute, hour and day boundaries) they read exactly as Django's timesince."""
+    from django.utils.timesince import timesince
+
+    when = datetime(2026, 1, 31, 23, 58, 30, 250_000, tzinfo=UTC)
+    start = when + timedelta(days=30 * months, minutes=1, seconds=10)
+    html = f'<time datetime="{when.isoformat()}" data-ago>?</time>'
+    for second in range(0, 200, 7):
+        now = start + timedelta(seconds=second)
+        expected = f'<time datetime="{when.isoformat()}" data-ago>{timesince(when, now)} ago</time>'
+        assert with_current_ages(html, now) == expected, now
+
+
 def test_query_parts_hold_the_whole_query_or_nothing() -> None:
     from django.http import QueryDict
 
