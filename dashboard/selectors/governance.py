@@ -20,6 +20,11 @@ def active_waiver_rule_ids(repository_id: int, at: datetime | None = None) -> se
     )
 
 
+#: "Expiring soon": the window the registers' filter, the team page's next actions and the
+#: weekly digest all mean.
+EXPIRING_SOON_DAYS = 30
+
+
 def waivers_expiring(
     within: timedelta, team: Team | None = None, at: datetime | None = None
 ) -> QuerySet[Waiver]:

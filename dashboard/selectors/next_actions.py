@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from dashboard.domain.levels import LevelGap
 from dashboard.models import RuleDailyStats, Team, Waiver
+from dashboard.selectors.governance import EXPIRING_SOON_DAYS, waivers_expiring
 from scanners.report import LEVEL_BLOCKED_BY
 from scanners.results import Level
 
-EXPIRING_DAYS = 30
 FAILING_SHOWN = 10
 
 
@@ -95,19 +95,7 @@ def next_actions(team: Team, gap: LevelGap | None, now: datetime | None = None) 
         ),
         key=_most_first,
     )[:FAILING_SHOWN]
-    expiring = list(
-        Waiver.objects.in_force(now)
-        .filter(
-            repository__team=team,
-            repository__active=True,
-            expires_at__lte=now + timedelta(days=EXPIRING_DAYS),
-        )
-        .select_related("repository", "rule")
-        .only(
-            "expires_at", "reason", "repository__name", "repository__project_dir", "rule__rule_id"
-        )
-        .order_by("expires_at", "pk")
-    )
+    expiring = list(waivers_expiring(timedelta(days=EXPIRING_SOON_DAYS), team, now))
     return NextActions(after, blocking, failing, expiring)
 
 

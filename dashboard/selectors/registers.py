@@ -18,10 +18,11 @@ from django.utils import timezone
 from dashboard.domain.scores import in_force
 from dashboard.models import Attestation, Waiver
 from dashboard.selectors.common import paginate
+from dashboard.selectors.governance import EXPIRING_SOON_DAYS
 
 Kind = Literal["waivers", "attestations"]
 PER_PAGE = 50
-EXPIRING_DAYS = 30
+EXPIRING_DAYS = EXPIRING_SOON_DAYS
 IN_FORCE, EXPIRED, REVOKED = "in force", "expired", "revoked"
 # The expiry filter: its query value and its label.
 EXPIRY_CHOICES = {

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dashboard.forms.notify import DigestSubscriptionForm
 from dashboard.models import Team
+from dashboard.selectors.governance import EXPIRING_SOON_DAYS
 from dashboard.services.notify import subscriptions, weekly
 from dashboard.services.notify.subscriptions import DigestRefused, Scope
 
@@ -18,7 +19,8 @@ from dashboard.services.notify.subscriptions import DigestRefused, Scope
 def _page(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
     on = subscriptions.enabled_scopes(request.user)
     rows = [(scope, scope.key in on) for scope in subscriptions.available_scopes(request.user)]
-    return render(request, "digest.html", {"rows": rows, "error": error}, status=status)
+    context = {"rows": rows, "error": error, "expiring_days": EXPIRING_SOON_DAYS}
+    return render(request, "digest.html", context, status=status)
 
 
 def _scope(key: str) -> Scope:

@@ -270,7 +270,7 @@ def test_the_weekly_digest_of_a_known_demo_week(client: Client) -> None:
             for n, (rule, title, severity) in enumerate(fixes, 1)
         ),
         "",
-        "Waivers expiring in the next 14 days (0)",
+        "Waivers expiring in the next 30 days (0)",
         "- none",
     ]
     ((name, content, mimetype),) = message.attachments

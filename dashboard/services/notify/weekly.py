@@ -31,14 +31,13 @@ from dashboard.models import (
     Waiver,
 )
 from dashboard.selectors.changes import Changes, FixFirst, Mover, fix_first, what_changed
-from dashboard.selectors.governance import waivers_expiring
+from dashboard.selectors.governance import EXPIRING_SOON_DAYS, waivers_expiring
 from dashboard.services.notify.events import link, mail_subject, record
 from dashboard.services.notify.subscriptions import Scope, recipients, subscribed_scopes
 from dashboard.services.reporting import export_rows
 from dashboard.services.reporting.csv_stream import csv_bytes
 
 PERIOD = timedelta(days=7)
-WAIVER_NOTICE = timedelta(days=14)
 FIX_FIRST = 5  # rules listed under "Fix first"
 NAMED = 5  # repositories named in a line before "and N more"
 CSV = "text/csv"
@@ -90,7 +89,7 @@ def render(scope: Scope, now: datetime | None = None) -> WeeklyDigest:
     start = end - PERIOD
     changes = what_changed(start, end, scope.team)
     fixes = fix_first(scope.team, limit=FIX_FIRST)
-    waivers = list(waivers_expiring(WAIVER_NOTICE, scope.team, now))
+    waivers = list(waivers_expiring(timedelta(days=EXPIRING_SOON_DAYS), scope.team, now))
     if scope.team is None:
         header, rows = export_rows.organisation()
         name, export = export_rows.file_name("organisation", day), reverse("export-organisation")
@@ -208,7 +207,7 @@ def _fixes(fixes: list[FixFirst]) -> list[str]:
 
 
 def _waivers(waivers: list[Waiver]) -> list[str]:
-    lines = ["", f"Waivers expiring in the next 14 days ({len(waivers)})"]
+    lines = ["", f"Waivers expiring in the next {EXPIRING_SOON_DAYS} days ({len(waivers)})"]
     lines += [
         f"- {w.repository.label} ({w.repository.team.name}): {w.rule.rule_id} {w.rule.title},"
         f" expires {w.expires_at.date().isoformat()}  {_repository(w.repository_id)}"

@@ -108,9 +108,9 @@ def week(personas: dict[str, Any]) -> dict[str, Any]:
         "worker": WaiverFactory(
             repository=repos["worker"], rule=rule["DEP-002"], expires_at=now + timedelta(days=3)
         ),
-        # Later than 14 days, and revoked: not listed.
+        # Later than 30 days, and revoked: not listed.
         "later": WaiverFactory(
-            repository=repos["web"], rule=rule["DEP-003"], expires_at=now + timedelta(days=20)
+            repository=repos["web"], rule=rule["DEP-003"], expires_at=now + timedelta(days=40)
         ),
         "revoked": WaiverFactory(
             repository=repos["web"],
@@ -174,7 +174,7 @@ def test_the_organisation_digest_of_a_known_week(week: dict[str, Any]) -> None:
         "Fix first",
         *_fix_lines(),
         "",
-        "Waivers expiring in the next 14 days (2)",
+        "Waivers expiring in the next 30 days (2)",
         f"- worker (Search): DEP-002 {_title('DEP-002')}, expires {_expires(week, 'worker')}"
         f"  {_repo(week, 'worker')}",
         f"- api (Payments): DEP-003 {_title('DEP-003')}, expires {_expires(week, 'api')}"
@@ -198,7 +198,7 @@ def test_a_team_digest_keeps_to_the_team(week: dict[str, Any]) -> None:
     for other in ("worker", "Search", "broken", "new scored"):
         assert other not in body, other
     assert "\n".join(_fix_lines(team)) in body
-    assert "Waivers expiring in the next 14 days (1)\n- api (Payments): DEP-003" in body
+    assert "Waivers expiring in the next 30 days (1)\n- api (Payments): DEP-003" in body
     assert digest.attachment_name == f"yardstick-team-payments-{week['end']:%Y%m%d}.csv"
     assert f"(as {SITE}/exports/teams/payments.csv)" in body
 
@@ -211,7 +211,7 @@ def test_an_empty_week_says_so(personas: dict[str, Any]) -> None:
         "Levels lost (0)\n- none",
         "What changed\nNothing changed.",
         "Fix first\nNo failing or warning rule to fix.",
-        "Waivers expiring in the next 14 days (0)\n- none",
+        "Waivers expiring in the next 30 days (0)\n- none",
     ):
         assert section in body, section
 
