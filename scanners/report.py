@@ -41,20 +41,21 @@ def score_outcomes(outcomes: Iterable[tuple[RuleSpec, Status]]) -> Score:
     critical rule passes, Silver adds every major, Gold every minor. A non-passing result
     that leaves the sum (error, manual) does not block a level; `fail` and `warn` do.
     """
+    scored = [(spec, status) for spec, status in outcomes if status.credit is not None]
+    value = score_value(*_credit_sums(scored), bool(scored))
+    blocking = {spec.severity for spec, status in scored if blocks_level(status)}
+    return Score(value, Level.NONE if value is None else level_reached(blocking))
+
+
+def _credit_sums(outcomes: Iterable[tuple[RuleSpec, Status]]) -> tuple[float, float]:
+    """The credit-weighted points earned and the total weight of the scorable outcomes."""
     total = earned = 0.0
-    blocking: set[Severity] = set()
-    seen = False
     for spec, status in outcomes:
         credit = status.credit
-        if credit is None:
-            continue
-        seen = True
-        total += spec.weight
-        earned += spec.weight * credit
-        if blocks_level(status):
-            blocking.add(spec.severity)
-    value = score_value(earned, total, seen)
-    return Score(value, Level.NONE if value is None else level_reached(blocking))
+        if credit is not None:
+            total += spec.weight
+            earned += spec.weight * credit
+    return earned, total
 
 
 def score_value(earned: float, total: float, seen: bool) -> float | None:
@@ -68,18 +69,13 @@ def scores_if_passed(outcomes: Sequence[tuple[RuleSpec, Status]]) -> list[float 
     for outcomes that leave the sum). The score is a weighted mean, so a result passing adds
     its weight times the credit it lacked to the points earned and keeps the total weight:
     one pass over the outcomes instead of rescoring them once per rule."""
-    total = earned = 0.0
-    for spec, status in outcomes:
-        credit = status.credit
-        if credit is not None:
-            total += spec.weight
-            earned += spec.weight * credit
-    after: list[float | None] = []
-    for spec, status in outcomes:
-        credit = status.credit
-        lacking = None if credit is None else spec.weight * (1.0 - credit)
-        after.append(None if lacking is None else score_value(earned + lacking, total, True))
-    return after
+    earned, total = _credit_sums(outcomes)
+    return [
+        None
+        if status.credit is None
+        else score_value(earned + spec.weight * (1.0 - status.credit), total, True)
+        for spec, status in outcomes
+    ]
 
 
 # Each level above None and the severity whose non-passing scored result (fail or warn) keeps

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.urls import reverse
 
 from dashboard.domain.governance import points_if_passed
@@ -144,6 +144,18 @@ def _ref(repository_id: int, name: str, project_dir: str, team: str) -> Reposito
 def _repositories(team: Team | None) -> Q:
     where = Q(repository__active=True)
     return where & Q(repository__team=team) if team is not None else where
+
+
+def latest_rollup_day(team: Team | None = None, until: date | None = None) -> date | None:
+    """The latest day with team roll-ups (of `team`; on or before `until`), None before any:
+    the day "what changed" ends, as today's rows may not be carried yet (1 query)."""
+    rows = TeamDailyScore.objects.all()
+    if team is not None:
+        rows = rows.filter(team=team)
+    if until is not None:
+        rows = rows.filter(date__lte=until)
+    day: date | None = rows.aggregate(day=Max("date"))["day"]
+    return day
 
 
 def what_changed(start: date, end: date, team: Team | None = None) -> Changes:

@@ -19,7 +19,7 @@ from dashboard.domain.scores import (
     with_team_scores,
 )
 from dashboard.models import Repository, RuleDailyStats, Team, TeamDailyScore
-from dashboard.selectors.changes import Changes, what_changed
+from dashboard.selectors.changes import Changes, latest_rollup_day, what_changed
 from dashboard.selectors.common import (
     TableState,
     daily_history,
@@ -118,7 +118,7 @@ class HeatMap:
 
 def heat_map(limit: int = 40) -> HeatMap:
     """Latest section scores of the best-covered teams (2 queries)."""
-    latest = TeamDailyScore.objects.aggregate(day=Max("date"))["day"]
+    latest = latest_rollup_day()
     if latest is None:
         return HeatMap([], [], None)
     rows = list(
@@ -178,7 +178,7 @@ def summary() -> dict[str, Any]:
 def recent_changes(days: int) -> Changes:
     """What changed over the last `days` days of roll-ups, up to the latest day (1 query more
     than `what_changed`): the latest day, not today, as today's rows may not be carried yet."""
-    latest = TeamDailyScore.objects.aggregate(day=Max("date"))["day"]
+    latest = latest_rollup_day()
     if latest is None:
         today = timezone.now().date()
         return Changes(today - timedelta(days=days), today, None)

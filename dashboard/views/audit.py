@@ -15,6 +15,7 @@ from dashboard.models import AuditAction, Team
 from dashboard.selectors.audit import AuditFilters, audit_page, audit_rows
 from dashboard.services.access.permissions import is_admin
 from dashboard.services.reporting.csv_stream import csv_response
+from dashboard.services.reporting.export_rows import file_name
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -49,4 +50,4 @@ def export(request: HttpRequest) -> HttpResponseBase:
     """The filtered audit log as CSV."""
     _require_admin(request)
     header, rows = audit_rows(AuditFilters.from_query(request.GET))
-    return csv_response(f"yardstick-audit-{timezone.now():%Y%m%d}.csv", header, rows)
+    return csv_response(file_name("audit", timezone.now().date()), header, rows)

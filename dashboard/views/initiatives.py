@@ -19,6 +19,7 @@ from dashboard.selectors.initiatives import burn_up, initiative_rows, progress_m
 from dashboard.services.access.permissions import is_manager
 from dashboard.services.governance import initiatives
 from dashboard.services.reporting.csv_stream import csv_response
+from dashboard.services.reporting.export_rows import file_name
 
 
 def _initiative(pk: int) -> Initiative:
@@ -91,8 +92,8 @@ def export(request: HttpRequest, pk: int) -> HttpResponseBase:
     """One row per repository in scope: done, level, what it misses."""
     initiative = _initiative(pk)
     header, rows = status_rows(progress_many([initiative])[initiative.pk])
-    stamp = timezone.now().strftime("%Y%m%d")
-    return csv_response(f"yardstick-initiative-{initiative.pk}-{stamp}.csv", header, rows)
+    name = file_name(f"initiative-{initiative.pk}", timezone.now().date())
+    return csv_response(name, header, rows)
 
 
 @login_required
@@ -101,5 +102,4 @@ def export_all(request: HttpRequest) -> HttpResponseBase:
     """One row per initiative with its progress."""
     found = list(Initiative.objects.select_related("owner").order_by("closed_at", "target_date"))
     header, rows = initiative_rows(found, progress_many(found))
-    stamp = timezone.now().strftime("%Y%m%d")
-    return csv_response(f"yardstick-initiatives-{stamp}.csv", header, rows)
+    return csv_response(file_name("initiatives", timezone.now().date()), header, rows)

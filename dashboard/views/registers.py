@@ -32,6 +32,7 @@ from dashboard.selectors.registers import (
     register_rows,
 )
 from dashboard.services.reporting.csv_stream import csv_response
+from dashboard.services.reporting.export_rows import file_name
 from dashboard.views import pagecache
 from dashboard.views.panels import render_panel
 
@@ -105,7 +106,7 @@ def attestations(request: HttpRequest) -> HttpResponse:
 
 def _export(request: HttpRequest, kind: Kind) -> HttpResponseBase:
     header, rows = register_rows(kind, RegisterFilters.from_query(request.GET))
-    return csv_response(f"yardstick-{kind}-{timezone.now():%Y%m%d}.csv", header, rows)
+    return csv_response(file_name(kind, timezone.now().date()), header, rows)
 
 
 @login_required

@@ -19,18 +19,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import (
     Delivery,
     Notification,
-    TeamDailyScore,
     TeamNotificationSettings,
     Waiver,
 )
-from dashboard.selectors.changes import Changes, FixFirst, Mover, fix_first, what_changed
+from dashboard.selectors.changes import (
+    Changes,
+    FixFirst,
+    Mover,
+    fix_first,
+    latest_rollup_day,
+    what_changed,
+)
 from dashboard.selectors.governance import EXPIRING_SOON_DAYS, waivers_expiring
 from dashboard.services.notify.events import link, mail_subject, record
 from dashboard.services.notify.subscriptions import Scope, recipients, subscribed_scopes
@@ -73,19 +78,12 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _period_end(day: date, scope: Scope) -> date:
-    """`day`, or the latest day with roll-ups before it when its own are not written yet."""
-    rows = TeamDailyScore.objects.filter(date__lte=day)
-    if scope.team is not None:
-        rows = rows.filter(team=scope.team)
-    return rows.aggregate(latest=Max("date"))["latest"] or day
-
-
 def render(scope: Scope, now: datetime | None = None) -> WeeklyDigest:
     """The digest of `scope` for the week ending on `now`'s day (now by default)."""
     now = now or timezone.now()
     day = now.date()
-    end = _period_end(day, scope)
+    # The day, or the latest before it with roll-ups when its own are not written yet.
+    end = latest_rollup_day(scope.team, day) or day
     start = end - PERIOD
     changes = what_changed(start, end, scope.team)
     fixes = fix_first(scope.team, limit=FIX_FIRST)
