@@ -28,11 +28,19 @@ class Membership(models.Model):
         MAINTAINER = "maintainer", "Maintainer"
         MEMBER = "member", "Member"
 
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Added by hand"
+        IDENTITY_PROVIDER = "idp", "Identity provider"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Who owns the membership: a person (in the UI or the admin) or the identity provider's
+    # group mapping, applied at each sign-in (SSO_GROUP_MAPPING); a mapped one is changed only
+    # there, never in the UI.
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
 
     class Meta:
         constraints = (
