@@ -30,7 +30,15 @@ from scanners.context import RepoContext
 from scanners.engine import evaluate_rule
 from scanners.results import Evidence, RuleResult, Severity, Status
 from scanners.standard import RuleSpec, StandardError, default_standard
-from tests.gitrepo import GOLDEN_DIR, FileMap, commit_all, git, make_repo, write_files
+from tests.gitrepo import (
+    FileMap,
+    commit_all,
+    git,
+    golden_files,
+    golden_repo,
+    make_repo,
+    write_files,
+)
 
 PASS = Status.PASS
 FAIL = Status.FAIL
@@ -56,22 +64,6 @@ class Case:
     project_dir: str | None = None  # RepoContext(project_dir=...)
     git: bool = True  # False: a plain folder, no git repository
     forced: FileMap = field(default_factory=dict)  # repository-relative, `git add -f` (ignored)
-
-
-#: Tool caches that may sit in the fixture folder on a developer's machine; never fixture data.
-_CACHE_DIRS = frozenset({".ruff_cache", ".mypy_cache", ".pytest_cache", "__pycache__"})
-
-
-def golden_files() -> dict[str, str | bytes | None]:
-    """`tests.gitrepo.golden_files()`, minus tool caches left in the fixture folder."""
-    out: dict[str, str | bytes | None] = {}
-    for path in sorted(GOLDEN_DIR.rglob("*")):
-        rel_path = path.relative_to(GOLDEN_DIR)
-        if not path.is_file() or _CACHE_DIRS.intersection(rel_path.parts):
-            continue
-        rel = rel_path.as_posix().removesuffix(".fixture")
-        out[rel] = path.read_bytes() if path.suffix == ".bin" else path.read_text("utf-8")
-    return out
 
 
 def golden_gaps(defaults: Mapping[str, str | bytes]) -> dict[str, str | bytes | None]:
@@ -110,24 +102,30 @@ def spec_for(rule_id: str) -> RuleSpec:
 def build(tmp_path: Path, case: Case, base_changes: FileMap | None = None) -> Path:
     """Write the case's repository below `tmp_path` and return its root."""
     root = tmp_path / "repo"
-    files: dict[str, str | bytes | None]
-    if case.files is not None:
-        files = dict(case.files)
+    if case.files is None and case.git:
+        changes = {
+            f"{case.prefix}{rel}": c for rel, c in {**(base_changes or {}), **case.changes}.items()
+        }
+        golden_repo(root, {**changes, **case.repo_changes}, prefix=case.prefix)
     else:
-        files = {f"{case.prefix}{rel}": text for rel, text in golden_files().items()}
-        for rel, content in {**(base_changes or {}), **case.changes}.items():
-            files[f"{case.prefix}{rel}"] = content
-    files.update(case.repo_changes)
-    present = {rel: content for rel, content in files.items() if content is not None}
-    if case.git:
-        make_repo(root, present)
-        if case.forced:
-            write_files(root, case.forced)
-            git(root, "add", "-f", "--", *case.forced)
-            commit_all(root, "chore: track ignored files")
-    else:
-        root.mkdir(parents=True)
-        write_files(root, present)
+        files: dict[str, str | bytes | None]
+        if case.files is not None:
+            files = dict(case.files)
+        else:
+            files = {f"{case.prefix}{rel}": text for rel, text in golden_files().items()}
+            for rel, content in {**(base_changes or {}), **case.changes}.items():
+                files[f"{case.prefix}{rel}"] = content
+        files.update(case.repo_changes)
+        present = {rel: content for rel, content in files.items() if content is not None}
+        if case.git:
+            make_repo(root, present)
+        else:
+            root.mkdir(parents=True)
+            write_files(root, present)
+    if case.git and case.forced:
+        write_files(root, case.forced)
+        git(root, "add", "-f", "--", *case.forced)
+        commit_all(root, "chore: track ignored files")
     return root
 
 
