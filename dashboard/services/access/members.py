@@ -146,7 +146,7 @@ def _require(actor: User, team: Team) -> None:
 
 def _lock(team: Team) -> None:
     """Hold the team's row until the transaction ends (serialises member changes)."""
-    Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").first()
+    list(Team.objects.select_for_update().filter(pk=team.pk).values_list("pk", flat=True))
 
 
 def _locked(membership: Membership) -> Membership:
