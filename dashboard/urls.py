@@ -23,6 +23,7 @@ from dashboard.views import audit as audit_views
 from dashboard.views import badges as badge_views
 from dashboard.views import digest as digest_views
 from dashboard.views import exports as export_views
+from dashboard.views import members as member_views
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
 from dashboard.views import webhooks as webhook_views
@@ -38,6 +39,17 @@ urlpatterns = [
         "teams/<slug:slug>/notifications/",
         notification_views.team_settings,
         name="team-notifications",
+    ),
+    path("teams/<slug:slug>/members/", member_views.index, name="team-members"),
+    path(
+        "teams/<slug:slug>/members/<int:pk>/role/",
+        member_views.change_role,
+        name="team-member-role",
+    ),
+    path(
+        "teams/<slug:slug>/members/<int:pk>/remove/",
+        member_views.remove,
+        name="team-member-remove",
     ),
     path("digest/", digest_views.index, name="digest"),
     path("digest/preview/", digest_views.preview, name="digest-preview"),

@@ -29,10 +29,12 @@ class TeamAdmin(admin.ModelAdmin[models.Team]):
 class MembershipAdmin(admin.ModelAdmin[models.Membership]):
     """Who is in which team; every change is in the audit log."""
 
-    list_display = ("user", "team", "role")
-    list_filter = ("role", "team")
+    list_display = ("user", "team", "role", "source")
+    list_filter = ("role", "source", "team")
     search_fields = ("user__username", "team__name")
     autocomplete_fields = ("user", "team")
+    # Set by whoever creates the membership: the identity provider's mapping, else by hand.
+    readonly_fields = ("source",)
 
     def save_model(
         self,

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from dashboard.models import AuditAction, Membership
-from dashboard.services.access import audit
+from dashboard.services.access import audit, members
 from dashboard.services.access.permissions import require_admin_permission
 
 PRIVILEGES = ("is_superuser", "is_staff", "is_active", "groups")
@@ -30,12 +30,12 @@ def ensure_admin(username: str = "admin") -> str | None:
 def save_membership(
     actor: User, membership: Membership, before: Mapping[str, object] | None = None
 ) -> None:
-    """Add a member to a team (`before` is None) or change a membership (administrators)."""
+    """Add a member to a team (`before` is None) or change a membership (administrators, in
+    the admin: no guard; the Members page goes through `members`)."""
     require_admin_permission(
         actor, "dashboard.add_membership" if before is None else "dashboard.change_membership"
     )
     membership.save()
-    label = f"{membership.user.get_username()} in {membership.team.name}"
     details: dict[str, object] = {"role": membership.role}
     action = AuditAction.MEMBERSHIP_ADDED
     if before is not None:
@@ -52,29 +52,14 @@ def save_membership(
             return
         action = AuditAction.MEMBERSHIP_CHANGED
         details["changed"] = audit.changes(before, membership, changed)
-    details["user"] = membership.user.get_username()
-    audit.record(
-        action,
-        actor=actor,
-        target=membership,
-        target_label=label,
-        team=membership.team,
-        details=details,
-    )
+    members.record(action, actor, membership, details)
 
 
 @transaction.atomic
 def remove_membership(actor: User, membership: Membership) -> None:
     """Take a user out of a team (administrators)."""
     require_admin_permission(actor, "dashboard.delete_membership")
-    audit.record(
-        AuditAction.MEMBERSHIP_REMOVED,
-        actor=actor,
-        target=membership,
-        target_label=f"{membership.user.get_username()} in {membership.team.name}",
-        team=membership.team,
-        details={"user": membership.user.get_username(), "role": membership.role},
-    )
+    members.record(AuditAction.MEMBERSHIP_REMOVED, actor, membership, {"role": membership.role})
     membership.delete()
 
 

@@ -65,6 +65,12 @@ def can_manage_team(user: User, team: Team) -> bool:
     )
 
 
+def can_manage_members(user: User, team: Team) -> bool:
+    """May add, remove and change the role of `team`'s members on its Members page: its
+    maintainers and admins (`can_manage_team`), and managers, who oversee every team."""
+    return can_manage_team(user, team) or is_manager(user)
+
+
 def can_manage_repository(user: User, repository: Repository) -> bool:
     """Scan now, waivers, attestations, settings of one repository."""
     return can_manage_team(user, repository.team)

@@ -288,6 +288,14 @@ MAINTAINERS = {"outsider": 403, "member": 403, "manager": 403, "maintainer": ACT
 MANAGERS = {"outsider": 403, "member": 403, "maintainer": 403, "manager": ACTS, "admin": ACTS}
 
 
+MEMBER_MANAGERS = {**MAINTAINERS, "manager": ACTS}  # a team's members: managers too
+
+
+def _milo(w: World) -> int:
+    """Alpha's plain member's membership (the member persona)."""
+    return Membership.objects.get(team=w.alpha, user=w.users["member"]).pk
+
+
 def maintainers_act(
     url: Callable[[World], str],
     effect: Callable[[World], bool],
@@ -343,6 +351,30 @@ CASES: dict[str, Case] = {
         effect=lambda w: (
             TeamNotificationSettings.objects.get(team=w.alpha).email_recipients
             == "changed@example.com"
+        ),
+    ),
+    # Everyone signed in reads a team's members; its maintainers, managers and admins add
+    # (by username or e-mail), change roles and remove (milo, Alpha's plain member).
+    "team-members": Case(
+        lambda w: f"/teams/{w.alpha.slug}/members/",
+        get=signed_in(200),
+        post=signed_in(403, **MEMBER_MANAGERS),
+        data=lambda w: {"user": "OTTO@example.com", "role": "member"},
+        effect=lambda w: Membership.objects.filter(team=w.alpha, user__username="otto").exists(),
+    ),
+    "team-member-role": Case(
+        lambda w: f"/teams/{w.alpha.slug}/members/{_milo(w)}/role/",
+        get=signed_in(405),
+        post=signed_in(403, **MEMBER_MANAGERS),
+        data=lambda w: {"role": "maintainer"},
+        effect=lambda w: Membership.objects.get(pk=_milo(w)).role == "maintainer",
+    ),
+    "team-member-remove": Case(
+        lambda w: f"/teams/{w.alpha.slug}/members/{_milo(w)}/remove/",
+        get=signed_in(405),
+        post=signed_in(403, **MEMBER_MANAGERS),
+        effect=lambda w: (
+            not Membership.objects.filter(team=w.alpha, user__username="milo").exists()
         ),
     ),
     # Every signed-in user sees the weekly digests they may turn on (none for most); the
