@@ -9,11 +9,13 @@ the worker's own values from the environment:
   SQLite one is a file per process anyway);
 - `VAR_DIR` becomes `<VAR_DIR>/xdist/<worker>`: the filesystem broker's folders, the file
   cache, file locks, mirrors, scratch folders and the development secret;
+  a serial run (`-n0`) uses `<VAR_DIR>/xdist/main`. Each folder is emptied when its process
+  starts, so nothing a developer's own server left in `var/` (the demo's marker, a cache, a
+  queue) reaches a test, and one run leaves nothing to the next;
 - Redis: worker `gwN` uses the broker's database number + N (`redis://…/8` gives gw0 db 8,
   gw1 db 9…), and so does the cache (the broker's Redis, or `CACHE_URL`'s database + N). A
   run on W workers needs databases base…base+W-1.
 
-Serially (`-n0`, or without xdist) nothing changes.
 
 Whatever the number of workers, the run's temporary files (pytest's `tmp_path`, `tempfile`,
 and the processes the tests start) go to a RAM-backed folder when the machine has one
@@ -33,6 +35,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 XDIST_FOLDER = "xdist"
+#: The developer's own VAR_DIR, remembered for the xdist workers the run starts.
+VAR_ROOT_ENV = "YARDSTICK_TESTS_VAR_ROOT"
 
 
 def worker_index(worker: str) -> int:
@@ -58,12 +62,24 @@ def worker_environment(worker: str) -> dict[str, str]:
 
     config = load_config()
     index = worker_index(worker)
-    env = {"VAR_DIR": str(config.VAR_DIR / XDIST_FOLDER / worker)}
+    env = {
+        "VAR_DIR": str(
+            private_var_dir(worker, Path(os.environ.get(VAR_ROOT_ENV) or config.VAR_DIR))
+        )
+    }
     if config.CELERY_BROKER_URL:
         env["CELERY_BROKER_URL"] = shifted_redis_url(config.CELERY_BROKER_URL, index)
     if config.CACHE_URL and urlsplit(config.CACHE_URL).scheme in {"redis", "rediss"}:
         env["CACHE_URL"] = shifted_redis_url(config.CACHE_URL, index)
     return env
+
+
+def private_var_dir(process: str, var_root: Path) -> Path:
+    """The VAR_DIR of one test process (`gw0`…, or `main`), emptied for a fresh start."""
+    folder = var_root / XDIST_FOLDER / process
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 #: A RAM-backed folder is used for temporary files only with this much room left in it.
@@ -110,6 +126,12 @@ def pytest_load_initial_conftests() -> None:
         os.environ["TMPDIR"] = str(root)  # inherited by xdist workers and spawned processes
         tempfile.tempdir = None  # `tempfile.gettempdir()` reads TMPDIR again
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
+    if worker:
+        os.environ.update(worker_environment(worker))
         return
-    os.environ.update(worker_environment(worker))
+    # The serial run, or xdist's controller (which runs no test; its workers inherit the root).
+    from dashboard.config import load_config  # Django-free; reads the environment and .env
+
+    var_root = load_config().VAR_DIR
+    os.environ[VAR_ROOT_ENV] = str(var_root)
+    os.environ["VAR_DIR"] = str(private_var_dir("main", var_root))

@@ -7,8 +7,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
-from tests.xdist_workers import ram_temp_root, shifted_redis_url, worker_index
+from tests.xdist_workers import (
+    XDIST_FOLDER,
+    private_var_dir,
+    ram_temp_root,
+    shifted_redis_url,
+    worker_index,
+)
 
 
 def test_worker_redis_databases_are_shifted_by_the_worker_number() -> None:
@@ -18,6 +25,24 @@ def test_worker_redis_databases_are_shifted_by_the_worker_number() -> None:
     assert shifted_redis_url("filesystem://", 4) == "filesystem://"
     with pytest.raises(pytest.UsageError, match="own Redis database"):
         shifted_redis_url("redis://127.0.0.1:6379/name", 1)
+
+
+def test_each_test_process_starts_from_an_empty_var_dir_of_its_own(tmp_path: Path) -> None:
+    stale = tmp_path / XDIST_FOLDER / "gw1" / "demo.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    folder = private_var_dir("gw1", tmp_path)
+    assert folder == tmp_path / XDIST_FOLDER / "gw1"
+    assert folder.is_dir()
+    assert not any(folder.iterdir())
+    (tmp_path / "demo.json").write_text("{}")  # the developer's own demo marker stays
+    assert private_var_dir("main", tmp_path).parent == tmp_path / XDIST_FOLDER
+    assert (tmp_path / "demo.json").exists()
+
+
+def test_this_process_runs_in_a_private_var_dir() -> None:
+    """A developer's `var/` (a demo marker adds a query to every page) never reaches a test."""
+    assert Path(settings.VAR_DIR).parent.name == XDIST_FOLDER
 
 
 def test_the_run_uses_a_private_folder_below_a_writable_ram_folder(tmp_path: Path) -> None:
