@@ -22,6 +22,7 @@ from dashboard.domain.clone_urls import RepositoryError, clean_clone_url, url_ke
 from dashboard.models import AuditAction, Repository, Scan, Team
 from dashboard.services.access import audit, secrets
 from dashboard.services.access.permissions import can_manage_team, require_admin_permission
+from dashboard.services.repos import remote_check
 from dashboard.services.scoring import rollups
 from scanners.repo_url import redact_url
 
@@ -107,10 +108,13 @@ def register_repository(
     default_branch: str = "main",
     project_dir: str = "",
     actor: audit.Actor = None,
+    ask_host: bool = True,
 ) -> Registered:
     """Validate and store a repository, then enqueue its first scan after the commit.
 
     `actor` (a user, an API token, or None for the system) is named in the audit log.
+    `ask_host`: the URL's host is asked at once whether the repository and branch are there
+    (`remote_check`); a copy of a registered row's URL need not ask again.
     """
     from dashboard.services.scans.pipeline import request_scan
 
@@ -118,6 +122,11 @@ def register_repository(
     branch = check_branch(default_branch)
     folder = check_project_dir(project_dir)
     check_not_registered(key, folder)
+    if ask_host:
+        try:
+            remote_check.check_remote(cleaned, branch)
+        except remote_check.RemoteRefused as exc:
+            raise RegistrationError(exc.field, exc.message) from None
     secret = secrets.generate_secret()
     try:
         with transaction.atomic():
@@ -205,6 +214,7 @@ def register_folder(user: User, source: Repository, team: Team, folder: str) -> 
         default_branch=source.default_branch,
         project_dir=folder,
         actor=user,
+        ask_host=False,  # the source row's URL, asked when it was registered
     )
 
 
