@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from dashboard.models import AuditEvent, Repository
+from dashboard.services.access import api_tokens
 from dashboard.services.repos.registration import RegistrationError, register_repository
 from scanners import netpolicy
 from scanners import workspace as workspace_module
@@ -181,3 +183,19 @@ def test_git_s_answer_becomes_a_reason_without_the_connection_details(
     assert said in message
     assert "443" not in message
     assert "SSL" not in message
+
+
+def test_the_api_answers_the_refusal_on_its_field(tmp_path: Path) -> None:
+    team = TeamFactory(slug="alpha")
+    token = api_tokens.issue(team, "ci", write=True).plaintext
+    response = Client().post(
+        "/api/v1/repositories",
+        {"team": "alpha", "clone_url": str(tmp_path / "missing")},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422, response.content
+    [detail] = response.json()["details"]
+    assert detail["field"] == "clone_url"
+    assert detail["message"].startswith("The repository was not found")
+    assert not Repository.objects.exists()
