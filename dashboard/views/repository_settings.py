@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,7 +36,7 @@ def _editable(request: HttpRequest, pk: int) -> Repository:
     return repository
 
 
-def _other_teams(repository: Repository) -> Any:
+def _other_teams(repository: Repository) -> QuerySet[Team]:
     return Team.objects.exclude(pk=repository.team_id).only("name")
 
 
@@ -141,8 +142,11 @@ def _transfer(pk: int) -> RepositoryTransfer:
     )
 
 
-def _decided(request: HttpRequest, pk: int, decide: Any, done: str) -> HttpResponse:
-    """Apply `decide(user, transfer)`; back to the page of the team that decided."""
+def _decided(
+    request: HttpRequest, pk: int, decide: Any, done: str, *, proposer: bool = False
+) -> HttpResponse:
+    """Apply `decide(user, transfer)`; back to the page of the team that answered (the
+    receiving one, or the proposing one when it withdraws)."""
     proposal = _transfer(pk)
     try:
         decide(_user(request), proposal)
@@ -150,7 +154,7 @@ def _decided(request: HttpRequest, pk: int, decide: Any, done: str) -> HttpRespo
         messages.error(request, f"{proposal.repository.label}: {exc.message}.")
     else:
         messages.success(request, f"{proposal.repository.label}: {done}.")
-    team = proposal.from_team if decide is transfers.cancel else proposal.to_team
+    team = proposal.from_team if proposer else proposal.to_team
     return redirect("team", slug=team.slug)
 
 
@@ -172,4 +176,4 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """The proposing team withdraws its proposal."""
-    return _decided(request, pk, transfers.cancel, "transfer cancelled")
+    return _decided(request, pk, transfers.cancel, "transfer cancelled", proposer=True)
