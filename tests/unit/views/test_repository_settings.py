@@ -198,3 +198,33 @@ def test_the_register_form_says_why_the_host_refused_and_keeps_the_url(
     assert "The repository was not found: repository not found, or not accessible" in html
     assert f'value="{missing}"' in html
     assert not Repository.objects.exists()
+
+
+def test_the_proposing_team_sees_its_offer_and_cancels_it(
+    client: Client, personas: dict[str, Any], ledger: dict[str, Any]
+) -> None:
+    repository = scored(personas["team"], name="ledger-api")
+    proposal = transfers.transfer_or_propose(personas["maintainer"], repository, ledger["team"])
+    assert proposal is not None
+    client.force_login(personas["maintainer"])
+    waiting = _html(client, "/teams/payments/").split('id="transfers"', 1)[1]
+    assert "offered to <strong>Ledger</strong>, waiting for its maintainers" in waiting
+    assert "Accept" not in waiting  # the receiving side answers, not the proposing one
+    response = client.post(f"/transfers/{proposal.pk}/cancel/")
+    assert response["Location"] == "/teams/payments/"
+    assert "ledger-api: transfer cancelled." in _html(client, "/teams/payments/")
+    assert RepositoryTransfer.objects.get().status == RepositoryTransfer.Status.CANCELLED
+
+
+def test_the_receiving_team_declines_and_keeps_nothing(
+    client: Client, personas: dict[str, Any], ledger: dict[str, Any]
+) -> None:
+    repository = scored(personas["team"], name="ledger-api")
+    proposal = transfers.transfer_or_propose(personas["maintainer"], repository, ledger["team"])
+    assert proposal is not None
+    client.force_login(ledger["lena"])
+    response = client.post(f"/transfers/{proposal.pk}/decline/", follow=True)
+    html = response.content.decode()
+    assert "ledger-api: transfer declined." in html
+    assert 'id="transfers"' not in html
+    assert Repository.objects.get(pk=repository.pk).team == personas["team"]
