@@ -65,6 +65,10 @@ class AppConfig(BaseSettings):
     BUILD_TIME: str = "unknown"
     ALLOW_LOCAL_REPOSITORIES: bool | None = None
     ALLOW_INTERNAL_HOSTS: bool | None = None
+    # Registration asks the clone URL's host (`git ls-remote`, the workspace's hardened
+    # settings and address policy) and refuses a URL that does not answer within the timeout.
+    REGISTRATION_CHECK_REMOTE: bool = True
+    REGISTRATION_CHECK_TIMEOUT_S: float = Field(default=5, ge=1, le=60)
     # Celery's soft time limits (the hard limit is 60 s later): static scans, and deep scans
     # (install + tests + mypy in the sandbox). The Redis visibility timeout follows them.
     SCAN_TIME_LIMIT_S: int = Field(default=600, ge=10, le=86_400)

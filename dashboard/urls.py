@@ -15,6 +15,7 @@ from dashboard.views import (
     registers,
     registration,
     repositories,
+    repository_settings,
     rules,
     scans,
     teams,
@@ -72,6 +73,15 @@ urlpatterns = [
     path("repositories/<int:pk>/deep-scan/", repositories.deep_scan, name="deep-scan"),
     path("repositories/<int:pk>/project/", projects.judge, name="project-judge"),
     path("repositories/<int:pk>/project/register/", projects.register, name="project-register"),
+    path("repositories/<int:pk>/settings/", repository_settings.edit, name="repository-settings"),
+    path("repositories/<int:pk>/archive/", repository_settings.archive, name="repository-archive"),
+    path("repositories/<int:pk>/restore/", repository_settings.restore, name="repository-restore"),
+    path(
+        "repositories/<int:pk>/transfer/", repository_settings.transfer, name="repository-transfer"
+    ),
+    path("transfers/<int:pk>/accept/", repository_settings.accept, name="transfer-accept"),
+    path("transfers/<int:pk>/decline/", repository_settings.decline, name="transfer-decline"),
+    path("transfers/<int:pk>/cancel/", repository_settings.cancel, name="transfer-cancel"),
     path("repositories/<int:pk>/waivers/", repositories.add_waiver, name="waiver-add"),
     path(
         "repositories/<int:pk>/waivers/<int:waiver_pk>/revoke/",

@@ -60,7 +60,9 @@ _HEX_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _KEEP_GIT_VARS = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT"})
 
 __all__ = [
+    "REMOTE_REASONS",
     "Checkout",
+    "RemoteCheckFailed",
     "RepositoryError",
     "Workspace",
     "WorkspacePolicy",
@@ -152,9 +154,12 @@ class _Git:
         """Start `git <args>` in its own process group, its output piped.
 
         `remote` is the URL the command contacts: its host is resolved and checked right
-        now and git connects to the checked addresses only (`_pinned`).
+        now and git connects to the checked addresses only (`_pinned`). Run in the empty
+        folder, git looks for no repository around it (whose config it would read).
         """
         env = self.env()
+        if cwd == self.empty_dir:
+            env["GIT_CEILING_DIRECTORIES"] = str(self.empty_dir.parent)
         pins: list[str] = []
         if remote is not None:
             pins, env = self._pinned(remote, env)
@@ -181,12 +186,13 @@ class _Git:
         local_transport: bool = False,
         secrets: Mapping[str, str] | None = None,
         remote: str | None = None,
+        summarise: Callable[[str], str] | None = None,
     ) -> str:
         """Run `git <args>`; kill it at the time limit or when `watch` outgrows the limit.
 
         With `remote` (the URL the command contacts) git is pinned to its checked addresses
-        (`_start`), and a failure gets a generic message (`_network_message`), never curl's
-        or ssh's own text.
+        (`_start`), and a failure gets a generic message (`_network_message`, or
+        `summarise`), never curl's or ssh's own text.
         """
         shown = " ".join(args[:1])
         proc = self._start(args, cwd, local_transport=local_transport, remote=remote)
@@ -205,8 +211,11 @@ class _Git:
                     _kill_group(proc)
                     raise RepositoryError(f"git {shown}: {problem}") from None
         if proc.returncode != 0:
-            message = _last_line(err.decode("utf-8", "replace"), secrets or {})
-            if remote is not None and _remote_host(remote) is not None:
+            stderr = _scrubbed(err.decode("utf-8", "replace"), secrets or {})
+            message = _last_line(stderr, {})
+            if summarise is not None:
+                message = summarise(stderr)  # every line: the telling one may not be last
+            elif remote is not None and _remote_host(remote) is not None:
                 message = _network_message(message)
             raise RepositoryError(f"git {shown} failed: {message}")
         return out.decode("utf-8", "replace").strip()
@@ -327,6 +336,77 @@ def _network_message(line: str) -> str:
     return UNREACHABLE_MESSAGE
 
 
+class RemoteCheckFailed(RepositoryError):
+    """`Workspace.check_remote` failed; `reason` is one of `REMOTE_REASONS`, the message is
+    safe to show (never curl's or ssh's own text about the connection)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+#: Why a remote check fails, in the order git's last line is matched; the last, unmatched
+#: case is "unreachable" (closed, filtered, TLS, not a git server: the details would make a
+#: port scanner). "refused" (the policy) and "timeout" are decided before git's answer.
+_CHECK_PROBLEMS = (
+    (
+        "host_key",
+        re.compile(r"host key verification failed", re.IGNORECASE),
+        "the host's ssh key is not known to Yardstick's workers (add it to their known_hosts)",
+    ),
+    (
+        "auth",
+        re.compile(
+            r"could not read (username|password)|authentication failed|returned error: 401|"
+            r"permission denied \(publickey|terminal prompts disabled",
+            re.IGNORECASE,
+        ),
+        "the host asks for credentials: the repository is private or does not exist (use a URL "
+        "with a read-only token, or an ssh URL whose deploy key the workers hold)",
+    ),
+    (
+        "not_found",
+        re.compile(
+            r"not found|does not appear to be a git repository|returned error: 40[34]|"
+            r"no such file or directory|access denied|permission denied",
+            re.IGNORECASE,
+        ),
+        "repository not found, or not accessible with this URL",
+    ),
+    (
+        "redirect",
+        _REDIRECT,
+        "the repository host answered with a redirect, which is not followed: register the URL "
+        "it points to",
+    ),
+)
+REMOTE_REASONS = ("refused", "timeout", "unreachable", *(case[0] for case in _CHECK_PROBLEMS))
+_CHECK_REASON = {message: reason for reason, _pattern, message in _CHECK_PROBLEMS}
+
+
+def _check_message(line: str) -> str:
+    """What a failed `ls-remote` says, from all of git's stderr (see `_CHECK_PROBLEMS`)."""
+    for _reason, pattern, message in _CHECK_PROBLEMS:
+        if pattern.search(line):
+            return message
+    return UNREACHABLE_MESSAGE
+
+
+def _check_failure(exc: RepositoryError, timeout_s: float) -> RemoteCheckFailed:
+    """The reason and message of a failed `ls-remote` run (`_Git.run`'s RepositoryError)."""
+    text = str(exc)
+    if text.startswith("git ls-remote failed: "):
+        message = text.removeprefix("git ls-remote failed: ")
+        return RemoteCheckFailed(_CHECK_REASON.get(message, "unreachable"), message)
+    if text.startswith("git ls-remote: timed out"):
+        return RemoteCheckFailed(
+            "timeout", f"the repository host did not answer within {timeout_s:g}s"
+        )
+    if text in (UNREACHABLE_MESSAGE, netpolicy.UNREACHABLE) or text.startswith("cannot run git"):
+        return RemoteCheckFailed("unreachable", UNREACHABLE_MESSAGE)
+    return RemoteCheckFailed("refused", text)  # the address policy, before any connection
+
+
 def _kill_quietly(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -348,10 +428,16 @@ _RESOURCE_ERRORS = (
 )
 
 
-def _last_line(stderr: str, secrets: Mapping[str, str]) -> str:
-    """The most telling line of git's stderr, with the URL's secrets replaced."""
+def _scrubbed(stderr: str, secrets: Mapping[str, str]) -> str:
+    """Git's stderr with the URL's secrets replaced."""
     for secret, shown in secrets.items():
         stderr = stderr.replace(secret, shown)
+    return stderr
+
+
+def _last_line(stderr: str, secrets: Mapping[str, str]) -> str:
+    """The most telling line of git's stderr, with the URL's secrets replaced."""
+    stderr = _scrubbed(stderr, secrets)
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
     resource = [line for line in fatal if any(cause in line for cause in _RESOURCE_ERRORS)]
@@ -499,6 +585,31 @@ class Workspace:
             )
             sha = self._rev_parse(mirror, ref)
         return sha, ref
+
+    def check_remote(self, url: str) -> list[str]:
+        """The branches `url` offers now (`git ls-remote --heads`), asked as a fetch would ask:
+        the same policy, hardened settings and pinned addresses, within
+        `policy.clone_timeout_s`. Raises RemoteCheckFailed (with its reason) otherwise.
+
+        Nothing is written: no mirror, no lock. Git runs in the empty folder, so it reads no
+        repository's config around it.
+        """
+        try:
+            normalised = validate_url(url, self.policy)
+        except RepositoryError as exc:
+            raise RemoteCheckFailed("refused", str(exc)) from None
+        try:
+            out = self._git.run(
+                ["ls-remote", "--heads", "--", normalised],
+                cwd=self._empty,
+                secrets={normalised: redact_url(normalised)},
+                remote=normalised,
+                summarise=_check_message,
+            )
+        except RepositoryError as exc:
+            raise _check_failure(exc, self.policy.clone_timeout_s) from None
+        heads = (line.partition("\t")[2] for line in out.splitlines())
+        return [ref.removeprefix("refs/heads/") for ref in heads if ref.startswith("refs/heads/")]
 
     def commit_on_branch(self, url: str, sha: str, branch: str) -> bool:
         """Fetch `url`; whether commit `sha` is on `branch` (the branch head or one of its

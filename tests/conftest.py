@@ -133,6 +133,15 @@ def wait_for(predicate: object, timeout: float = 30.0, interval: float = 0.2) ->
     return False
 
 
+@pytest.fixture(autouse=True)
+def _registration_asks_no_host(request: pytest.FixtureRequest, settings: object) -> None:
+    """Registration asks the clone URL's host only in tests marked `remote_check` (which use
+    local repositories or loopback servers): most tests register made-up URLs
+    (`git.example.com`), and tests never reach the internet."""
+    if request.node.get_closest_marker("remote_check") is None:
+        settings.REGISTRATION_CHECK_REMOTE = False  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def personas(db: None) -> dict[str, object]:
     """maintainer and member of one team, an outsider, a manager, an admin."""

@@ -16,8 +16,8 @@ from dashboard import models
 from dashboard.admin.common import _user
 from dashboard.domain.clone_urls import url_key
 from dashboard.http.registered import registered_page
+from dashboard.services.repos.changes import CHANGEABLE
 from dashboard.services.repos.registration import (
-    CHANGEABLE,
     Registered,
     RegistrationError,
     check_branch,

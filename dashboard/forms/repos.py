@@ -45,3 +45,34 @@ class RegistrationForm(forms.Form):
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+
+class RepositorySettingsForm(forms.Form):
+    """A repository's name, default branch and project folder (its settings page)."""
+
+    name = forms.CharField(max_length=200)
+    default_branch = forms.CharField(max_length=200)
+    project_dir = forms.CharField(
+        label="Project folder",
+        max_length=300,
+        required=False,
+        help_text=(
+            "Where pyproject.toml lives, e.g. backend/; empty for the root. A new branch or "
+            "folder is scanned at once. Another row of the same clone URL may not judge it."
+        ),
+    )
+
+
+class TransferForm(forms.Form):
+    """The team a repository goes to."""
+
+    to_team = forms.ModelChoiceField(
+        label="Team",
+        queryset=Team.objects.none(),
+        empty_label="Choose a team",
+        error_messages={"required": "Choose the team the repository goes to."},
+    )
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_team"].queryset = teams  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from dashboard.models.rollups import RepositoryDailyScore, RuleDailyStats, TeamD
 from dashboard.models.scans import CheckResult, Scan
 from dashboard.models.standards import Rule, Standard, StandardRelease
 from dashboard.models.tokens import ApiToken
+from dashboard.models.transfers import RepositoryTransfer
 from dashboard.models.webhooks import WebhookDelivery
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Ratchet",
     "Repository",
     "RepositoryDailyScore",
+    "RepositoryTransfer",
     "Rule",
     "RuleDailyStats",
     "Scan",

@@ -39,7 +39,11 @@ from dashboard.selectors.repositories import (
     waivable,
 )
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
-from dashboard.services.access.permissions import can_manage_repository, maintained_teams
+from dashboard.services.access.permissions import (
+    can_edit_repository,
+    can_manage_repository,
+    maintained_teams,
+)
 from dashboard.services.governance import waivers as governance
 from dashboard.services.scans import deep as deep_scans
 from dashboard.services.scans import pipeline as scanning
@@ -142,6 +146,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "span": span,
         "ranges": RANGES,
         "can_manage": can_manage,
+        "can_edit": can_manage or can_edit_repository(request.user, repository),
         **projects.card(request, repository, can_manage),
     }
     if can_manage:

@@ -21,7 +21,8 @@ from dashboard.selectors.teams import (
     repositories_table,
     team_summary,
 )
-from dashboard.services.access.permissions import can_manage_team
+from dashboard.selectors.transfers import archived_repositories, team_transfers
+from dashboard.services.access.permissions import can_manage_team, can_receive_repository
 from dashboard.views import pagecache
 from dashboard.views.panels import render_panel, with_current_ages
 from scanners.standard import default_standard
@@ -116,7 +117,19 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     parts = (day, f"manage={can_manage}", "body")
     spec = pagecache.panel("team", scopes, body, query=query, parts=parts)
     body_html = with_current_ages(pagecache.one(spec).html)
-    return render(request, "team.html", {"team": team, "body": body_html})
+    return render(request, "team.html", {"team": team, "body": body_html, **_live(request, team)})
+
+
+def _live(request: HttpRequest, team: Team) -> dict[str, Any]:
+    """What the cached body cannot hold (forms with the user's CSRF token): the archived
+    repositories, with Restore for those who may, and the team's pending transfers for its
+    maintainers (2-3 queries)."""
+    may_act = can_receive_repository(request.user, team)  # its maintainers, managers, admins
+    return {
+        "archived": archived_repositories(team),
+        "transfers": team_transfers(team) if may_act else None,
+        "may_act": may_act,
+    }
 
 
 def _table(team: Team, state: TableState) -> dict[str, Any]:

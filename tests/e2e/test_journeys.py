@@ -28,6 +28,7 @@ def _maintainer() -> User:
     return user
 
 
+@pytest.mark.remote_check  # the host is asked at once, as in production
 def test_register_a_repository_and_watch_its_scan_finish(
     page: Any, live_server: Any, celery_worker_process: WorkerHandle, tmp_path: Path
 ) -> None:
@@ -38,6 +39,9 @@ def test_register_a_repository_and_watch_its_scan_finish(
     page.fill("#id_clone_url", "--upload-pack=touch /tmp/pwned")
     page.click("main button[type=submit]")
     assert "must not start with '-'" in page.inner_text(".field-error")
+    page.fill("#id_clone_url", str(tmp_path / "not-pushed-yet"))
+    page.click("main button[type=submit]")
+    assert "The repository was not found" in page.inner_text(".field-error")
     page.fill("#id_clone_url", str(source))
     page.click("main button[type=submit]")
     secret = page.inner_text("#webhook-secret")

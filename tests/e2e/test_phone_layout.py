@@ -9,7 +9,15 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import AuditEvent, CheckResult, Initiative, Repository, Rule, Team
+from dashboard.models import (
+    AuditEvent,
+    CheckResult,
+    Initiative,
+    Repository,
+    RepositoryTransfer,
+    Rule,
+    Team,
+)
 from dashboard.services.access import audit
 from tests.e2e.conftest import sign_in
 from tests.factories import AttestationFactory, UserFactory, WaiverFactory
@@ -60,12 +68,20 @@ def _organisation() -> dict[str, str]:
             details={"reason": "Legacy service, migration planned for next quarter."},
         )
     UserFactory(username="ada", is_superuser=True, is_staff=True)
+    # The team page's live cards: an archived repository, and one offered by another team.
+    archived = Repository.objects.filter(team=team).exclude(pk=repository.pk).first()
+    assert archived is not None
+    Repository.objects.filter(pk=archived.pk).update(active=False)
+    offered = Repository.objects.exclude(team=team).first()
+    assert offered is not None
+    RepositoryTransfer.objects.create(repository=offered, from_team=offered.team, to_team=team)
     return {
         "overview": "/",
         "team": f"/teams/{team.slug}/",
         "team notifications": f"/teams/{team.slug}/notifications/",
         "repositories": "/repositories/",
         "repository": f"/repositories/{repository.pk}/",
+        "repository settings": f"/repositories/{repository.pk}/settings/",
         "repository, failing": f"/repositories/{repository.pk}/?status=fail",
         "scan": f"/scans/{repository.latest_scan_id}/",
         "rules": "/rules/",

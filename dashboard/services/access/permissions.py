@@ -76,6 +76,18 @@ def can_manage_repository(user: User, repository: Repository) -> bool:
     return can_manage_team(user, repository.team)
 
 
+def can_edit_repository(user: User, repository: Repository) -> bool:
+    """Change its settings, archive or restore it, hand it to another team: its team's
+    maintainers, managers and admins."""
+    return is_manager(user) or can_manage_repository(user, repository)
+
+
+def can_receive_repository(user: User, team: Team) -> bool:
+    """Accept or decline a repository handed to `team` (its maintainers), or move one into it
+    directly (managers and admins too): the receiving side consents."""
+    return is_manager(user) or can_manage_team(user, team)
+
+
 def require_team_maintainer(user: User, team: Team) -> None:
     """Raise PermissionDenied (403) unless the user maintains `team`."""
     if not can_manage_team(user, team):

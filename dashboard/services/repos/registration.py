@@ -22,6 +22,8 @@ from dashboard.domain.clone_urls import RepositoryError, clean_clone_url, url_ke
 from dashboard.models import AuditAction, Repository, Scan, Team
 from dashboard.services.access import audit, secrets
 from dashboard.services.access.permissions import can_manage_team, require_admin_permission
+from dashboard.services.repos import remote_check
+from dashboard.services.repos.changes import CHANGEABLE, save_audited
 from dashboard.services.scoring import rollups
 from scanners.repo_url import redact_url
 
@@ -107,10 +109,13 @@ def register_repository(
     default_branch: str = "main",
     project_dir: str = "",
     actor: audit.Actor = None,
+    ask_host: bool = True,
 ) -> Registered:
     """Validate and store a repository, then enqueue its first scan after the commit.
 
     `actor` (a user, an API token, or None for the system) is named in the audit log.
+    `ask_host`: the URL's host is asked at once whether the repository and branch are there
+    (`remote_check`); a copy of a registered row's URL need not ask again.
     """
     from dashboard.services.scans.pipeline import request_scan
 
@@ -118,6 +123,11 @@ def register_repository(
     branch = check_branch(default_branch)
     folder = check_project_dir(project_dir)
     check_not_registered(key, folder)
+    if ask_host:
+        try:
+            remote_check.check_remote(cleaned, branch)
+        except remote_check.RemoteRefused as exc:
+            raise RegistrationError(exc.field, exc.message) from None
     secret = secrets.generate_secret()
     try:
         with transaction.atomic():
@@ -205,27 +215,13 @@ def register_folder(user: User, source: Repository, team: Team, folder: str) -> 
         default_branch=source.default_branch,
         project_dir=folder,
         actor=user,
+        ask_host=False,  # the source row's URL, asked when it was registered
     )
-
-
-# What an administrator may change in the admin, each audited with its old and new value.
-CHANGEABLE = ("team", "name", "clone_url", "default_branch", "project_dir", "active", "deep_scan")
-# The attribute each is compared by (`team_id` for the team: no query per comparison).
-_ATTNAMES = {f.name: f.attname for f in Repository._meta.concrete_fields if f.name in CHANGEABLE}
-
-
-def _audited(repository: Repository, field: str) -> Any:
-    """A field's value as the audit log keeps it: the team by name, the URL redacted."""
-    if field == "team":
-        return repository.team.name
-    if field == "clone_url":
-        return redact_url(repository.clone_url)
-    return getattr(repository, field)
 
 
 def update_repository(user: User, repository: Repository) -> dict[str, list[Any]]:
     """Save an administrator's edit of `repository` (its fields already set) after the same
-    checks as a registration; audit each changed field as [before, after].
+    checks as a registration; audit each changed field as [before, after] (`save_audited`).
 
     The webhook key follows the clone URL. A save that changes nothing records nothing.
     Returns the changes.
@@ -240,32 +236,9 @@ def update_repository(user: User, repository: Repository) -> dict[str, list[Any]
     repository.default_branch = check_branch(repository.default_branch)
     repository.name = repository.name.strip() or _default_name(repository.clone_url)
     try:
-        with transaction.atomic():
-            stored = (
-                Repository.objects.select_for_update().select_related("team").get(pk=repository.pk)
-            )
-            changes = {
-                field: [_audited(stored, field), _audited(repository, field)]
-                for field in CHANGEABLE
-                if getattr(stored, _ATTNAMES[field]) != getattr(repository, _ATTNAMES[field])
-            }
-            # Only what the admin edits: a scan finishing meanwhile keeps its score and level.
-            repository.save(update_fields=[*CHANGEABLE, "url_key"])
-            if changes:
-                audit.record(
-                    AuditAction.REPOSITORY_CHANGED,
-                    actor=user,
-                    target=repository,
-                    team=repository.team,
-                    details=changes,
-                )
-            if {"active", "team"} & set(changes):
-                # Team scores count active repositories: today's roll-ups follow at once.
-                for team_id in sorted({stored.team_id, repository.team_id}):
-                    rollups.refresh_team_day(team_id, timezone.now().date())
+        return save_audited(user, repository, CHANGEABLE, also_save=("url_key",))
     except IntegrityError:
         raise RegistrationError("clone_url", _TAKEN) from None
-    return changes
 
 
 @transaction.atomic

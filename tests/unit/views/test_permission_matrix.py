@@ -40,6 +40,7 @@ from dashboard.models import (
     Membership,
     Ratchet,
     Repository,
+    RepositoryTransfer,
     Rule,
     Scan,
     Team,
@@ -82,6 +83,8 @@ class World:
     ratchet_rule: Rule
     users: dict[str, User]
     tokens: dict[str, str]
+    # Beta's maintainer offers Beta's repository to Alpha: Alpha accepts or declines.
+    transfer: RepositoryTransfer | None = None
     secrets: list[str] = field(default_factory=list)
     # A password in Alpha's clone URL: the admin's edit form shows it to administrators (who
     # edit the URL), and nothing else shows it to anyone.
@@ -197,6 +200,9 @@ def build_world() -> World:
         users=users,
         tokens=tokens,
         credentials=[password],
+        transfer=RepositoryTransfer.objects.create(
+            repository=beta_repo, from_team=beta, to_team=alpha, proposed_by=otto
+        ),
     )
     for repository in (repo, beta_repo):
         world.secrets += [
@@ -286,6 +292,25 @@ def browse(url: Callable[[World], str]) -> Case:
 
 MAINTAINERS = {"outsider": 403, "member": 403, "manager": 403, "maintainer": ACTS, "admin": ACTS}
 MANAGERS = {"outsider": 403, "member": 403, "maintainer": 403, "manager": ACTS, "admin": ACTS}
+# A repository's settings: its team's maintainers, managers and admins.
+EDITORS = {"outsider": 403, "member": 403, "maintainer": ACTS, "manager": ACTS, "admin": ACTS}
+# Alpha's answer to Beta's offer (the world's transfer); Beta's side (the outsider) cancels.
+RECEIVERS = EDITORS
+PROPOSERS = {"outsider": ACTS, "member": 403, "maintainer": 403, "manager": ACTS, "admin": ACTS}
+
+
+def editors_act(
+    url: Callable[[World], str],
+    effect: Callable[[World], bool],
+    data: Callable[[World], dict[str, Any]] = lambda w: {},
+    roles: Mapping[str, Expect] = EDITORS,
+) -> Case:
+    """A write (POST only) for a repository's editors, or a transfer's side (`roles`)."""
+    return Case(url, get=signed_in(405), post=signed_in(403, **roles), data=data, effect=effect)
+
+
+def _transfer_status(w: World) -> str:
+    return _fresh(RepositoryTransfer, w.transfer.pk).status if w.transfer else ""
 
 
 MEMBER_MANAGERS = {**MAINTAINERS, "manager": ACTS}  # a team's members: managers too
@@ -461,6 +486,45 @@ CASES: dict[str, Case] = {
         effect=lambda w: Repository.objects.filter(
             url_key=w.repo.url_key, project_dir="worker", team=w.alpha
         ).exists(),
+    ),
+    "repository-settings": Case(
+        _repo("settings/"),
+        get=signed_in(403, maintainer=200, manager=200, admin=200),
+        post=signed_in(403, **EDITORS),
+        data=lambda w: {"name": "renamed", "default_branch": "main", "project_dir": ""},
+        effect=lambda w: _fresh(Repository, w.repo.pk).name == "renamed",
+    ),
+    "repository-archive": editors_act(
+        _repo("archive/"), effect=lambda w: not _fresh(Repository, w.repo.pk).active
+    ),
+    # The repository is active: an allowed restore changes nothing (test_repository_settings
+    # restores an archived one for each role).
+    "repository-restore": editors_act(
+        _repo("restore/"), effect=lambda w: _fresh(Repository, w.repo.pk).active
+    ),
+    # Alpha's maintainer proposes (Beta consents later); managers and admins move it at once.
+    "repository-transfer": editors_act(
+        _repo("transfer/"),
+        data=lambda w: {"to_team": w.beta.pk},
+        effect=lambda w: (
+            RepositoryTransfer.objects.filter(repository=w.repo).exists()
+            or _fresh(Repository, w.repo.pk).team_id == w.beta.pk
+        ),
+    ),
+    "transfer-accept": editors_act(
+        lambda w: f"/transfers/{w.transfer.pk if w.transfer else 0}/accept/",
+        effect=lambda w: _fresh(Repository, w.beta_repo.pk).team_id == w.alpha.pk,
+        roles=RECEIVERS,
+    ),
+    "transfer-decline": editors_act(
+        lambda w: f"/transfers/{w.transfer.pk if w.transfer else 0}/decline/",
+        effect=lambda w: _transfer_status(w) == "declined",
+        roles=RECEIVERS,
+    ),
+    "transfer-cancel": editors_act(
+        lambda w: f"/transfers/{w.transfer.pk if w.transfer else 0}/cancel/",
+        effect=lambda w: _transfer_status(w) == "cancelled",
+        roles=PROPOSERS,
     ),
     "waiver-add": maintainers_act(
         _repo("waivers/"),
