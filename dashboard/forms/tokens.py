@@ -1,0 +1,48 @@
+"""Forms: a personal API token (name, scope, team, lifetime).
+
+Shape and bounds only; whether the person may tie a write token to the team is the
+service's decision (dashboard/services/access/api_tokens.py), shown on the team field.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from dashboard.models import ApiToken, Team
+from dashboard.services.access.api_tokens import DEFAULT_DAYS, MAX_DAYS
+
+
+class TokenForm(forms.Form):
+    """A new personal token."""
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="What it is for, e.g. “GitHub Actions for payments”.",
+    )
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="Write tokens register repositories, request scans and upload CI reports "
+        "for the teams you maintain.",
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        empty_label="All teams (every team you may read, or maintain for write)",
+        help_text="A write token can be tied only to a team you maintain.",
+    )
+    days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        max_value=MAX_DAYS,
+        initial=DEFAULT_DAYS,
+        help_text=f"{DEFAULT_DAYS} days unless you choose otherwise; at most {MAX_DAYS}.",
+    )
+
+    def clean_name(self) -> str:
+        """Not blank once trimmed."""
+        name = str(self.cleaned_data["name"]).strip()
+        if not name:
+            raise forms.ValidationError("Give the token a name.")
+        return name
