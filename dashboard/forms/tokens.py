@@ -39,10 +39,3 @@ class TokenForm(forms.Form):
         initial=DEFAULT_DAYS,
         help_text=f"{DEFAULT_DAYS} days unless you choose otherwise; at most {MAX_DAYS}.",
     )
-
-    def clean_name(self) -> str:
-        """Not blank once trimmed."""
-        name = str(self.cleaned_data["name"]).strip()
-        if not name:
-            raise forms.ValidationError("Give the token a name.")
-        return name

@@ -75,6 +75,7 @@ def _organisation() -> dict[str, str]:
         "new initiative": "/initiatives/new/",
         "audit log": "/audit/",
         "register": "/repositories/new/",
+        "api tokens": "/tokens/",
     }
 
 
