@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.models import AuditEvent, CheckResult, Initiative, Repository, Rule, Team
-from dashboard.services.access import audit
+from dashboard.services.access import api_tokens, audit
 from tests.e2e.conftest import sign_in
 from tests.factories import AttestationFactory, UserFactory, WaiverFactory
 from tests.orgdata import build_org
@@ -59,7 +59,8 @@ def _organisation() -> dict[str, str]:
             team=team,
             details={"reason": "Legacy service, migration planned for next quarter."},
         )
-    UserFactory(username="ada", is_superuser=True, is_staff=True)
+    ada = UserFactory(username="ada", is_superuser=True, is_staff=True)
+    api_tokens.issue(team, "Deploys from the payments pipeline", write=True, owner=ada)
     return {
         "overview": "/",
         "team": f"/teams/{team.slug}/",
