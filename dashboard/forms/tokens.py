@@ -6,10 +6,16 @@ service's decision (dashboard/services/access/api_tokens.py), shown on the team 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
+from django.contrib.auth.models import User
 
 from dashboard.models import ApiToken, Team
 from dashboard.services.access.api_tokens import DEFAULT_DAYS, MAX_DAYS
+from dashboard.services.access.permissions import token_teams
+
+ALL_TEAMS = "All teams (every team you may read, or maintain for write)"
 
 
 class TokenForm(forms.Form):
@@ -29,7 +35,7 @@ class TokenForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
-        empty_label="All teams (every team you may read, or maintain for write)",
+        empty_label=ALL_TEAMS,
         help_text="A write token can be tied only to a team you maintain.",
     )
     days = forms.IntegerField(
@@ -39,3 +45,19 @@ class TokenForm(forms.Form):
         initial=DEFAULT_DAYS,
         help_text=f"{DEFAULT_DAYS} days unless you choose otherwise; at most {MAX_DAYS}.",
     )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        """The team chooser puts the teams `user` maintains (those a write token may name)
+        apart from the others (read tokens only)."""
+        super().__init__(*args, **kwargs)
+        maintained = set(token_teams(user, write=True).values_list("pk", flat=True))
+        teams = list(Team.objects.order_by("name").values_list("pk", "name"))
+        groups: list[tuple[str, list[tuple[int, str]]]] = [
+            ("Teams you maintain", [team for team in teams if team[0] in maintained]),
+            (
+                "Other teams (read tokens only)",
+                [team for team in teams if team[0] not in maintained],
+            ),
+        ]
+        field = cast("forms.ModelChoiceField[Team]", self.fields["team"])
+        field.choices = [("", ALL_TEAMS), *((label, group) for label, group in groups if group)]

@@ -24,7 +24,7 @@ from dashboard.services.access import api_tokens
 def index(request: HttpRequest) -> HttpResponse:
     """Your tokens and the form for a new one; after creating, the secret, once."""
     user = cast(User, request.user)
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST or None, user=user)
     issued = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -39,7 +39,7 @@ def index(request: HttpRequest) -> HttpResponse:
         except api_tokens.TokenError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            form = TokenForm()  # a fresh form: the next token starts from the defaults
+            form = TokenForm(user=user)  # a fresh form: the next token starts from the defaults
     now = timezone.now()
     tokens = [(token, token.status(now)) for token in tokens_of(user)]
     context = {"form": form, "issued": issued, "tokens": tokens}

@@ -61,8 +61,9 @@ def test_the_page_lists_own_tokens_only_with_their_state(
     )
     api_tokens.issue(None, "someone else's", owner=UserFactory())
     client = _signed_in(maya)
-    # The session and its user, the tokens with their teams, the team chooser.
-    with django_assert_max_num_queries(4):
+    # The session and its user, the tokens with their teams, the team chooser (the teams and
+    # which of them the user maintains).
+    with django_assert_max_num_queries(5):
         response = client.get("/tokens/")
     page = response.content.decode()
     for text in ("deploys", "old script", "leaked", "Alpha", "all teams", "from 192.0.2.10"):
@@ -81,9 +82,22 @@ def test_the_list_costs_the_same_for_many_tokens(
 ) -> None:
     for n in range(25):
         api_tokens.issue(alpha if n % 2 else None, f"token {n}", owner=maya)
+    for n in range(30):
+        TeamFactory(name=f"Team {n:02}")
     client = _signed_in(maya)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert client.get("/tokens/").status_code == 200
+
+
+def test_the_team_chooser_puts_the_teams_you_maintain_first(maya: User, alpha: Team) -> None:
+    beta = TeamFactory(name="Beta")
+    page = _signed_in(maya).get("/tokens/").content.decode()
+    mine = page.index('<optgroup label="Teams you maintain">')
+    others = page.index('<optgroup label="Other teams (read tokens only)">')
+    assert mine < page.index(f'value="{alpha.pk}"') < others < page.index(f'value="{beta.pk}"')
+    outsider = _signed_in(UserFactory()).get("/tokens/").content.decode()
+    assert "Teams you maintain" not in outsider
+    assert f'value="{alpha.pk}"' in outsider
 
 
 def test_creating_shows_the_secret_once(maya: User, alpha: Team) -> None:
