@@ -27,6 +27,7 @@ from dashboard.views import exports as export_views
 from dashboard.views import members as member_views
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
+from dashboard.views import tokens as token_views
 from dashboard.views import webhooks as webhook_views
 
 urlpatterns = [
@@ -120,6 +121,8 @@ urlpatterns = [
     path("exports/history.csv", export_views.history, name="export-history"),
     path("exports/rules/<str:rule_id>.csv", export_views.rule, name="export-rule"),
     path("api/", api_reference.index, name="api-docs"),
+    path("tokens/", token_views.index, name="tokens"),
+    path("tokens/<int:pk>/revoke/", token_views.revoke, name="token-revoke"),
     path("api/v1/", api.urls),
     path("badges/<int:repository_id>.svg", badge_views.repository, name="badge-repository"),
     path("badges/teams/<slug:slug>.svg", badge_views.team, name="badge-team"),

@@ -58,18 +58,33 @@ class MembershipAdmin(admin.ModelAdmin[models.Membership]):
 
 @admin.register(models.ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[models.ApiToken]):
-    """API tokens: created with `manage.py create_api_token` (shown once), revoked here."""
+    """API tokens: created by their owners on the tokens page, or for a team with
+    `manage.py create_api_token` (the secret is shown once); revoked here or by the owner."""
 
-    list_display = ("name", "team", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "owner",
+        "team",
+        "prefix",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = ("scope", "team")
-    search_fields = ("name", "prefix", "team__name")
+    list_select_related = ("owner", "team")
+    search_fields = ("name", "prefix", "team__name", "owner__username")
     # The hash is never shown: it identifies the secret and nobody needs to read it.
     exclude = ("token_hash",)
     readonly_fields = (
         "prefix",
+        "owner",
         "created_by",
         "created_at",
+        "expires_at",
         "last_used_at",
+        "last_used_ip",
         "revoked_at",
     )
     actions = ("revoke_selected",)

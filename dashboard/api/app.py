@@ -46,7 +46,11 @@ def for_callers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @require_safe
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not any(method(request) is not None for method in AUTH):
+        try:
+            accepted = any(method(request) is not None for method in AUTH)
+        except errors.ApiError as exc:  # a token revoked or expired: say so, as the API does
+            return JsonResponse(errors.body(exc.code, exc.message, exc.details), status=exc.status)
+        if not accepted:
             refusal = errors.body("unauthenticated", "a token or a signed-in session is required")
             return JsonResponse(refusal, status=401)
         return JsonResponse(openapi_schema())
@@ -67,9 +71,11 @@ api = NinjaAPI(
     version="1",
     description=(
         "Scorecards, repositories, scans and results. Authenticate with "
-        "`Authorization: Bearer <token>` (per-team tokens: `manage.py create_api_token`) "
-        "or a browser session. Reading is organisation-wide; writing needs a write token "
-        "of the repository's team, or a maintainer of that team."
+        "`Authorization: Bearer <token>` (personal tokens: the dashboard's API tokens page; "
+        "team tokens: `manage.py create_api_token`) or a browser session. Reading is "
+        "organisation-wide; writing needs a write token allowed on the repository's team "
+        "(its owner maintains that team), or a maintainer of that team. Tokens expire; an "
+        "expired or revoked token is answered 401 with the reason."
     ),
     urls_namespace="api",
     auth=AUTH,

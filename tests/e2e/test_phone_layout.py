@@ -18,7 +18,7 @@ from dashboard.models import (
     Rule,
     Team,
 )
-from dashboard.services.access import audit
+from dashboard.services.access import api_tokens, audit
 from tests.e2e.conftest import sign_in
 from tests.factories import AttestationFactory, UserFactory, WaiverFactory
 from tests.orgdata import build_org
@@ -67,7 +67,7 @@ def _organisation() -> dict[str, str]:
             team=team,
             details={"reason": "Legacy service, migration planned for next quarter."},
         )
-    UserFactory(username="ada", is_superuser=True, is_staff=True)
+    ada = UserFactory(username="ada", is_superuser=True, is_staff=True)
     # The team page's live cards: an archived repository, and one offered by another team.
     archived = Repository.objects.filter(team=team).exclude(pk=repository.pk).first()
     assert archived is not None
@@ -75,6 +75,7 @@ def _organisation() -> dict[str, str]:
     offered = Repository.objects.exclude(team=team).first()
     assert offered is not None
     RepositoryTransfer.objects.create(repository=offered, from_team=offered.team, to_team=team)
+    api_tokens.issue(team, "Deploys from the payments pipeline", write=True, owner=ada)
     return {
         "overview": "/",
         "team": f"/teams/{team.slug}/",
@@ -91,6 +92,7 @@ def _organisation() -> dict[str, str]:
         "new initiative": "/initiatives/new/",
         "audit log": "/audit/",
         "register": "/repositories/new/",
+        "api tokens": "/tokens/",
     }
 
 

@@ -1,4 +1,4 @@
-"""`manage.py create_api_token TEAM NAME [--write]`: print a new API token once."""
+"""`manage.py create_api_token TEAM NAME [--write] [--days N]`: print a new team token once."""
 
 from __future__ import annotations
 
@@ -16,13 +16,20 @@ class Command(BaseCommand):
     help = "Create an API token for a team. Prints the token once; only its hash is stored."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """TEAM (slug), NAME and --write."""
+        """TEAM (slug), NAME, --write and --days."""
         parser.add_argument("team", help="team slug")
         parser.add_argument("name", help="what the token is for, e.g. 'GitHub Actions'")
         parser.add_argument(
             "--write",
             action="store_true",
             help="also register repositories, request scans and upload reports for the team",
+        )
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=api_tokens.DEFAULT_DAYS,
+            help=f"days until it expires (default {api_tokens.DEFAULT_DAYS}, "
+            f"at most {api_tokens.MAX_DAYS})",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,12 +39,16 @@ class Command(BaseCommand):
             raise CommandError(f"no team with slug {options['team']!r}")
         try:
             issued = api_tokens.issue(
-                team, options["name"], write=options["write"], actor="manage.py create_api_token"
+                team,
+                options["name"],
+                write=options["write"],
+                days=options["days"],
+                actor="manage.py create_api_token",
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stderr.write(
-            f"{issued.token.scope} token {issued.token.name!r} for team {team.name!r} "
-            "(copy it now: it is not shown again):"
+            f"{issued.token.scope} token {issued.token.name!r} for team {team.name!r}, "
+            f"expires {issued.token.expires_at:%Y-%m-%d} (copy it now: it is not shown again):"
         )
         self.stdout.write(issued.plaintext)

@@ -36,7 +36,8 @@ class AuditError(RuntimeError):
 def actor_of(actor: Actor) -> tuple[User | None, str]:
     """The user (if any) and the label that says who acted."""
     if isinstance(actor, ApiToken):
-        return None, f"API token {actor.prefix}… “{actor.name}”"[:200]
+        # A personal token acts for its owner: the event is theirs too.
+        return actor.owner, f"API token {actor.prefix}… “{actor.name}”"[:200]
     if isinstance(actor, str):
         return None, actor[:200] or SYSTEM
     if actor is None:

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from dashboard.models import Membership, Repository, Team
+from dashboard.models import ApiToken, Membership, Repository, Team
 
 MANAGERS_GROUP = "managers"
 
@@ -86,6 +86,29 @@ def can_receive_repository(user: User, team: Team) -> bool:
     """Accept or decline a repository handed to `team` (its maintainers), or move one into it
     directly (managers and admins too): the receiving side consents."""
     return is_manager(user) or can_manage_team(user, team)
+def token_teams(user: User, *, write: bool) -> QuerySet[Team]:
+    """The teams `user` may tie a token to: any team for reading (reading is organisation-wide),
+    the teams they maintain for writing."""
+    if not user.is_authenticated or not user.is_active:
+        return Team.objects.none()
+    return maintained_teams(user) if write else Team.objects.all()
+
+
+def token_write_refusal(token: ApiToken, team: Team) -> str | None:
+    """Why `token` may not change `team`'s repositories, or None when it may.
+
+    A personal token never gives more than its owner has now: a write token acts on the
+    teams its owner maintains at the moment of use (only its own team, when it has one), so
+    an owner who leaves a team takes the token's rights with them. A legacy team token (no
+    owner) writes for its team, as it always has.
+    """
+    if not token.can_write:
+        return "this token is read-only"
+    if token.team_id is not None and token.team_id != team.pk:
+        return f"this token belongs to another team than {team.slug}"
+    if token.owner is not None and not can_manage_team(token.owner, team):
+        return f"the token's owner does not maintain {team.slug}"
+    return None
 
 
 def require_team_maintainer(user: User, team: Team) -> None:

@@ -196,7 +196,14 @@ def test_token_created_and_revoked_never_store_the_token(personas: dict[str, Any
     api_tokens.revoke(issued.token, actor=personas["admin"])  # already revoked: no second event
     created = _only("token.created")
     assert created.actor == personas["admin"]
-    assert created.details == {"name": "CI", "scope": "write", "prefix": issued.token.prefix}
+    assert created.details == {
+        "name": "CI",
+        "scope": "write",
+        "prefix": issued.token.prefix,
+        "owner": None,
+        "team": personas["team"].slug,
+        "expires_at": issued.token.expires_at.isoformat(),  # type: ignore[union-attr]
+    }
     assert _only("token.revoked").team == personas["team"]
     dump = _dump()
     assert issued.plaintext not in dump
@@ -545,7 +552,8 @@ def test_admin_token_revocation_action_is_recorded(
     )
     assert response.status_code == 302
     assert _only("token.revoked").actor == personas["admin"]
-    assert api_tokens.authenticate(issued.plaintext) is None
+    with pytest.raises(api_tokens.TokenRefused, match="token revoked on"):
+        api_tokens.authenticate(issued.plaintext)
 
 
 def test_admin_bulk_revocation_of_waivers_and_attestations_is_recorded(

@@ -96,8 +96,9 @@ def test_the_page_explains_how_to_authenticate(member: Client) -> None:
     section = html[html.index('id="authentication"') :]
     section = _text(section[: section.index("</section>")])
     assert "Authorization: Bearer ys_…" in section
-    assert 'manage.py create_api_token TEAM_SLUG "GitHub Actions" [--write]' in section
-    assert "write token of the repository's team, or a maintainer of that team" in section
+    assert 'manage.py create_api_token TEAM_SLUG "GitHub Actions" [--write] [--days 90]' in section
+    assert 'href="/tokens/"' in html
+    assert "write token of the repository's team (for your own tokens: of a team you" in section
     for scheme in api.get_openapi_schema()["components"]["securitySchemes"]:
         assert scheme in section
     assert "http://testserver/api/v1/teams" in section

@@ -89,6 +89,7 @@ class World:
     # A password in Alpha's clone URL: the admin's edit form shows it to administrators (who
     # edit the URL), and nothing else shows it to anyone.
     credentials: list[str] = field(default_factory=list)
+    own_token: ApiToken | None = None  # Maya's personal token (the tokens page revokes it)
 
 
 #: What the engine found in each scanned repository: a service at the root and a worker.
@@ -183,6 +184,13 @@ def build_world() -> World:
     revoked = api_tokens.issue(alpha, "revoked", write=True)
     api_tokens.revoke(revoked.token)
     tokens["alpha-revoked-write"] = revoked.plaintext
+    expired = api_tokens.issue(alpha, "expired", write=True, days=1)
+    ApiToken.objects.filter(pk=expired.token.pk).update(expires_at=timezone.now())
+    tokens["alpha-expired-write"] = expired.plaintext
+    # Personal tokens for every team their owner may act on: Maya maintains Alpha, Otto Beta.
+    own = api_tokens.issue(None, "maya's CI", write=True, owner=maya)
+    tokens["maya-write"] = own.plaintext
+    tokens["otto-write"] = api_tokens.issue(None, "otto's CI", write=True, owner=otto).plaintext
     world = World(
         alpha=alpha,
         beta=beta,
@@ -203,6 +211,7 @@ def build_world() -> World:
         transfer=RepositoryTransfer.objects.create(
             repository=beta_repo, from_team=beta, to_team=alpha, proposed_by=otto
         ),
+        own_token=own.token,
     )
     for repository in (repo, beta_repo):
         world.secrets += [
@@ -231,7 +240,7 @@ def client_for(role: str, world: World) -> Client:
 
 
 # ----- what the database holds, to prove a refused request changed nothing ---------------
-IGNORED_COLUMNS = frozenset({"last_login", "last_used_at"})
+IGNORED_COLUMNS = frozenset({"last_login", "last_used_at", "last_used_ip"})
 
 
 def snapshot(skip: frozenset[str] = frozenset()) -> dict[str, list[tuple[Any, ...]]]:
@@ -577,6 +586,21 @@ CASES: dict[str, Case] = {
     "export-history": browse(lambda w: "/exports/history.csv"),
     "export-rule": browse(lambda w: "/exports/rules/DEP-002.csv"),
     "api-docs": browse(lambda w: "/api/"),  # the API reference, generated from its schema
+    # Everyone's own tokens: any signed-in user may create a (read) token for themselves.
+    "tokens": Case(
+        lambda w: "/tokens/",
+        get=signed_in(200),
+        post=signed_in(ACTS),
+        data=lambda w: {"name": "matrix", "scope": "read", "team": "", "days": 30},
+        effect=lambda w: ApiToken.objects.filter(name="matrix").exists(),
+    ),
+    # Only the owner revokes (Maya's token): anyone else's is not found, admins included.
+    "token-revoke": Case(
+        lambda w: f"/tokens/{w.own_token.pk}/revoke/",  # type: ignore[union-attr]
+        get=signed_in(405),
+        post=signed_in(404, maintainer=ACTS),
+        effect=lambda w: _fresh(ApiToken, w.own_token.pk).revoked_at is not None,  # type: ignore[union-attr]
+    ),
     # Public: shields for READMEs (scores only, nothing else of the repository).
     "badge-repository": Case(
         lambda w: f"/badges/{w.repo.pk}.svg", get=everyone(200), post=everyone(405)
@@ -879,9 +903,12 @@ API_PERSONAS = (
     "anonymous",
     "bogus-token",
     "alpha-revoked-write",
+    "alpha-expired-write",
     "alpha-read",
     "beta-write",
     "alpha-write",
+    "maya-write",
+    "otto-write",
     "session-outsider",
     "session-member",
     "session-maintainer",
@@ -892,13 +919,22 @@ READ = dict.fromkeys(API_PERSONAS, 200) | {
     "anonymous": 401,
     "bogus-token": 401,
     "alpha-revoked-write": 401,
+    "alpha-expired-write": 401,
 }
 WRITE = (
     READ
     | dict.fromkeys(
-        ("alpha-read", "beta-write", "session-outsider", "session-member", "session-manager"), 403
+        (
+            "alpha-read",
+            "beta-write",
+            "otto-write",
+            "session-outsider",
+            "session-member",
+            "session-manager",
+        ),
+        403,
     )
-    | {"alpha-write": ACTS, "session-maintainer": ACTS, "session-admin": ACTS}
+    | {"alpha-write": ACTS, "maya-write": ACTS, "session-maintainer": ACTS, "session-admin": ACTS}
 )
 
 
