@@ -86,6 +86,8 @@ def can_receive_repository(user: User, team: Team) -> bool:
     """Accept or decline a repository handed to `team` (its maintainers), or move one into it
     directly (managers and admins too): the receiving side consents."""
     return is_manager(user) or can_manage_team(user, team)
+
+
 def token_teams(user: User, *, write: bool) -> QuerySet[Team]:
     """The teams `user` may tie a token to: any team for reading (reading is organisation-wide),
     the teams they maintain for writing."""
