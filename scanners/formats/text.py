@@ -170,7 +170,7 @@ def render_diff_text(report: Report, comparison: Comparison, *, colour: bool = F
             f"  {paint(word, _COLOUR.get(finding.status))}  {finding.rule_id}  "
             f"{finding.severity.value}  {titles.get(finding.rule_id, '')}"
         )
-        lines.append(f"      {paint(where, '2')} {finding.text}".rstrip())
+        lines.append(f"      {paint(where, '2')} {finding.message or finding.summary}".rstrip())
     if comparison.new:
         lines.append("")
     lines.extend(f"note: {note}" for note in comparison.notes)
