@@ -151,14 +151,18 @@ def read_line_texts(
 ) -> dict[tuple[str, int], str]:
     """The stripped text of each wanted line, read through `read_text` (the scan's safe
     reader: tracked files inside the checkout only); lines it cannot read are left out."""
+    by_path: dict[str, list[int]] = {}
+    for path, line in wanted:
+        by_path.setdefault(path, []).append(line)
     out: dict[tuple[str, int], str] = {}
-    for path in sorted({p for p, _ in wanted}):
+    for path, numbers in sorted(by_path.items()):
         text = read_text(path)
         if text is None:
             continue
-        lines = text.splitlines()
-        for wanted_path, line in wanted:
-            if wanted_path == path and 1 <= line <= len(lines):
+        # Line ends as Python and git count them (not str.splitlines: form feeds, U+2028).
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for line in numbers:
+            if 1 <= line <= len(lines):
                 out[(path, line)] = lines[line - 1].strip()
     return out
 
