@@ -15,8 +15,10 @@ import pytest
 
 from scanners.cli import main
 from scanners.fingerprints import Comparison, Finding, compare, fingerprint, normalise_message
+from scanners.formats import report_to_dict, report_to_sarif
 from scanners.results import Severity, Status
 from tests.gitrepo import commit_all, git, golden_files, golden_repo, write_files
+from tests.unit.scanners.samples import sample_report
 from tests.unit.scanners.test_formats import validate_report, validate_sarif
 
 NOTES_PATH = "src/api/routes/notes.py"
@@ -374,3 +376,20 @@ def test_fingerprints_ignore_positions_but_not_content() -> None:
     assert same != fingerprint("R-001", "a.py", "unused at line 3", "import sys", 0)
     assert same != fingerprint("R-002", "a.py", "unused at line 3", "import os", 0)
     assert same != fingerprint("R-001", "a.py", "unused at line 3", "import os", 1)
+
+
+def test_sarif_and_json_carry_the_same_fingerprints() -> None:
+    """One definition: the SARIF partial fingerprints are the JSON report's evidence ones."""
+    report = sample_report()
+    document = report_to_dict(report)
+    in_json = {
+        item["fingerprint"]
+        for result in document["results"]
+        for item in result["evidence"]
+        if "fingerprint" in item
+    }
+    run = report_to_sarif(report)["runs"][0]
+    in_sarif = {r["partialFingerprints"]["yardstickFinding/v2"] for r in run["results"]}
+    pathless = fingerprint("ZZB-001", "", "", "", 0)  # the warn without evidence
+    assert len(in_json) == 7
+    assert in_sarif == in_json | {pathless}
