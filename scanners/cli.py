@@ -231,10 +231,13 @@ def _diff_options(parser: argparse.ArgumentParser) -> None:
     """--diff-base / --baseline (one of them) and --fail-on: report only new findings."""
     group = parser.add_argument_group(
         "new findings only",
-        "Compare with a baseline and report only the findings introduced since: the same "
-        "rule at the same file and line content (line numbers may shift). The text output "
-        "lists the new findings and counts the fixed and unchanged ones; JSON adds a `diff` "
-        "member; SARIF marks each result's baselineState (new, unchanged, absent = fixed).",
+        textwrap.fill(
+            "Compare with a baseline and report only the findings introduced since: the same "
+            "rule at the same file and line content (line numbers may shift). The text output "
+            "lists the new findings and counts the fixed and unchanged ones; JSON adds a `diff` "
+            "member; SARIF marks each result's baselineState (new, unchanged, absent = fixed).",
+            width=78,
+        ),
     )
     source = group.add_mutually_exclusive_group()
     source.add_argument(
