@@ -1,8 +1,9 @@
 """`yardstick`: scan a repository against the standard, list rules, explain one rule.
 
 Works without Django, a database or a broker, so teams can run it in CI and pre-commit.
-Exit codes: 0 success (score at or above --fail-under), 1 score below it, 2 usage, clone
-or standard errors (one `yardstick: error: ...` line on stderr).
+Exit codes: 0 success (score at or above --fail-under), 1 score below it or, compared with a
+baseline (--diff-base, --baseline), a new finding at or above --fail-on; 2 usage, clone,
+baseline or standard errors (one `yardstick: error: ...` line on stderr).
 """
 
 from __future__ import annotations
@@ -15,21 +16,32 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 from scanners import ENGINE_VERSION
 from scanners.advisories import ENV_VAR, AdvisoryDatabaseError, update_database
+from scanners.baseline import Baseline, BaselineError, compare_with, load_baseline, resolve_ref
+from scanners.baseline import scan_base as scan_baseline
 from scanners.context import RepoContext
 from scanners.discovery import Discovery
 from scanners.engine import scan
-from scanners.formats import FORMATS, default_anchor, render_json, render_sarif, render_text
+from scanners.fingerprints import Comparison
+from scanners.formats import (
+    FORMATS,
+    default_anchor,
+    render_diff_text,
+    render_json,
+    render_sarif,
+    render_text,
+)
 from scanners.formats.text import use_colour
 from scanners.measured import ReportParseError, Reports
 from scanners.measured.parsers import load_mypy_output, parse_coverage, parse_junit, read_report
 from scanners.report import Report
+from scanners.results import Severity
 from scanners.rules import registry
 from scanners.standard import RuleSpec, Standard, StandardError, load_standard
 from scanners.upload import TOKEN_ENV as UPLOAD_TOKEN_ENV
@@ -45,11 +57,14 @@ examples:
   yardstick projects .                              list the Python projects, mark the judged one
   yardstick scan . --upload https://yardstick.example.com/api/v1/repositories/42/reports
   yardstick scan . --coverage coverage.xml --junit junit.xml   judge TST-006 and TST-008
+  yardstick scan . --diff-base origin/main          only the findings this branch introduces
+  yardstick scan . --baseline main.json --fail-on critical --format sarif -o new.sarif
   yardstick rules --format markdown > docs/rules.md
   yardstick explain DEP-001
   yardstick advisories update                       refresh the offline OSV database
 
-exit status: 0 ok, 1 score below --fail-under, 2 usage, clone or standard error.
+exit status: 0 ok, 1 score below --fail-under or (with --diff-base or --baseline) a new
+finding at or above --fail-on, 2 usage, clone, baseline or standard error.
 """
 SCAN_DESCRIPTION = """\
 Judge a repository against the standard and print the report: every rule's result by
@@ -67,6 +82,8 @@ examples:
   yardstick projects ../monorepo --project-dir services/billing
   yardstick projects . --format json | jq '.discovery.candidates[].folder'
 """
+#: A new finding of a rule this severe or more fails a scan compared with a baseline.
+DEFAULT_FAIL_ON = Severity.MAJOR
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(://|::)")
 
 
@@ -141,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
         "--mypy", metavar="FILE", help="saved output of `mypy --strict` (STY-009)"
     )
     _standard_option(scan_cmd)
+    _diff_options(scan_cmd)
     scan_cmd.add_argument(
         "--allow-local",
         action="store_true",
@@ -209,6 +227,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _diff_options(parser: argparse.ArgumentParser) -> None:
+    """--diff-base / --baseline (one of them) and --fail-on: report only new findings."""
+    group = parser.add_argument_group(
+        "new findings only",
+        textwrap.fill(
+            "Compare with a baseline and report only the findings introduced since: the same "
+            "rule at the same file and line content (line numbers may shift). The text output "
+            "lists the new findings and counts the fixed and unchanged ones; JSON adds a `diff` "
+            "member; SARIF marks each result's baselineState (new, unchanged, absent = fixed).",
+            width=78,
+        ),
+    )
+    source = group.add_mutually_exclusive_group()
+    source.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="scan this commit, branch or tag of the same repository (e.g. origin/main) as "
+        "the baseline",
+    )
+    source.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="use a JSON report written earlier by `yardstick scan --format json` as the baseline",
+    )
+    severities = [s.value for s in Severity]
+    group.add_argument(
+        "--fail-on",
+        choices=severities,
+        metavar="SEVERITY",
+        help=f"exit 1 when a new finding's rule is this severe or more ({', '.join(severities)};"
+        f" default {DEFAULT_FAIL_ON.value})",
+    )
+
+
 def _standard_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--standard", metavar="FILE", help="standard file (YAML); default: the bundled one"
@@ -274,12 +326,56 @@ def _checkout(args: argparse.Namespace) -> Iterator[tuple[Path, str]]:
         yield checkout.path, checkout.url
 
 
-def _render(report: Report, fmt: str, root: Path, colour: bool) -> str:
+def _render(
+    report: Report, fmt: str, root: Path, colour: bool, comparison: Comparison | None
+) -> str:
     if fmt == "json":
-        return render_json(report)
+        return render_json(report, comparison=comparison)
     if fmt == "sarif":
-        return render_sarif(report, anchor=default_anchor(report.project_dir, root))
+        anchor = default_anchor(report.project_dir, root)
+        return render_sarif(report, anchor=anchor, comparison=comparison)
+    if comparison is not None:
+        return render_diff_text(report, comparison, colour=colour)
     return render_text(report, colour=colour)
+
+
+BaselineSource = Callable[[Report], Baseline]
+
+
+def _baseline_source(
+    args: argparse.Namespace, standard: Standard, only: set[str] | None, reports: Reports | None
+) -> BaselineSource | None:
+    """How to get the baseline once the current report is known (the base scan judges the
+    same project folder); checked before any scan: a bad file or ref fails at once."""
+    if args.fail_on is not None and not (args.diff_base or args.baseline):
+        raise UsageError("--fail-on needs --diff-base or --baseline")
+    if args.baseline:
+        baseline = load_baseline(args.baseline)
+        return lambda report: baseline
+    if not args.diff_base:
+        return None
+    ref: str = args.diff_base
+    if _is_url(args.target):
+        source, allow = args.target, bool(args.allow_local)
+    else:
+        folder = Path(args.target).expanduser()
+        if not folder.is_dir():
+            raise UsageError(f"no such folder: {args.target}")
+        source, ref, allow = str(folder.resolve()), resolve_ref(folder, ref), True
+
+    def base(report: Report) -> Baseline:
+        return scan_baseline(
+            source,
+            ref,
+            label=args.diff_base,
+            allow_local=allow,
+            standard=standard,
+            only=only,
+            project_dir=report.project_dir,
+            reports=reports,
+        )
+
+    return base
 
 
 def _reports(args: argparse.Namespace) -> Reports | None:
@@ -303,6 +399,8 @@ def _scan(args: argparse.Namespace) -> int:
     standard = _load_standard(args.standard)
     only = _rule_ids(args.only, standard)
     reports = _reports(args)
+    baseline = _baseline_source(args, standard, only, reports)
+    comparison = None
     with _checkout(args) as (root, label):
         context = RepoContext(root, project_dir=args.project_dir)
         _check_project_dir(context)
@@ -315,8 +413,10 @@ def _scan(args: argparse.Namespace) -> int:
             context=context,
         )
         context.release()  # before anything allocates: see `RepoContext.release`
+        if baseline is not None:
+            comparison = compare_with(baseline(report), report)
         colour = args.output is None and use_colour(sys.stdout)
-        text = _render(report, args.format, root, colour)
+        text = _render(report, args.format, root, colour, comparison)
     if args.output is None:
         sys.stdout.write(text)
     else:
@@ -332,7 +432,22 @@ def _scan(args: argparse.Namespace) -> int:
     if args.output is not None or below:
         verdict = f", below --fail-under {args.fail_under:g}" if below else ""
         _say(f"yardstick: score {shown}, level {score.level.value}{verdict}")
-    return 1 if below else 0
+    if comparison is None:
+        return 1 if below else 0
+    return 1 if _new_findings_fail(args, comparison) or below else 0
+
+
+def _new_findings_fail(args: argparse.Namespace, comparison: Comparison) -> bool:
+    """Say what the comparison found where the report does not; whether it fails the scan."""
+    fail_on = Severity(args.fail_on) if args.fail_on else DEFAULT_FAIL_ON
+    failing = comparison.new_at_or_above(fail_on)
+    if args.format != "text" or args.output is not None:
+        for note in comparison.notes:
+            _say(f"yardstick: note: {note}")
+        _say(f"yardstick: {comparison.summary()}")
+    if failing:
+        _say(f"yardstick: {len(failing)} new finding(s) at or above {fail_on.value} (--fail-on)")
+    return bool(failing)
 
 
 def _check_project_dir(context: RepoContext) -> None:
@@ -547,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (UsageError, RepositoryError) as exc:
+    except (UsageError, RepositoryError, BaselineError) as exc:
         _say(f"yardstick: error: {exc}")
         return 2
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from pathlib import Path
 from scanners import ENGINE_VERSION
 from scanners.analysis.nodes import indexing
 from scanners.context import RepoContext
+from scanners.fingerprints import evidence_lines, read_line_texts
 from scanners.gcpause import gc_paused
 from scanners.measured import Reports
 from scanners.report import Report, RuleOutcome
@@ -66,6 +67,7 @@ def scan(
     specs = [s for s in standard.rules.values() if only is None or s.id in only]
     with gc_paused(), indexing():  # one walk per tree shared by the rules; no GC passes
         outcomes = [evaluate_rule(spec, ctx) for spec in specs]
+        line_texts = read_line_texts(evidence_lines(outcomes), ctx.read_text)
         total = time.perf_counter() - started
         report = Report(
             standard=standard,
@@ -78,6 +80,7 @@ def scan(
             notes=[Evidence(n.path, None, n.reason) for n in ctx.notes],
             timings={"total_ms": round(total * 1000, 3)},
             discovery=ctx.discovery,
+            line_texts=line_texts,
         )
         if context is None:  # free the trees while the collector is paused (`release`)
             ctx.release()

@@ -131,6 +131,9 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)
     #: The checkout's Python projects and why `project_dir` was judged; None: not recorded.
     discovery: Discovery | None = None
+    #: (path, line) -> stripped text of each finding's line, read by the scan for the
+    #: fingerprints (`scanners.fingerprints`); empty for reports built by hand.
+    line_texts: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @property
     def score(self) -> Score:

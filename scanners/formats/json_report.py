@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanners import strict_json
+from scanners.fingerprints import Comparison, outcome_findings
 from scanners.report import REPORT_SCHEMA_VERSION, Report, RuleOutcome, Score
 from scanners.results import Status
 
@@ -38,8 +39,12 @@ def _score(score: Score) -> dict[str, Any]:
     return {"score": score.value, "level": score.level.value}
 
 
-def _result(outcome: RuleOutcome) -> dict[str, Any]:
+def _result(outcome: RuleOutcome, fingerprints: dict[int, str]) -> dict[str, Any]:
+    """One result; its evidence items that are findings carry their `fingerprint`."""
     spec = outcome.spec
+    evidence = [item.to_dict() for item in outcome.result.evidence]
+    for index, value in fingerprints.items():
+        evidence[index]["fingerprint"] = value
     return {
         "rule_id": spec.id,
         "section": spec.section,
@@ -48,14 +53,38 @@ def _result(outcome: RuleOutcome) -> dict[str, Any]:
         "title": spec.title,
         "status": outcome.status.value,
         "message": outcome.result.message,
-        "evidence": [item.to_dict() for item in outcome.result.evidence],
+        "evidence": evidence,
         "remediation": spec.remediation,
         "duration_ms": outcome.duration_ms,
     }
 
 
-def report_to_dict(report: Report, generated_at: datetime | None = None) -> dict[str, Any]:
-    """The report as a JSON-ready mapping that follows docs/report-schema.json."""
+def _results(report: Report) -> list[dict[str, Any]]:
+    seen: dict[str, int] = {}
+    out = []
+    for outcome in report.outcomes:
+        found = outcome_findings(outcome, report.line_texts, seen)
+        fingerprints = {i: f.fingerprint for i, f in found if i is not None}
+        out.append(_result(outcome, fingerprints))
+    return out
+
+
+def diff_to_dict(comparison: Comparison) -> dict[str, Any]:
+    """The `diff` member of a report compared with a baseline: counts, new and fixed."""
+    return {
+        "base": comparison.base_label,
+        "counts": comparison.counts(),
+        "new": [f.to_dict() for f in comparison.new],
+        "fixed": [f.to_dict() for f in comparison.fixed],
+        "notes": list(comparison.notes),
+    }
+
+
+def report_to_dict(
+    report: Report, generated_at: datetime | None = None, comparison: Comparison | None = None
+) -> dict[str, Any]:
+    """The report as a JSON-ready mapping that follows docs/report-schema.json (with a
+    `diff` member when compared with a baseline)."""
     standard = report.standard
     section_scores = report.section_scores()
     sections = [
@@ -67,7 +96,7 @@ def report_to_dict(report: Report, generated_at: datetime | None = None) -> dict
         }
         for code, section in standard.sections.items()
     ]
-    return {
+    document: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "standard": {"key": standard.key, "name": standard.name, "version": standard.version},
         "repository": report.repository,
@@ -78,17 +107,23 @@ def report_to_dict(report: Report, generated_at: datetime | None = None) -> dict
         "tool_versions": dict(report.tool_versions),
         **_score(report.score),
         "sections": sections,
-        "results": [_result(outcome) for outcome in report.outcomes],
+        "results": _results(report),
         "counts": report.counts(),
         "notes": [note.to_dict() for note in report.notes],
         "timings": dict(report.timings),
         "generated_at": utc_timestamp(generated_at),
     }
+    if comparison is not None:
+        document["diff"] = diff_to_dict(comparison)
+    return document
 
 
-def render_json(report: Report, generated_at: datetime | None = None) -> str:
+def render_json(
+    report: Report, generated_at: datetime | None = None, comparison: Comparison | None = None
+) -> str:
     """The report as indented JSON text (UTF-8 safe, keys in schema order)."""
-    return json.dumps(report_to_dict(report, generated_at), indent=2, ensure_ascii=False) + "\n"
+    document = report_to_dict(report, generated_at, comparison)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def load_json(text: str | bytes) -> dict[str, Any]:

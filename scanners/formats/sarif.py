@@ -4,21 +4,23 @@ One run; the driver lists every rule that ran. Only `fail` and `warn` outcomes b
 results, one per evidence location so each annotation lands on its own file and line.
 Paths are repository-relative and resolved against `%SRCROOT%`. A finding without a path
 (e.g. "no CHANGELOG.md") points at an anchor file: the project's `pyproject.toml` when it
-exists, else the project folder itself.
+exists, else the project folder itself. Findings and their `partialFingerprints` come from
+`scanners.fingerprints`; compared with a baseline (`scanners.baseline`), each result has a
+`baselineState` and the fixed findings are listed as `absent`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scanners.fingerprints import FINGERPRINT_KEY, Comparison, Finding, report_findings
 from scanners.formats.json_report import utc_timestamp
-from scanners.report import Report, RuleOutcome
-from scanners.results import Evidence, Severity, Status
+from scanners.report import Report
+from scanners.results import Severity, Status
 from scanners.standard import RuleSpec
 
 SARIF_VERSION = "2.1.0"
@@ -81,39 +83,44 @@ def _location(path: str, line: int | None) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
-def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
+def _level(severity: Severity, status: Status) -> str:
+    level = _FAIL_LEVEL[severity]
+    return _WARN_LEVEL[level] if status is Status.WARN else level
 
 
-def _results(outcome: RuleOutcome, index: int, anchor: str) -> list[dict[str, Any]]:
-    spec = outcome.spec
-    level = _FAIL_LEVEL[spec.severity]
-    if outcome.status is Status.WARN:
-        level = _WARN_LEVEL[level]
-    located = [e for e in outcome.result.evidence if e.path]
-    if not located:
-        located = [Evidence(anchor, None, "")]
-    out = []
-    for item in located:
-        path = item.path or anchor
-        text = outcome.result.message
-        if item.message and item.message != text:
-            text = f"{text}: {item.message}"
-        out.append(
-            {
-                "ruleId": spec.id,
-                "ruleIndex": index,
-                "kind": "fail",
-                "level": level,
-                "message": {"text": text or spec.title},
-                "locations": [_location(path, item.line)],
-                "partialFingerprints": {
-                    "yardstickFinding/v1": _fingerprint(spec.id, path, item.message)
-                },
-                "properties": {"status": outcome.status.value},
-            }
-        )
-    return out
+def _result(finding: Finding, anchor: str, rule_index: int | None) -> dict[str, Any]:
+    """One SARIF result of a finding (a pathless one points at the anchor)."""
+    result: dict[str, Any] = {"ruleId": finding.rule_id}
+    if rule_index is not None:
+        result["ruleIndex"] = rule_index
+    result |= {
+        "kind": "fail",
+        "level": _level(finding.severity, finding.status),
+        "message": {"text": finding.text or finding.rule_id},
+        "locations": [_location(finding.path or anchor, finding.line)],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": {"status": finding.status.value},
+    }
+    return result
+
+
+def _results(report: Report, anchor: str, comparison: Comparison | None) -> list[dict[str, Any]]:
+    """A result per finding; against a baseline, each with its `baselineState` and the fixed
+    findings appended as `absent`."""
+    index = {o.spec.id: i for i, o in enumerate(report.outcomes)}
+    states = comparison.states() if comparison is not None else {}
+    results = []
+    for finding in report_findings(report):
+        result = _result(finding, anchor, index[finding.rule_id])
+        if finding.fingerprint in states:
+            result["baselineState"] = states[finding.fingerprint]
+        results.append(result)
+    if comparison is not None:
+        for finding in comparison.fixed:
+            result = _result(finding, anchor, index.get(finding.rule_id))
+            result["baselineState"] = "absent"
+            results.append(result)
+    return results
 
 
 def _invocation(report: Report, finished: str) -> dict[str, Any]:
@@ -139,15 +146,17 @@ def _invocation(report: Report, finished: str) -> dict[str, Any]:
 
 
 def report_to_sarif(
-    report: Report, *, anchor: str | None = None, generated_at: datetime | None = None
+    report: Report,
+    *,
+    anchor: str | None = None,
+    generated_at: datetime | None = None,
+    comparison: Comparison | None = None,
 ) -> dict[str, Any]:
-    """The report as a SARIF 2.1.0 log (a JSON-ready mapping)."""
+    """The report as a SARIF 2.1.0 log (a JSON-ready mapping); with `comparison`, results
+    carry `baselineState` (new, unchanged, and absent for the fixed findings)."""
     anchor = anchor or default_anchor(report.project_dir)
     specs = [o.spec for o in report.outcomes]
-    results: list[dict[str, Any]] = []
-    for index, outcome in enumerate(report.outcomes):
-        if outcome.status in (Status.FAIL, Status.WARN):
-            results.extend(_results(outcome, index, anchor))
+    results = _results(report, anchor, comparison)
     score = report.score
     standard = report.standard
     run: dict[str, Any] = {
@@ -188,8 +197,12 @@ def report_to_sarif(
 
 
 def render_sarif(
-    report: Report, *, anchor: str | None = None, generated_at: datetime | None = None
+    report: Report,
+    *,
+    anchor: str | None = None,
+    generated_at: datetime | None = None,
+    comparison: Comparison | None = None,
 ) -> str:
     """The report as SARIF 2.1.0 JSON text."""
-    log = report_to_sarif(report, anchor=anchor, generated_at=generated_at)
+    log = report_to_sarif(report, anchor=anchor, generated_at=generated_at, comparison=comparison)
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from scanners.discovery import describe_kind
+from scanners.fingerprints import Comparison
 from scanners.report import Report, RuleOutcome, Score
 from scanners.results import Status
 
@@ -144,4 +145,34 @@ def render_text(report: Report, *, colour: bool = False) -> str:
     counts = ", ".join(f"{n} {status}" for status, n in report.counts().items() if n)
     summary = f"Score {_score_text(report.score)} · {counts or 'no rules ran'}"
     lines.append(paint(summary, "1"))
+    return "\n".join(lines) + "\n"
+
+
+def render_diff_text(report: Report, comparison: Comparison, *, colour: bool = False) -> str:
+    """Only the findings new since the baseline, then one line: N new, M fixed, K unchanged."""
+    paint = _Painter(colour)
+    standard = report.standard
+    lines = [
+        paint(f"Yardstick {report.engine_version}", "1") + f" · {standard.name} {standard.version}",
+        f"repository: {report.repository}",
+        f"baseline:   {comparison.base_label}",
+        "",
+    ]
+    titles = {o.spec.id: o.spec.title for o in report.outcomes}
+    if comparison.new:
+        lines.append(paint("New findings", "1"))
+    for finding in comparison.new:
+        word = f"{_SYMBOL[finding.status]} {_WORD[finding.status]:<{_WIDTH}}"
+        where = finding.path or "."
+        if finding.line is not None:
+            where = f"{where}:{finding.line}"
+        lines.append(
+            f"  {paint(word, _COLOUR.get(finding.status))}  {finding.rule_id}  "
+            f"{finding.severity.value}  {titles.get(finding.rule_id, '')}"
+        )
+        lines.append(f"      {paint(where, '2')} {finding.message or finding.summary}".rstrip())
+    if comparison.new:
+        lines.append("")
+    lines.extend(f"note: {note}" for note in comparison.notes)
+    lines.append(paint(comparison.summary(), "1"))
     return "\n".join(lines) + "\n"

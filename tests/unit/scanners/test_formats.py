@@ -17,6 +17,7 @@ from jsonschema import (  # type: ignore[import-untyped]  # no stubs in the dev 
     ValidationError,
 )
 
+from scanners.fingerprints import fingerprint
 from scanners.formats import (
     ReportFormatError,
     default_anchor,
@@ -85,7 +86,10 @@ def test_json_report_holds_scores_sections_and_results() -> None:
         "path": "backend/app/m0.py",
         "line": 1,
         "message": "TODO number 0",
+        "fingerprint": fingerprint("ZZA-002", "backend/app/m0.py", "TODO number 0", "", 0),
     }
+    passed = next(r for r in document["results"] if r["rule_id"] == "ZZA-001")
+    assert all("fingerprint" not in item for item in passed["evidence"])  # not findings
     assert document["counts"] == {
         "pass": 1,
         "fail": 1,
@@ -217,7 +221,7 @@ def test_sarif_results_only_for_fail_and_warn_one_per_location() -> None:
     physical = first["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"] == {"uri": "backend/app/m0.py", "uriBaseId": "%SRCROOT%"}
     assert physical["region"] == {"startLine": 1}
-    fingerprints = {r["partialFingerprints"]["yardstickFinding/v1"] for r in todo}
+    fingerprints = {r["partialFingerprints"]["yardstickFinding/v2"] for r in todo}
     assert len(fingerprints) == 7
 
 
