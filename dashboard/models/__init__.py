@@ -2,7 +2,7 @@
 
 from dashboard.models.audit import AuditAction, AuditEvent
 from dashboard.models.coverage import CoverageReport
-from dashboard.models.governance import Attestation, Waiver
+from dashboard.models.governance import Attestation, ExpiryReminder, Waiver, WaiverRequest
 from dashboard.models.initiatives import Initiative
 from dashboard.models.notifications import (
     Delivery,
@@ -30,6 +30,7 @@ __all__ = [
     "CoverageReport",
     "Delivery",
     "DigestSubscription",
+    "ExpiryReminder",
     "Initiative",
     "Membership",
     "Notification",
@@ -47,6 +48,7 @@ __all__ = [
     "TeamDailyScore",
     "TeamNotificationSettings",
     "Waiver",
+    "WaiverRequest",
     "WebhookDelivery",
     "WorkerHeartbeat",
 ]
