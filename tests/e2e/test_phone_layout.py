@@ -9,7 +9,15 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import AuditEvent, CheckResult, Initiative, Repository, Rule, Team
+from dashboard.models import (
+    AuditEvent,
+    CheckResult,
+    Initiative,
+    Repository,
+    Rule,
+    Team,
+    WaiverRequest,
+)
 from dashboard.services.access import audit
 from tests.e2e.conftest import sign_in
 from tests.factories import AttestationFactory, UserFactory, WaiverFactory
@@ -60,6 +68,13 @@ def _organisation() -> dict[str, str]:
             details={"reason": "Legacy service, migration planned for next quarter."},
         )
     UserFactory(username="ada", is_superuser=True, is_staff=True)
+    WaiverRequest.objects.create(
+        repository=repository,
+        rule=Rule.objects.get(rule_id="DEP-002", standard__key="python-backend"),
+        reason=f"Generated code under {LONG_PATH} is replaced next quarter.",
+        expires_at=timezone.now() + timedelta(days=60),
+        requested_by=UserFactory(username="a-maintainer-with-a-rather-long-user-name"),
+    )
     return {
         "overview": "/",
         "team": f"/teams/{team.slug}/",
@@ -75,6 +90,7 @@ def _organisation() -> dict[str, str]:
         "new initiative": "/initiatives/new/",
         "audit log": "/audit/",
         "register": "/repositories/new/",
+        "pending approvals": "/waivers/requests/",
     }
 
 
@@ -122,6 +138,9 @@ def test_no_page_is_wider_than_a_phone(page: Any, live_server: Any) -> None:
     assert not too_wide, f"pages wider than {PHONE['width']} px:\n{report}"
 
 
+EMPTY_EXTRA = ("/initiatives/new/", "/waivers/requests/")
+
+
 def test_empty_pages_fit_a_phone_too(page: Any, live_server: Any) -> None:
     """A new installation: no team, no repository, no initiative, no event (the register form
     is refused without a team to register for, so it is not among them)."""
@@ -130,7 +149,7 @@ def test_empty_pages_fit_a_phone_too(page: Any, live_server: Any) -> None:
     page.set_viewport_size(PHONE)
     nav = page.eval_on_selector_all("nav[aria-label=Main] a", "links => links.map(a => a.href)")
     too_wide: dict[str, str] = {}
-    for url in [*nav, f"{live_server.url}/initiatives/new/"]:
+    for url in [*nav, *(f"{live_server.url}{path}" for path in EMPTY_EXTRA)]:
         response = page.goto(url, wait_until="networkidle")
         assert response is not None, url
         assert response.status == 200, (url, response.status)
