@@ -285,3 +285,16 @@ def test_the_approvals_page_reads_a_fixed_number_of_queries(
     assert small == large
     with django_assert_max_num_queries(8):
         assert manager.get("/waivers/requests/").content.decode().count("Approve</button>") == 11
+
+
+def test_an_approval_shows_at_once_on_a_members_cached_page(
+    personas: dict[str, Any], repo: Repository
+) -> None:
+    member = _client(personas, "member")
+    request = _ask(personas, repo)
+    url = f"/repositories/{repo.pk}/"
+    page = member.get(url).content.decode()  # cached for members: no forms, no requests
+    assert REASON not in page
+    assert "Request a waiver" not in page
+    requests.approve(personas["manager"], request)
+    assert REASON in member.get(url).content.decode()
