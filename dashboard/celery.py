@@ -46,6 +46,10 @@ app.conf.beat_schedule = {
         "task": "dashboard.notify_deadlines",
         "schedule": crontab(minute=0, hour=8),
     },
+    "expiry-reminders": {
+        "task": "dashboard.send_expiry_reminders",
+        "schedule": crontab(minute=15, hour=8),
+    },
     "notification-digests": {
         "task": "dashboard.send_digests",
         "schedule": crontab(minute=30, hour=8),

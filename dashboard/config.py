@@ -109,6 +109,9 @@ class AppConfig(BaseSettings):
     EMAIL_USE_TLS: bool = True
     DEFAULT_FROM_EMAIL: str = "yardstick@localhost"
     SITE_URL: str = ""  # e.g. https://yardstick.example.com: links in notifications
+    # Who decides a maintainer's waiver request: "managers" (managers and admins) or
+    # "maintainers" (also another maintainer of the repository's team). Never the requester.
+    WAIVER_APPROVERS: Literal["managers", "maintainers"] = "managers"
     # DSEC-003's offline advisory database, refreshed every night by Celery beat (before the
     # nightly rescans) from this source: the OSV PyPI export, an in-house mirror of it (https),
     # or a file path; empty: never refreshed. The database lives under VAR_DIR/advisories,

@@ -285,6 +285,8 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = CONFIG.DEFAULT_FROM_EMAIL
 SITE_URL = CONFIG.SITE_URL.rstrip("/")
+# Who decides waiver requests (dashboard/services/access/permissions.py).
+WAIVER_APPROVERS = CONFIG.WAIVER_APPROVERS
 
 # ----- DSEC-003's advisory database ----------------------------------------------------------
 # The engine reads it from $YARDSTICK_ADVISORY_DB (scanners.advisories); the dashboard's

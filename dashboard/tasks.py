@@ -16,7 +16,7 @@ from dashboard.models import Standard
 from dashboard.services import periodic as maintenance
 from dashboard.services.infra import outbox
 from dashboard.services.infra.heartbeat import record_heartbeat
-from dashboard.services.notify import delivery
+from dashboard.services.notify import delivery, waiver_notices
 from dashboard.services.notify import events as notifications
 from dashboard.services.notify import weekly as weekly_digest
 from dashboard.services.scans import deep as deep_scans
@@ -162,6 +162,12 @@ def notify_deadlines() -> dict[str, int]:
 def send_digests() -> dict[str, int]:
     """Send each digest team one message with what happened since the last one."""
     return {"digests": notifications.send_digests()}
+
+
+@shared_task(name="dashboard.send_expiry_reminders", ignore_result=True)
+def send_expiry_reminders() -> dict[str, int]:
+    """Remind teams 14 and 3 days before a waiver or an attestation expires (once each)."""
+    return {"reminders": waiver_notices.send_expiry_reminders()}
 
 
 @shared_task(name="dashboard.send_weekly_digests", ignore_result=True, acks_late=True)

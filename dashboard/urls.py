@@ -28,6 +28,7 @@ from dashboard.views import members as member_views
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
 from dashboard.views import tokens as token_views
+from dashboard.views import waiver_requests as waiver_request_views
 from dashboard.views import webhooks as webhook_views
 
 urlpatterns = [
@@ -83,7 +84,7 @@ urlpatterns = [
     path("transfers/<int:pk>/accept/", repository_settings.accept, name="transfer-accept"),
     path("transfers/<int:pk>/decline/", repository_settings.decline, name="transfer-decline"),
     path("transfers/<int:pk>/cancel/", repository_settings.cancel, name="transfer-cancel"),
-    path("repositories/<int:pk>/waivers/", repositories.add_waiver, name="waiver-add"),
+    path("repositories/<int:pk>/waivers/", waiver_request_views.add_waiver, name="waiver-add"),
     path(
         "repositories/<int:pk>/waivers/<int:waiver_pk>/revoke/",
         repositories.revoke_waiver,
@@ -111,6 +112,22 @@ urlpatterns = [
     path("webhooks/gitea/", webhook_views.gitea, name="webhook-gitea"),
     path("webhooks/generic/<int:repository_id>/", webhook_views.generic, name="webhook-generic"),
     path("waivers/", registers.waivers, name="waivers"),
+    path("waivers/requests/", waiver_request_views.index, name="waiver-requests"),
+    path(
+        "waivers/requests/<int:pk>/approve/",
+        waiver_request_views.approve,
+        name="waiver-request-approve",
+    ),
+    path(
+        "waivers/requests/<int:pk>/reject/",
+        waiver_request_views.reject,
+        name="waiver-request-reject",
+    ),
+    path(
+        "waivers/requests/<int:pk>/withdraw/",
+        waiver_request_views.withdraw,
+        name="waiver-request-withdraw",
+    ),
     path("attestations/", registers.attestations, name="attestations"),
     path("exports/", export_views.index, name="exports"),
     path("exports/waivers.csv", registers.export_waivers, name="export-waivers"),

@@ -1,5 +1,5 @@
-"""Admin: Waivers and attestations (granted and revoked through the services), initiatives,
-ratchets.
+"""Admin: Waivers and attestations (granted and revoked through the services), waiver requests
+and expiry reminders (read-only), initiatives, ratchets.
 """
 
 from __future__ import annotations
@@ -90,3 +90,47 @@ class RatchetAdmin(admin.ModelAdmin[models.Ratchet]):
     list_select_related = ("repository", "rule", "created_by")
     search_fields = ("repository__name", "rule__rule_id")
     readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(models.WaiverRequest)
+class WaiverRequestAdmin(admin.ModelAdmin[models.WaiverRequest]):
+    """Waiver requests, read-only: decided (and audited) on the Pending approvals page."""
+
+    list_display = ("repository", "rule", "status", "requested_by", "decided_by", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("repository", "rule", "requested_by", "decided_by")
+    search_fields = ("repository__name", "rule__rule_id", "reason", "decision_reason")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Requested on the repository page only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Decided on the Pending approvals page, by someone other than the requester."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """The history stays."""
+        return False
+
+
+@admin.register(models.ExpiryReminder)
+class ExpiryReminderAdmin(admin.ModelAdmin[models.ExpiryReminder]):
+    """The reminders sent before waivers and attestations expire (read-only: the daily job
+    writes them so that each is sent once)."""
+
+    list_display = ("waiver", "attestation", "days", "expires_at", "sent_at")
+    list_select_related = ("waiver", "attestation")
+    list_filter = ("days",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Written by the daily job only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A record of what was sent."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Deleting one would send its reminder again."""
+        return False

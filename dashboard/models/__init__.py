@@ -2,7 +2,7 @@
 
 from dashboard.models.audit import AuditAction, AuditEvent
 from dashboard.models.coverage import CoverageReport
-from dashboard.models.governance import Attestation, Waiver
+from dashboard.models.governance import Attestation, ExpiryReminder, Waiver, WaiverRequest
 from dashboard.models.initiatives import Initiative
 from dashboard.models.notifications import (
     Delivery,
@@ -31,6 +31,7 @@ __all__ = [
     "CoverageReport",
     "Delivery",
     "DigestSubscription",
+    "ExpiryReminder",
     "Initiative",
     "Membership",
     "Notification",
@@ -49,6 +50,7 @@ __all__ = [
     "TeamDailyScore",
     "TeamNotificationSettings",
     "Waiver",
+    "WaiverRequest",
     "WebhookDelivery",
     "WorkerHeartbeat",
 ]

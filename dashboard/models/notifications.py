@@ -104,6 +104,9 @@ class Notification(models.Model):
         DIGEST = "digest", "Daily digest"
         SCAN_COMPLETED = "scan_completed", "Scan completed"
         WEEKLY_DIGEST = "weekly_digest", "Weekly digest"
+        WAIVER_REQUEST = "waiver_request", "Waiver requested"
+        WAIVER_DECISION = "waiver_decision", "Waiver request decided"
+        EXPIRY_REMINDER = "expiry_reminder", "Waiver or attestation expiring"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     dedupe_key = models.CharField(max_length=200, unique=True)
@@ -142,6 +145,9 @@ class Notification(models.Model):
                         "digest",
                         "scan_completed",
                         "weekly_digest",
+                        "waiver_request",
+                        "waiver_decision",
+                        "expiry_reminder",
                     )
                 ),
                 name="notification_kind_valid",

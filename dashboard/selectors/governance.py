@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dashboard.domain.governance import EffectiveScore, Governance, score_governed
+from dashboard.domain.scores import in_force
 from dashboard.models import Attestation, CheckResult, Ratchet, Rule, Scan, Team, Waiver
 
 
@@ -30,13 +31,24 @@ def waivers_expiring(
 ) -> QuerySet[Waiver]:
     """Waivers in force at `at` (now by default) that expire within `within` of it, soonest
     first, on active repositories (of `team`); with their repository, team and rule (1 query)."""
+    return _expiring(Waiver.objects.all(), within, team, at)
+
+
+def attestations_expiring(
+    within: timedelta, team: Team | None = None, at: datetime | None = None
+) -> QuerySet[Attestation]:
+    """Attestations in force at `at` that expire within `within` of it, as `waivers_expiring`."""
+    return _expiring(Attestation.objects.all(), within, team, at)
+
+
+def _expiring[M: (Waiver, Attestation)](
+    items: QuerySet[M], within: timedelta, team: Team | None, at: datetime | None
+) -> QuerySet[M]:
     at = at or timezone.now()
-    waivers = Waiver.objects.in_force(at).filter(
-        expires_at__lte=at + within, repository__active=True
-    )
+    items = items.filter(in_force(at), expires_at__lte=at + within, repository__active=True)
     if team is not None:
-        waivers = waivers.filter(repository__team=team)
-    return waivers.select_related("repository__team", "rule").order_by(
+        items = items.filter(repository__team=team)
+    return items.select_related("repository__team", "rule").order_by(
         "expires_at", "repository__name", "pk"
     )
 

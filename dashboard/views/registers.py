@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -31,6 +32,8 @@ from dashboard.selectors.registers import (
     register_page,
     register_rows,
 )
+from dashboard.selectors.waiver_requests import awaiting_decision
+from dashboard.services.access.permissions import waiver_approval_teams
 from dashboard.services.reporting.csv_stream import csv_response
 from dashboard.services.reporting.export_rows import file_name
 from dashboard.views import pagecache
@@ -87,7 +90,11 @@ def _register(request: HttpRequest, kind: Kind) -> HttpResponse:
     html = pagecache.one(spec).html
     if htmx:
         return HttpResponse(html)
-    return render(request, "registers.html", {"body": html, "title": TITLES[kind]})
+    context: dict[str, Any] = {"body": html, "title": TITLES[kind]}
+    if kind == "waivers":  # per user, outside the shared body
+        user = cast(User, request.user)
+        context["pending"] = awaiting_decision(waiver_approval_teams(user), user.pk).count()
+    return render(request, "registers.html", context)
 
 
 @login_required

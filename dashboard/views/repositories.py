@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache, partial
 from typing import Any, cast
 
@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.charts import line_chart
@@ -39,8 +40,10 @@ from dashboard.selectors.repositories import (
     waivable,
 )
 from dashboard.selectors.teams import REPOSITORY_SORTS, repositories_table
+from dashboard.selectors.waiver_requests import of_repository
 from dashboard.services.access.permissions import (
     can_edit_repository,
+    can_grant_waiver,
     can_manage_repository,
     maintained_teams,
 )
@@ -52,6 +55,8 @@ from dashboard.views.panels import render_panel, with_current_ages
 from scanners.results import Status
 
 QUERY = ("sort", "q", "page", "level", "active")
+# Decided waiver requests stay on the repository page (for their requester) this long.
+REQUESTS_SHOWN = timedelta(days=30)
 # Status filters of the results tabs; other values are answered uncached.
 RESULT_FILTERS = frozenset({"", *(s.value for s in Status), "upcoming", EVERY})
 
@@ -107,9 +112,9 @@ def _table(state: TableState) -> dict[str, Any]:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Latest results grouped by section, evidence, governance, history and scans.
 
-    Results, history chart and (for all but maintainers, who get forms) governance come from
-    the page cache; scans and webhook deliveries, which change with every request for a scan
-    and every delivery, are read live.
+    Results, history chart and (for all but maintainers, managers and admins, who get forms)
+    governance come from the page cache; scans and webhook deliveries, which change with
+    every request for a scan and every delivery, are read live.
     """
     repository = _repository(pk)
     status_filter = request.GET.get("status", "")
@@ -123,13 +128,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return HttpResponse(pagecache.one(results_panel).html + tabs)
     can_manage = can_manage_repository(request.user, repository)
+    # Managers and admins grant waivers directly; maintainers request them: both get forms.
+    can_grant = can_grant_waiver(request.user)
     span = trend_range(request.GET, REPOSITORY_RANGE)
     wanted = {
         "results": results_panel,
         "history": _history_panel(repository, span),
         "activity": _activity_panel(request, repository),
     }
-    if not can_manage:
+    if not (can_manage or can_grant):
         wanted["governance"] = _governance_panel(request, repository, results_panel, in_force)
     found = pagecache.panels(wanted)  # one lookup for the page's cached panels
     data = repository_page(repository, status_filter, lazy=True)
@@ -147,13 +154,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ranges": RANGES,
         "can_manage": can_manage,
         "can_edit": can_manage or can_edit_repository(request.user, repository),
+        "can_grant": can_grant,
         **projects.card(request, repository, can_manage),
     }
-    if can_manage:
+    if can_manage or can_grant:
         governed = in_force()
         data.waivers, data.attestations = governed.waivers, governed.attestations
         data.ratchet_rows = governed.ratchets
         context["waiver_form"] = WaiverForm(rules=_rules(waivable(data)))
+        context["waiver_requests"] = of_repository(repository, timezone.now() - REQUESTS_SHOWN)
         context["attest_form"] = AttestationForm(rules=_rules(attestable(data)), prefix="att")
         context["ratchet_form"] = RatchetForm(rules=_rules(ratchetable(data)), prefix="ratchet")
         context["governance"] = render_to_string("repository.html#governance", context, request)
@@ -291,35 +300,6 @@ def deep_scan(request: HttpRequest, pk: int) -> HttpResponse:
     repository = _repository(pk)
     deep_scans.set_enabled(_user(request), repository, request.POST.get("enabled") == "1")
     return redirect("repository", pk=repository.pk)
-
-
-@login_required
-@require_POST
-def add_waiver(request: HttpRequest, pk: int) -> HttpResponse:
-    """Grant a waiver (maintainers)."""
-    repository = _repository(pk)
-    if not can_manage_repository(request.user, repository):
-        raise PermissionDenied("only the team's maintainers may grant waivers")
-    data = repository_page(repository)
-    form = WaiverForm(request.POST, rules=_rules(waivable(data)))
-    if form.is_valid():
-        try:
-            governance.grant_waiver(
-                _user(request),
-                repository,
-                form.cleaned_data["rule"],
-                form.cleaned_data["reason"],
-                form.expires_at(),
-            )
-        except governance.GovernanceError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Waiver granted for {form.cleaned_data['rule'].rule_id}.")
-    else:
-        messages.error(
-            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
-        )
-    return redirect("repository", pk=pk)
 
 
 @login_required

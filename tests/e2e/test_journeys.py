@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from dashboard.models import Membership, Repository, Scan
+from dashboard.services.access.permissions import MANAGERS_GROUP
 from tests.conftest import WorkerHandle
 from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
@@ -90,13 +91,25 @@ def test_open_evidence_sort_filter_and_waive(page: Any, live_server: Any) -> Non
     assert "src/main.py:3" in page.inner_text("#results .result-fail >> nth=0")
     score_before = page.inner_text(".stat-value >> nth=0")
 
-    # Grant a waiver on the first failing rule: the score rises.
+    # Request a waiver on the first failing rule: pending, the score stays; once a manager
+    # approves it on the pending approvals page, the score rises.
     page.fill("#id_reason", "Accepted until the platform migration lands")
-    page.click("text=Grant waiver")
+    page.click("text=Request waiver")
     page.wait_for_selector(".message")
     assert "success" in (page.get_attribute(".message", "class") or ""), page.inner_text(
         ".messages"
     )
+    assert "Pending" in page.inner_text("#governance")
+    assert page.inner_text(".stat-value >> nth=0") == score_before
+    manager = UserFactory(username="manon")
+    manager.groups.add(Group.objects.get_or_create(name=MANAGERS_GROUP)[0])
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, "manon", PASSWORD)
+    page.goto(f"{live_server.url}/waivers/requests/")
+    page.click("#waiver-requests >> text=Approve")
+    page.wait_for_selector(".message.success")
+    assert "No waiver request awaits your decision." in page.inner_text("#waiver-requests")
+    page.goto(f"{live_server.url}/repositories/{repository.pk}/")
     score_after = page.inner_text(".stat-value >> nth=0")
     assert float(score_after) > float(score_before)
 

@@ -17,6 +17,7 @@ from dashboard.models import (
     RepositoryTransfer,
     Rule,
     Team,
+    WaiverRequest,
 )
 from dashboard.services.access import api_tokens, audit
 from tests.e2e.conftest import sign_in
@@ -76,6 +77,13 @@ def _organisation() -> dict[str, str]:
     assert offered is not None
     RepositoryTransfer.objects.create(repository=offered, from_team=offered.team, to_team=team)
     api_tokens.issue(team, "Deploys from the payments pipeline", write=True, owner=ada)
+    WaiverRequest.objects.create(
+        repository=repository,
+        rule=Rule.objects.get(rule_id="DEP-002", standard__key="python-backend"),
+        reason=f"Generated code under {LONG_PATH} is replaced next quarter.",
+        expires_at=timezone.now() + timedelta(days=60),
+        requested_by=UserFactory(username="a-maintainer-with-a-rather-long-user-name"),
+    )
     return {
         "overview": "/",
         "team": f"/teams/{team.slug}/",
@@ -93,6 +101,7 @@ def _organisation() -> dict[str, str]:
         "audit log": "/audit/",
         "register": "/repositories/new/",
         "api tokens": "/tokens/",
+        "pending approvals": "/waivers/requests/",
     }
 
 
@@ -140,6 +149,9 @@ def test_no_page_is_wider_than_a_phone(page: Any, live_server: Any) -> None:
     assert not too_wide, f"pages wider than {PHONE['width']} px:\n{report}"
 
 
+EMPTY_EXTRA = ("/initiatives/new/", "/waivers/requests/")
+
+
 def test_empty_pages_fit_a_phone_too(page: Any, live_server: Any) -> None:
     """A new installation: no team, no repository, no initiative, no event (the register form
     is refused without a team to register for, so it is not among them)."""
@@ -148,7 +160,7 @@ def test_empty_pages_fit_a_phone_too(page: Any, live_server: Any) -> None:
     page.set_viewport_size(PHONE)
     nav = page.eval_on_selector_all("nav[aria-label=Main] a", "links => links.map(a => a.href)")
     too_wide: dict[str, str] = {}
-    for url in [*nav, f"{live_server.url}/initiatives/new/"]:
+    for url in [*nav, *(f"{live_server.url}{path}" for path in EMPTY_EXTRA)]:
         response = page.goto(url, wait_until="networkidle")
         assert response is not None, url
         assert response.status == 200, (url, response.status)

@@ -78,6 +78,7 @@ def test_production_defaults_are_strict(monkeypatch: pytest.MonkeyPatch) -> None
         ({"DEBUG": "maybe"}, "DEBUG: Input should be a valid boolean"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: Input should be"),
         ({"SCAN_TIME_LIMIT_S": "1"}, "SCAN_TIME_LIMIT_S: Input should be greater than"),
+        ({"WAIVER_APPROVERS": "everyone"}, "WAIVER_APPROVERS: Input should be 'managers' or"),
         (
             {"ENVIRONMENT": "production", "ALLOWED_HOSTS": "x.example"},
             "SECRET_KEY is required outside development",

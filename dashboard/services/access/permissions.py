@@ -2,18 +2,21 @@
 
 Roles: organisation admins (superusers) and managers (the `managers` group) see and export
 everything and may act on every repository; a team's maintainers register and edit its
-repositories, grant waivers and record attestations; members and every other signed-in user
-may browse scorecards.
+repositories, request waivers and record attestations; members and every other signed-in
+user may browse scorecards. A waiver request is decided by a manager or an admin (or, with
+WAIVER_APPROVERS=maintainers, by another maintainer of the team), never by its requester;
+managers and admins may also grant a waiver directly.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from dashboard.models import ApiToken, Membership, Repository, Team
+from dashboard.models import ApiToken, Membership, Repository, Team, WaiverRequest
 
 MANAGERS_GROUP = "managers"
 
@@ -117,6 +120,46 @@ def require_team_maintainer(user: User, team: Team) -> None:
     """Raise PermissionDenied (403) unless the user maintains `team`."""
     if not can_manage_team(user, team):
         raise PermissionDenied("only the team's maintainers may do this")
+
+
+def can_grant_waiver(user: User) -> bool:
+    """Grant a waiver without a request (managers and admins, who decide requests anyway)."""
+    return is_manager(user)
+
+
+def maintainers_approve_waivers() -> bool:
+    """Whether another maintainer of the team may decide a waiver request (WAIVER_APPROVERS)."""
+    return getattr(settings, "WAIVER_APPROVERS", "managers") == "maintainers"
+
+
+def waiver_approval_teams(user: User) -> QuerySet[Team]:
+    """Teams whose waiver requests the user may decide (their own requests always aside)."""
+    if is_manager(user):
+        return Team.objects.all()
+    if maintainers_approve_waivers():
+        return maintained_teams(user)
+    return Team.objects.none()
+
+
+def waiver_decision_refusal(user: User, request: WaiverRequest) -> str | None:
+    """Why the user may not approve or reject `request`, or None when they may."""
+    if not user.is_authenticated:
+        return "sign in to decide waiver requests"
+    if request.requested_by_id == user.pk:
+        return "you requested this waiver: someone else must approve or reject it"
+    if is_manager(user):
+        return None
+    if maintainers_approve_waivers():
+        if can_manage_team(user, request.repository.team):
+            return None
+        return "only managers and the team's other maintainers may decide this request"
+    return "only managers may approve or reject waiver requests"
+
+
+def require_waiver_decider(user: User, request: WaiverRequest) -> None:
+    """Raise PermissionDenied, saying why, unless the user may decide `request`."""
+    if refusal := waiver_decision_refusal(user, request):
+        raise PermissionDenied(refusal)
 
 
 def require_admin_permission(user: User, permission: str) -> None:

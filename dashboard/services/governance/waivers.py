@@ -8,12 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from dashboard.models import Attestation, AuditAction, Repository, Rule, Waiver
 from dashboard.services.access import audit
-from dashboard.services.access.permissions import require_team_maintainer
+from dashboard.services.access.permissions import can_grant_waiver, require_team_maintainer
 from dashboard.services.scoring.rollups import record_scan_day
 from dashboard.services.scoring.scores import refresh_repository_score
 
@@ -35,12 +36,9 @@ def _refresh(repository: Repository) -> None:
     record_scan_day(repository, timezone.now().date())
 
 
-@transaction.atomic
-def grant_waiver(
-    user: User, repository: Repository, rule: Rule, reason: str, expires_at: datetime
-) -> Waiver:
-    """A maintainer accepts a rule's failure until `expires_at`, with a reason."""
-    require_team_maintainer(user, repository.team)
+def clean_waiver(rule: Rule, reason: str, expires_at: datetime) -> str:
+    """The reason to store, or GovernanceError: the bounds every waiver (granted, requested
+    or approved) meets."""
     reason = reason.strip()
     if len(reason) < 10:
         raise GovernanceError("reason", "give a reason of at least 10 characters")
@@ -51,26 +49,53 @@ def grant_waiver(
         raise GovernanceError("expires_at", f"a waiver lasts at most {MAX_WAIVER_DAYS} days")
     if rule.evaluation == "attest":
         raise GovernanceError("rule", "attest rules are attested, not waived")
+    return reason[:2000]
+
+
+def create_waiver(
+    approver: User, repository: Repository, rule: Rule, reason: str, expires_at: datetime
+) -> Waiver:
+    """Store a waiver approved by `approver` (already checked and cleaned) and refresh scores.
+
+    The caller holds the transaction, checks permissions and audits.
+    """
     waiver = Waiver.objects.create(
         repository=repository,
         rule=rule,
-        reason=reason[:2000],
+        reason=reason,
         expires_at=expires_at,
-        approved_by=user,
+        approved_by=approver,
     )
     _refresh(repository)
+    return waiver
+
+
+@transaction.atomic
+def grant_waiver(
+    user: User, repository: Repository, rule: Rule, reason: str, expires_at: datetime
+) -> Waiver:
+    """A manager or an admin accepts a rule's failure until `expires_at`, with a reason.
+
+    Maintainers request a waiver instead (`waiver_requests.request_waiver`): someone else
+    approves it.
+    """
+    if not can_grant_waiver(user):
+        raise PermissionDenied("maintainers request waivers; managers and admins grant them")
+    reason = clean_waiver(rule, reason, expires_at)
+    waiver = create_waiver(user, repository, rule, reason, expires_at)
     audit.record(
         AuditAction.WAIVER_GRANTED,
         actor=user,
         target=waiver,
-        target_label=_label(repository, rule),
+        target_label=label(repository, rule),
         team=repository.team,
         details={"rule": rule.rule_id, "reason": waiver.reason, "expires_at": expires_at},
     )
     return waiver
 
 
-def _label(repository: Repository, rule: Rule) -> str:
+def label(repository: Repository, rule: Rule) -> str:
+    """How the audit log names a waiver or an attestation."""
     return f"{repository.name} · {rule.rule_id}"
 
 
@@ -93,7 +118,7 @@ def revoke(user: User, item: Waiver | Attestation) -> None:
             else AuditAction.ATTESTATION_REVOKED,
             actor=user,
             target=item,
-            target_label=_label(item.repository, item.rule),
+            target_label=label(item.repository, item.rule),
             team=item.repository.team,
             details={"rule": item.rule.rule_id, "expires_at": item.expires_at},
         )
@@ -130,7 +155,7 @@ def attest(
         AuditAction.ATTESTATION_RECORDED,
         actor=user,
         target=attestation,
-        target_label=_label(repository, rule),
+        target_label=label(repository, rule),
         team=repository.team,
         details={
             "rule": rule.rule_id,
@@ -166,7 +191,7 @@ def save_edited(
         action,
         actor=user,
         target=item,
-        target_label=_label(item.repository, item.rule),
+        target_label=label(item.repository, item.rule),
         team=item.repository.team,
         details={"rule": item.rule.rule_id, "changed": audit.changes(before, item, changed)},
     )

@@ -26,10 +26,11 @@ from dashboard.models import (
     Rule,
     TeamNotificationSettings,
     Waiver,
+    WaiverRequest,
 )
 from dashboard.services.access import accounts, api_tokens, audit, secrets
 from dashboard.services.access.permissions import MANAGERS_GROUP
-from dashboard.services.governance import ratchets
+from dashboard.services.governance import ratchets, waiver_requests
 from dashboard.services.governance import waivers as governance
 from dashboard.services.repos.registration import delete_repository, register_repository
 from dashboard.services.scans import deep as deep_scans
@@ -63,10 +64,10 @@ def _scanned(team: Any) -> Repository:
 
 
 def _waived(personas: dict[str, Any]) -> tuple[Repository, Waiver]:
-    """`_scanned` with DEP-002 waived by the maintainer for five days."""
+    """`_scanned` with DEP-002 waived by a manager for five days (maintainers request)."""
     repository = _scanned(personas["team"])
     waiver = governance.grant_waiver(
-        personas["maintainer"],
+        personas["manager"],
         repository,
         Rule.objects.get(rule_id="DEP-002"),
         "a reason long enough",
@@ -94,7 +95,7 @@ def test_waiver_granted_from_the_page_names_actor_team_address_and_request(
     client: Client, personas: dict[str, Any]
 ) -> None:
     repository = _scanned(personas["team"])
-    client = _login(client, personas["maintainer"])
+    client = _login(client, personas["manager"])  # maintainers request one (issue 22)
     expiry = (timezone.now() + timedelta(days=30)).date()
     response = client.post(
         f"/repositories/{repository.pk}/waivers/",
@@ -109,8 +110,8 @@ def test_waiver_granted_from_the_page_names_actor_team_address_and_request(
     assert response.status_code == 302
     waiver = Waiver.objects.get()
     event = _only("waiver.granted")
-    assert event.actor == personas["maintainer"]
-    assert event.actor_label == "maya"
+    assert event.actor == personas["manager"]
+    assert event.actor_label == "manon"
     assert (event.target_type, event.target_id) == ("waiver", waiver.pk)
     assert event.target_label == f"{repository.name} · DEP-002"
     assert event.team == personas["team"]
@@ -420,14 +421,16 @@ def test_an_event_that_cannot_be_written_undoes_the_action(
         raise audit.AuditError("disk full")
 
     monkeypatch.setattr(audit, "record", broken_record)
-    with pytest.raises(audit.AuditError):
-        governance.grant_waiver(
-            personas["maintainer"],
-            repository,
-            Rule.objects.get(rule_id="DEP-002"),
-            "a reason long enough",
-            timezone.now() + timedelta(days=3),
-        )
+    for act in (governance.grant_waiver, waiver_requests.request_waiver):
+        with pytest.raises(audit.AuditError):
+            act(
+                personas["manager" if act is governance.grant_waiver else "maintainer"],
+                repository,
+                Rule.objects.get(rule_id="DEP-002"),
+                "a reason long enough",
+                timezone.now() + timedelta(days=3),
+            )
+    assert not WaiverRequest.objects.exists()
     with pytest.raises(audit.AuditError):
         api_tokens.issue(personas["team"], "ci")
     with pytest.raises(audit.AuditError):

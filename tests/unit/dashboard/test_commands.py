@@ -95,6 +95,7 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "dashboard.notify_deadlines",
         "dashboard.send_digests",
         "dashboard.send_weekly_digests",
+        "dashboard.send_expiry_reminders",
     }
     assert scheduled <= set(app.tasks)
 

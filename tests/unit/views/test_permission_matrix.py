@@ -46,10 +46,11 @@ from dashboard.models import (
     Team,
     TeamNotificationSettings,
     Waiver,
+    WaiverRequest,
 )
 from dashboard.services.access import api_tokens, secrets
 from dashboard.services.access.permissions import MANAGERS_GROUP
-from dashboard.services.governance import ratchets
+from dashboard.services.governance import ratchets, waiver_requests
 from dashboard.services.governance import waivers as governance
 from dashboard.services.notify.events import save_team_settings
 from dashboard.services.scoring.scores import refresh_repository_score
@@ -75,6 +76,7 @@ class World:
     scan: Scan
     waiver: Waiver
     beta_waiver: Waiver
+    waiver_request: WaiverRequest  # pending, by Alpha's maintainer
     attestation: Attestation
     ratchet: Ratchet
     initiative: Initiative
@@ -155,9 +157,14 @@ def build_world() -> World:
     beta_repo = _scanned(beta, results)
     maya, otto = users["maintainer"], users["outsider"]
     later = timezone.now() + timedelta(days=30)
-    waiver = governance.grant_waiver(maya, repo, rule["DEP-002"], "legacy, planned", later)
+    # Maintainers request waivers; a manager grants these two directly.
+    manon = users["manager"]
+    waiver = governance.grant_waiver(manon, repo, rule["DEP-002"], "legacy, planned", later)
     beta_waiver = governance.grant_waiver(
-        otto, beta_repo, rule["DEP-002"], "legacy, planned", later
+        manon, beta_repo, rule["DEP-002"], "legacy, planned", later
+    )
+    waiver_request = waiver_requests.request_waiver(
+        maya, repo, countable[0], "being split up this quarter", later
     )
     attestation = governance.attest(maya, repo, rule["VER-005"], "https://wiki.example.com/r")
     ratchet = ratchets.freeze(maya, repo, countable[0])
@@ -199,6 +206,7 @@ def build_world() -> World:
         scan=repo.latest_scan,  # type: ignore[arg-type]
         waiver=waiver,
         beta_waiver=beta_waiver,
+        waiver_request=waiver_request,
         attestation=attestation,
         ratchet=ratchet,
         initiative=initiative,
@@ -535,14 +543,41 @@ CASES: dict[str, Case] = {
         effect=lambda w: _transfer_status(w) == "cancelled",
         roles=PROPOSERS,
     ),
-    "waiver-add": maintainers_act(
+    # Maintainers request a waiver, managers and admins grant one directly.
+    "waiver-add": Case(
         _repo("waivers/"),
+        get=signed_in(405),
+        post=signed_in(403, maintainer=ACTS, manager=ACTS, admin=ACTS),
         data=lambda w: {
             "rule": w.waive_rule.pk,
             "reason": "waived for the matrix",
             "expires_on": _today(10),
         },
-        effect=lambda w: Waiver.objects.filter(repository=w.repo, rule=w.waive_rule).exists(),
+        effect=lambda w: (
+            Waiver.objects.filter(repository=w.repo, rule=w.waive_rule).exists()
+            or WaiverRequest.objects.filter(repository=w.repo, rule=w.waive_rule).exists()
+        ),
+    ),
+    "waiver-requests": browse(lambda w: "/waivers/requests/"),
+    # Managers and admins decide; the requester (Alpha's maintainer) never does.
+    "waiver-request-approve": Case(
+        lambda w: f"/waivers/requests/{w.waiver_request.pk}/approve/",
+        get=signed_in(405),
+        post=signed_in(403, manager=ACTS, admin=ACTS),
+        effect=lambda w: _fresh(WaiverRequest, w.waiver_request.pk).status == "approved",
+    ),
+    "waiver-request-reject": Case(
+        lambda w: f"/waivers/requests/{w.waiver_request.pk}/reject/",
+        get=signed_in(405),
+        post=signed_in(403, manager=ACTS, admin=ACTS),
+        data=lambda w: {"reason": "split it up first, then ask again"},
+        effect=lambda w: _fresh(WaiverRequest, w.waiver_request.pk).status == "rejected",
+    ),
+    "waiver-request-withdraw": Case(
+        lambda w: f"/waivers/requests/{w.waiver_request.pk}/withdraw/",
+        get=signed_in(405),
+        post=signed_in(403, maintainer=ACTS),
+        effect=lambda w: _fresh(WaiverRequest, w.waiver_request.pk).status == "withdrawn",
     ),
     "waiver-revoke": maintainers_act(
         lambda w: f"/repositories/{w.repo.pk}/waivers/{w.waiver.pk}/revoke/",
