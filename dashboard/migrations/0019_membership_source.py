@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0018_weekly_digest'),
+        ("dashboard", "0018_weekly_digest"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='source',
-            field=models.CharField(choices=[('manual', 'Added by hand'), ('idp', 'Identity provider')], default='manual', max_length=16),
+            model_name="membership",
+            name="source",
+            field=models.CharField(
+                choices=[("manual", "Added by hand"), ("idp", "Identity provider")],
+                default="manual",
+                max_length=16,
+            ),
         ),
     ]

@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from axes.helpers import get_cool_off
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from dashboard.views.sso import sign_in_buttons
 
 #: Longest username Django's user model accepts.
 USERNAME_MAX = 150
@@ -41,3 +44,9 @@ def locked_out(
     )
     response["Retry-After"] = str(seconds)
     return response
+
+
+def login_page(request: HttpRequest) -> HttpResponse:
+    """Django's sign-in form for local accounts, with a button per single sign-on provider."""
+    view = auth_views.LoginView.as_view(extra_context={"sso_buttons": sign_in_buttons()})
+    return view(request)  # type: ignore[return-value]  # LoginView renders an HttpResponse
