@@ -16,7 +16,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dashboard.views.sso import sign_in_buttons
+from dashboard.views.sso import allow_provider_forms, sign_in_buttons
 
 #: Longest username Django's user model accepts.
 USERNAME_MAX = 150
@@ -49,4 +49,4 @@ def locked_out(
 def login_page(request: HttpRequest) -> HttpResponse:
     """Django's sign-in form for local accounts, with a button per single sign-on provider."""
     view = auth_views.LoginView.as_view(extra_context={"sso_buttons": sign_in_buttons()})
-    return view(request)  # type: ignore[return-value]  # LoginView renders an HttpResponse
+    return allow_provider_forms(view(request))  # type: ignore[arg-type]  # a TemplateResponse

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -21,6 +22,7 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.csp import CSP
 
 from dashboard.domain.identity import email_domain_allowed
 from dashboard.models import Membership
@@ -54,6 +56,37 @@ def sign_in_buttons() -> list[dict[str, str]]:
                 url, label = reverse(LOGIN_URL_NAMES[key]), {"github": "GitHub"}.get(key, "GitLab")
             buttons.append({"label": f"Sign in with {label}", "url": url, "id": f"sso-{key}"})
     return buttons
+
+
+def provider_origins() -> list[str]:
+    """Where the sign-in forms send the browser: the configured providers' origins.
+
+    The page's CSP `form-action` must allow them, as browsers apply it to the redirect that
+    follows a form's POST. An OpenID Connect provider is assumed to authorise on its issuer's
+    origin (Keycloak, Okta, Entra ID and Google all do).
+    """
+    origins: list[str] = []
+    for app in configured_apps("openid_connect"):
+        origins.append(_origin(app["settings"]["server_url"]))
+    if configured_apps("github"):
+        origins.append("https://github.com")
+    for app in configured_apps("gitlab"):
+        origins.append(_origin(app.get("settings", {}).get("gitlab_url", "https://gitlab.com")))
+    return origins
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def allow_provider_forms(response: HttpResponse) -> HttpResponse:
+    """Let this page's forms lead to the providers (CSP `form-action`), nothing else."""
+    if origins := provider_origins():
+        policy = dict(settings.SECURE_CSP)
+        policy["form-action"] = [*policy.get("form-action", [CSP.SELF]), *origins]
+        response._csp_config = policy  # type: ignore[attr-defined]  # Django's csp_override
+    return response
 
 
 def refuse(request: HttpRequest, title: str, message: str, *, status: int = 403) -> HttpResponse:
@@ -167,6 +200,10 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def add_message(self, *args: Any, **kwargs: Any) -> None:
         """No "signed in as…" banner: the page itself shows who is signed in."""
 
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        """A first sign-in lands where every later one does."""
+        return self.get_login_redirect_url(request)
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         """A user of exactly one team lands on its page, everyone else on the overview."""
         user = request.user
@@ -198,7 +235,7 @@ def configured(provider: str, view: Callable[..., HttpResponse]) -> Callable[...
         wanted = kwargs.get("provider_id")
         if not apps or (wanted and wanted not in {a.get("provider_id") for a in apps}):
             raise Http404("this sign-in provider is not configured")
-        return view(request, **kwargs)
+        return allow_provider_forms(view(request, **kwargs))
 
     wrapped.__name__ = f"{provider}_{view.__name__}"
     wrapped.__doc__ = view.__doc__
