@@ -83,7 +83,7 @@ def _origin(url: str) -> str:
 def allow_provider_forms(response: HttpResponse) -> HttpResponse:
     """Let this page's forms lead to the providers (CSP `form-action`), nothing else."""
     if origins := provider_origins():
-        policy = dict(settings.SECURE_CSP)
+        policy: dict[str, Any] = dict(settings.SECURE_CSP)
         policy["form-action"] = [*policy.get("form-action", [CSP.SELF]), *origins]
         response._csp_config = policy  # type: ignore[attr-defined]  # Django's csp_override
     return response
