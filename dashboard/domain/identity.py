@@ -93,11 +93,6 @@ def resolve(mapping: GroupMapping, groups: Iterable[str]) -> Roles:
     return Roles(teams=teams, manager="manager" in org, admin="admin" in org)
 
 
-def grants_role(mapping: GroupMapping, role: str) -> bool:
-    """Whether any group grants the organisation role `role` (else the mapping never owns it)."""
-    return any(grant.role == role for grants in mapping.values() for grant in grants)
-
-
 def email_domain_allowed(email: str, allowed: Iterable[str]) -> bool:
     """Whether `email` is at one of the `allowed` domains (exactly, case-insensitively; none
     configured: every address). Subdomains must be listed: `a.example.com` is not `example.com`."""
