@@ -15,9 +15,10 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin, 
 
 from dashboard.services.access import provider_groups
 
-GITHUB_TEAMS = [
-    {"slug": f"team-{n}", "organization": {"login": "acme"}} for n in range(100)
-] + [{"slug": "payments", "organization": {"login": "acme"}}, {"slug": "orphan"}]
+GITHUB_TEAMS = [{"slug": f"team-{n}", "organization": {"login": "acme"}} for n in range(100)] + [
+    {"slug": "payments", "organization": {"login": "acme"}},
+    {"slug": "orphan"},
+]
 GITLAB_GROUPS = [{"full_path": "acme/payments"}, {"full_path": "acme"}, {"name": "no path"}]
 
 
