@@ -17,11 +17,7 @@ from dashboard.views import signin, sso
 urlpatterns = [
     path("accounts/login/", signin.login_page, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(),
-        name="password_reset",
-    ),
+    path("accounts/password/reset/", signin.password_reset, name="password_reset"),
     path(
         "accounts/password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

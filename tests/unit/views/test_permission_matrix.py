@@ -339,7 +339,8 @@ CASES: dict[str, Case] = {
         lambda w: "/accounts/password/reset/",
         get=everyone(200),
         post=everyone(302),
-        data=lambda w: {"email": "nobody@example.com"},
+        # A new address each time: reset e-mails are limited per address, in a lasting cache.
+        data=lambda w: {"email": f"nobody-{uuid.uuid4().hex[:12]}@example.com"},
     ),
     "password_reset_done": Case(
         lambda w: "/accounts/password/reset/sent/", get=everyone(200), post=everyone(405)

@@ -8,6 +8,7 @@ are checked one by one, with allauth's own objects.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from django.test import Client, RequestFactory
 
 from dashboard.config import ConfigError, load_config, sso_providers
 from dashboard.models import AuditAction, AuditEvent, Membership
+from dashboard.views.signin import RESET_LIMIT
 from dashboard.views.sso import AccountAdapter, SocialAccountAdapter, provider_email
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -216,17 +218,24 @@ def test_a_user_of_exactly_one_team_lands_on_its_page(teams: int, lands: str) ->
 
 
 # ----- password reset by e-mail (local accounts) -------------------------------------------
+def _address(name: str) -> str:
+    """A new address per test run: reset e-mails are counted per address in the cache, which
+    may outlive a run (a file cache, Redis)."""
+    return f"{name}-{uuid.uuid4().hex[:12]}@acme.example"
+
+
 def test_a_local_account_resets_its_password_by_email(
     django_assert_max_num_queries: Any,
 ) -> None:
-    UserFactory(username="ann", email="ann@acme.example")
+    ann = _address("ann")
+    UserFactory(username="ann", email=ann)
     client = Client()
     with django_assert_max_num_queries(0):
         assert client.get("/accounts/password/reset/").status_code == 200
-    sent = client.post("/accounts/password/reset/", {"email": "ann@acme.example"})
+    sent = client.post("/accounts/password/reset/", {"email": ann})
     assert sent["Location"] == "/accounts/password/reset/sent/"
     [message] = mail.outbox
-    assert message.to == ["ann@acme.example"]
+    assert message.to == [ann]
     link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body)
     assert link
     form = client.get(link.group(1), follow=True)
@@ -247,11 +256,33 @@ def test_a_local_account_resets_its_password_by_email(
 
 
 def test_no_reset_mail_for_sso_accounts_or_unknown_addresses() -> None:
-    sso_user = UserFactory(username="nina", email="nina@acme.example")
+    nina = _address("nina")
+    sso_user = UserFactory(username="nina", email=nina)
     sso_user.set_unusable_password()
     sso_user.save()
     client = Client()
-    for address in ("nina@acme.example", "nobody@acme.example"):
+    for address in (nina, _address("nobody")):
         response = client.post("/accounts/password/reset/", {"email": address})
         assert response["Location"] == "/accounts/password/reset/sent/"  # the same answer
     assert mail.outbox == []
+
+
+def test_reset_mails_for_one_address_are_limited_and_the_form_keeps_it() -> None:
+    ann = _address("ann")
+    UserFactory(username="ann", email=ann)
+    limit, _window = RESET_LIMIT
+    client = Client()
+    answers = [
+        client.post("/accounts/password/reset/", {"email": ann.upper()}).status_code
+        for _ in range(limit)
+    ]
+    assert answers == [302] * limit
+    refused = client.post("/accounts/password/reset/", {"email": f"{ann} "})
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    text = refused.content.decode()
+    assert "Too many reset e-mails were asked for this address" in text
+    assert f'value="{ann}' in text  # nothing lost
+    assert len(mail.outbox) == limit
+    other = client.post("/accounts/password/reset/", {"email": _address("bob")})
+    assert other.status_code == 302  # other addresses are unaffected
