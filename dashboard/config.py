@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dashboard.domain.identity import MappingError, parse_mapping
 from scanners.advisories import OSV_PYPI_EXPORT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -117,6 +118,37 @@ class AppConfig(BaseSettings):
     # or a file path; empty: never refreshed. The database lives under VAR_DIR/advisories,
     # shared by the web, worker and beat processes, unless YARDSTICK_ADVISORY_DB names another.
     ADVISORY_SOURCE: str = OSV_PYPI_EXPORT
+    # Single sign-on (README "Single sign-on"): a provider is offered when its client id is set.
+    SSO_OIDC_ISSUER: str = ""  # e.g. https://keycloak.example.com/realms/acme
+    SSO_OIDC_CLIENT_ID: str = ""
+    SSO_OIDC_CLIENT_SECRET: str = Field(default="", repr=False)
+    SSO_OIDC_NAME: str = "single sign-on"  # the button says "Sign in with <name>"
+    # Plain http:// issuers only on loopback and only when this says so (a test provider).
+    SSO_OIDC_ALLOW_HTTP: bool = False
+    SSO_GITHUB_CLIENT_ID: str = ""
+    SSO_GITHUB_CLIENT_SECRET: str = Field(default="", repr=False)
+    SSO_GITLAB_URL: str = "https://gitlab.com"
+    SSO_GITLAB_CLIENT_ID: str = ""
+    SSO_GITLAB_CLIENT_SECRET: str = Field(default="", repr=False)
+    SSO_ALLOWED_DOMAINS: CommaList = Field(default_factory=list)
+    SSO_GROUPS_CLAIM: str = "groups"
+    SSO_GROUP_MAPPING: str = ""  # JSON: dashboard/domain/identity.py
+
+    @field_validator("SSO_ALLOWED_DOMAINS", mode="before")
+    @classmethod
+    def _domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [d.strip().lower().lstrip("@") for d in value.split(",") if d.strip()]
+        return value
+
+    @field_validator("SSO_GROUP_MAPPING")
+    @classmethod
+    def _group_mapping(cls, value: str) -> str:
+        try:
+            parse_mapping(value)
+        except MappingError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", mode="before")
     @classmethod
@@ -192,7 +224,30 @@ class AppConfig(BaseSettings):
                 f"{SECRET_KEY_MIN_DISTINCT} of them different, outside development"
             )
         self._refuse_insecure_combinations()
+        self._check_sso()
         return self
+
+    def _check_sso(self) -> None:
+        """A provider needs its client id and secret together; an issuer speaks https."""
+        pairs = {
+            "SSO_OIDC": (self.SSO_OIDC_CLIENT_ID, self.SSO_OIDC_CLIENT_SECRET),
+            "SSO_GITHUB": (self.SSO_GITHUB_CLIENT_ID, self.SSO_GITHUB_CLIENT_SECRET),
+            "SSO_GITLAB": (self.SSO_GITLAB_CLIENT_ID, self.SSO_GITLAB_CLIENT_SECRET),
+        }
+        for prefix, (client_id, secret) in pairs.items():
+            if bool(client_id) != bool(secret):
+                raise ValueError(f"{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET go together")
+        if self.SSO_OIDC_CLIENT_ID and not self.SSO_OIDC_ISSUER:
+            raise ValueError("SSO_OIDC_ISSUER is required with SSO_OIDC_CLIENT_ID")
+        for name, url in (
+            ("SSO_OIDC_ISSUER", self.SSO_OIDC_ISSUER),
+            ("SSO_GITLAB_URL", self.SSO_GITLAB_URL),
+        ):
+            if url and not _secure_provider_url(url, allow_http=self.SSO_OIDC_ALLOW_HTTP):
+                raise ValueError(
+                    f"{name} must be an https:// URL (http:// only on loopback with "
+                    "SSO_OIDC_ALLOW_HTTP=true)"
+                )
 
     def _refuse_insecure_combinations(self) -> None:
         """Settings that would undo the secure defaults where they matter."""
@@ -241,6 +296,15 @@ class AppConfig(BaseSettings):
         return self.CELERY_BROKER_URL or "filesystem://"
 
 
+def _secure_provider_url(url: str, *, allow_http: bool) -> bool:
+    """https://, or http:// to a loopback address when explicitly allowed (test providers)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    return allow_http and parts.scheme == "http" and loopback
+
+
 def _development_secret(var_dir: Path) -> str:
     """A development secret generated once and kept under VAR_DIR (never committed)."""
     path = var_dir / "secret_key"
@@ -263,3 +327,49 @@ def load_config(**overrides: object) -> AppConfig:
         where = ".".join(str(part) for part in first["loc"]) or "configuration"
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"invalid configuration: {where}: {message}") from None
+
+
+#: The OpenID Connect provider's id in allauth (its URLs: /accounts/sso/oidc/<id>/…).
+OIDC_PROVIDER_ID = "oidc"
+
+
+def sso_providers(config: AppConfig) -> dict[str, dict[str, object]]:
+    """allauth's `SOCIALACCOUNT_PROVIDERS`: only the providers whose client id is set."""
+    providers: dict[str, dict[str, object]] = {}
+    if config.SSO_OIDC_CLIENT_ID:
+        providers["openid_connect"] = {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [
+                {
+                    "provider_id": OIDC_PROVIDER_ID,
+                    "name": config.SSO_OIDC_NAME,
+                    "client_id": config.SSO_OIDC_CLIENT_ID,
+                    "secret": config.SSO_OIDC_CLIENT_SECRET,
+                    "settings": {"server_url": config.SSO_OIDC_ISSUER},
+                }
+            ],
+        }
+    if config.SSO_GITHUB_CLIENT_ID:
+        providers["github"] = {
+            # read:org: the user's teams, which the group mapping reads as `org/team-slug`.
+            "SCOPE": ["read:user", "user:email", "read:org"],
+            "APPS": [
+                {
+                    "client_id": config.SSO_GITHUB_CLIENT_ID,
+                    "secret": config.SSO_GITHUB_CLIENT_SECRET,
+                }
+            ],
+        }
+    if config.SSO_GITLAB_CLIENT_ID:
+        providers["gitlab"] = {
+            # read_api: the user's groups, which the group mapping reads by full path.
+            "SCOPE": ["read_user", "read_api"],
+            "APPS": [
+                {
+                    "client_id": config.SSO_GITLAB_CLIENT_ID,
+                    "secret": config.SSO_GITLAB_CLIENT_SECRET,
+                    "settings": {"gitlab_url": config.SSO_GITLAB_URL.rstrip("/")},
+                }
+            ],
+        }
+    return providers

@@ -13,7 +13,8 @@ import dj_database_url
 import django_stubs_ext
 from django.utils.csp import CSP
 
-from dashboard.config import BASE_DIR, ConfigError, load_config
+from dashboard.config import BASE_DIR, ConfigError, load_config, sso_providers
+from dashboard.domain.identity import parse_mapping
 from dashboard.observability.logging_setup import build_logging
 from scanners.advisories import ENV_VAR as ADVISORY_DB_VARIABLE
 
@@ -55,6 +56,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # the API docs' static files (development only)
     "axes",  # sign-in lockout per (username, address): dashboard/views/signin.py
+    # Single sign-on (dashboard/views/sso.py): OpenID Connect, GitHub and GitLab.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.gitlab",
     "dashboard",
 ]
 
@@ -69,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -287,6 +296,23 @@ DEFAULT_FROM_EMAIL = CONFIG.DEFAULT_FROM_EMAIL
 SITE_URL = CONFIG.SITE_URL.rstrip("/")
 # Who decides waiver requests (dashboard/services/access/permissions.py).
 WAIVER_APPROVERS = CONFIG.WAIVER_APPROVERS
+
+# ----- single sign-on (django-allauth, social accounts only) -------------------------------
+# Local accounts sign in on Django's own form (axes above); allauth only runs the providers'
+# flows. Which providers are offered, and how groups map to roles, come from the config.
+SOCIALACCOUNT_ONLY = True
+ACCOUNT_EMAIL_VERIFICATION = "none"  # the provider vouches for the address
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_PREVENT_ENUMERATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in buttons POST (CSRF); a GET asks first
+SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub: the verified addresses, not only the public one
+SOCIALACCOUNT_ADAPTER = "dashboard.views.sso.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "dashboard.views.sso.AccountAdapter"
+SOCIALACCOUNT_PROVIDERS = sso_providers(CONFIG)
+SSO_ALLOWED_DOMAINS = CONFIG.SSO_ALLOWED_DOMAINS
+SSO_GROUPS_CLAIM = CONFIG.SSO_GROUPS_CLAIM
+SSO_GROUP_MAPPING = parse_mapping(CONFIG.SSO_GROUP_MAPPING)
 
 # ----- DSEC-003's advisory database ----------------------------------------------------------
 # The engine reads it from $YARDSTICK_ADVISORY_DB (scanners.advisories); the dashboard's

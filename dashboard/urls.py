@@ -1,10 +1,10 @@
 """URL configuration."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
+from dashboard import account_urls
 from dashboard.api.app import api
 from dashboard.views import (
     api_reference,
@@ -34,8 +34,7 @@ from dashboard.views import webhooks as webhook_views
 urlpatterns = [
     path("", overview.index, name="home"),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *account_urls.urlpatterns,  # sign-in, password reset, single sign-on
     path("teams/", teams.index, name="teams"),
     path("teams/<slug:slug>/", teams.detail, name="team"),
     path(

@@ -40,6 +40,8 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_CHANGED = "membership.changed", "Member's role changed"
     MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
     USER_ROLES_CHANGED = "user.roles", "User's privileges changed"
+    SSO_USER_CREATED = "user.sso_created", "User created by single sign-on"
+    SSO_REFUSED = "sso.refused", "Single sign-on refused"
     RULE_CONFIGURED = "rule.configured", "Rule configuration changed"
     REPORT_UPLOADED = "upload.report", "CI report uploaded"
     COVERAGE_UPLOADED = "upload.coverage", "CI coverage uploaded"

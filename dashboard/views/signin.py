@@ -12,11 +12,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from axes.helpers import get_cool_off
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dashboard.services.infra import ratelimit
+from dashboard.views.sso import allow_provider_forms, sign_in_buttons
+
 #: Longest username Django's user model accepts.
 USERNAME_MAX = 150
+#: Reset e-mails asked for one address per window (seconds): nobody floods someone's inbox.
+RESET_LIMIT = (10, 3600)
 
 
 def attempted_username(request: HttpRequest, credentials: Mapping[str, Any] | None) -> str:
@@ -41,3 +48,29 @@ def locked_out(
     )
     response["Retry-After"] = str(seconds)
     return response
+
+
+def login_page(request: HttpRequest) -> HttpResponse:
+    """Django's sign-in form for local accounts, with a button per single sign-on provider."""
+    view = auth_views.LoginView.as_view(extra_context={"sso_buttons": sign_in_buttons()})
+    return allow_provider_forms(view(request))  # type: ignore[arg-type]  # a TemplateResponse
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Django's reset-by-e-mail form, refused (429) past `RESET_LIMIT` for one address."""
+    email = request.POST.get("email", "").strip().lower() if request.method == "POST" else ""
+    if email:
+        decision = ratelimit.hit("password-reset", email[:254], *RESET_LIMIT)
+        if not decision.allowed:
+            response = render(
+                request,
+                "registration/password_reset_form.html",
+                {
+                    "form": PasswordResetForm(request.POST),
+                    "throttled_minutes": math.ceil(decision.retry_after / 60),
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(decision.retry_after)
+            return response
+    return auth_views.PasswordResetView.as_view()(request)  # type: ignore[return-value]

@@ -63,3 +63,13 @@ def sign_in(page: object, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)  # type: ignore[attr-defined]
     page.click("main button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_url(f"{base_url}/")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real OpenID Connect provider (django-oauth-toolkit) in its own process on loopback."""
+    from tests.oidc_provider.process import start_provider
+
+    provider = start_provider(tmp_path_factory.mktemp("oidc-provider"))
+    yield provider
+    provider.stop()

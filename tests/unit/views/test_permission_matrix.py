@@ -383,6 +383,37 @@ CASES: dict[str, Case] = {
         data=lambda w: {"username": "maya", "password": "not the password"},
     ),
     "logout": Case(lambda w: "/accounts/logout/", get=everyone(405), post=everyone(302)),
+    # Password reset by e-mail (local accounts): an unknown address is answered like a known
+    # one, and nothing is written; a bad link says so on both methods.
+    "password_reset": Case(
+        lambda w: "/accounts/password/reset/",
+        get=everyone(200),
+        post=everyone(302),
+        # A new address each time: reset e-mails are limited per address, in a lasting cache.
+        data=lambda w: {"email": f"nobody-{uuid.uuid4().hex[:12]}@example.com"},
+    ),
+    "password_reset_done": Case(
+        lambda w: "/accounts/password/reset/sent/", get=everyone(200), post=everyone(405)
+    ),
+    "password_reset_confirm": Case(
+        lambda w: "/accounts/password/reset/MQ/not-a-token/", get=everyone(200), post=everyone(200)
+    ),
+    "password_reset_complete": Case(
+        lambda w: "/accounts/password/reset/complete/", get=everyone(200), post=everyone(405)
+    ),
+    # Single sign-on: 404 while its provider is not configured (tests/unit/views/test_sso.py
+    # and tests/e2e/test_single_sign_on.py cover a configured one).
+    **{
+        name: Case(lambda w, url=url: url, get=everyone(404), post=everyone(404))
+        for name, url in (
+            ("openid_connect_login", "/accounts/sso/oidc/oidc/login/"),
+            ("openid_connect_callback", "/accounts/sso/oidc/oidc/login/callback/"),
+            ("github_login", "/accounts/sso/github/login/"),
+            ("github_callback", "/accounts/sso/github/login/callback/"),
+            ("gitlab_login", "/accounts/sso/gitlab/login/"),
+            ("gitlab_callback", "/accounts/sso/gitlab/login/callback/"),
+        )
+    },
     "teams": browse(lambda w: "/teams/"),
     "team": browse(lambda w: f"/teams/{w.alpha.slug}/"),
     "team-notifications": Case(
@@ -750,7 +781,12 @@ def test_html_route(name: str, world: World) -> None:
 OTHER_UNSAFE = ("PUT", "PATCH", "DELETE")
 REFUSED = {302, 401, 403, 404, 405}
 # Django's sign-in view treats PUT as POST: an empty form, nobody signed in (200).
-OTHER_METHODS_ANSWER = {"login": {200}, "favicon.ico": {301}}
+OTHER_METHODS_ANSWER = {
+    "login": {200},
+    "favicon.ico": {301},
+    "password_reset": {200},  # as the sign-in form: PUT is a POST of an empty form
+    "password_reset_confirm": {200},  # a bad link says so, whatever the method
+}
 
 
 def test_other_unsafe_methods_change_nothing(world: World) -> None:
