@@ -4,9 +4,8 @@ groups read from a code host's API (a loopback server here), and a failing host.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +13,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin, SocialToken
 
 from dashboard.services.access import provider_groups
+from tests.loopback import serving
 
 GITHUB_TEAMS = [{"slug": f"team-{n}", "organization": {"login": "acme"}} for n in range(100)] + [
     {"slug": "payments", "organization": {"login": "acme"}},
@@ -52,16 +52,9 @@ def code_host() -> Iterator[CodeHost]:
         def log_message(self, *args: object) -> None:
             """Quiet."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serving(Handler) as url:
+        host.url = url
         yield host
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _login(provider: str, *, extra_data: Any = None, settings: Any = None) -> SocialLogin:
