@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dashboard import models
-from dashboard.admin.common import _user
+from dashboard.admin.common import RecordAdmin, _user
 from dashboard.services.access import accounts, api_tokens
 
 
@@ -101,7 +101,7 @@ class ApiTokenAdmin(admin.ModelAdmin[models.ApiToken]):
 
 
 @admin.register(models.AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[models.AuditEvent]):
+class AuditEventAdmin(RecordAdmin[models.AuditEvent]):
     """The audit log: read-only for everyone, administrators included."""
 
     list_display = (
@@ -118,18 +118,6 @@ class AuditEventAdmin(admin.ModelAdmin[models.AuditEvent]):
     search_fields = ("actor_label", "target_label", "request_id")
     list_select_related = ("team",)
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Written by the services only."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Never edited."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Never deleted."""
-        return False
 
 
 admin.site.unregister(User)

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dashboard import models
-from dashboard.admin.common import _user
+from dashboard.admin.common import RecordAdmin, _user
 from dashboard.services.governance import waivers as governance
 
 
@@ -93,7 +93,7 @@ class RatchetAdmin(admin.ModelAdmin[models.Ratchet]):
 
 
 @admin.register(models.WaiverRequest)
-class WaiverRequestAdmin(admin.ModelAdmin[models.WaiverRequest]):
+class WaiverRequestAdmin(RecordAdmin[models.WaiverRequest]):
     """Waiver requests, read-only: decided (and audited) on the Pending approvals page."""
 
     list_display = ("repository", "rule", "status", "requested_by", "decided_by", "created_at")
@@ -101,36 +101,12 @@ class WaiverRequestAdmin(admin.ModelAdmin[models.WaiverRequest]):
     list_select_related = ("repository", "rule", "requested_by", "decided_by")
     search_fields = ("repository__name", "rule__rule_id", "reason", "decision_reason")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Requested on the repository page only."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Decided on the Pending approvals page, by someone other than the requester."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """The history stays."""
-        return False
-
 
 @admin.register(models.ExpiryReminder)
-class ExpiryReminderAdmin(admin.ModelAdmin[models.ExpiryReminder]):
+class ExpiryReminderAdmin(RecordAdmin[models.ExpiryReminder]):
     """The reminders sent before waivers and attestations expire (read-only: the daily job
     writes them so that each is sent once)."""
 
     list_display = ("waiver", "attestation", "days", "expires_at", "sent_at")
     list_select_related = ("waiver", "attestation")
     list_filter = ("days",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Written by the daily job only."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """A record of what was sent."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        """Deleting one would send its reminder again."""
-        return False

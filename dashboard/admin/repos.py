@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from dashboard import models
-from dashboard.admin.common import _user
+from dashboard.admin.common import RecordAdmin, _user
 from dashboard.domain.clone_urls import url_key
 from dashboard.http.registered import registered_page
 from dashboard.services.repos.changes import CHANGEABLE
@@ -172,3 +172,14 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[models.WebhookDelivery]):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Never edited."""
         return False
+
+
+@admin.register(models.RepositoryTransfer)
+class RepositoryTransferAdmin(RecordAdmin[models.RepositoryTransfer]):
+    """Transfers between teams, read-only: proposed, accepted, declined and cancelled (and
+    audited) on the repository's settings and the receiving team's page."""
+
+    list_display = ("repository", "from_team", "to_team", "status", "proposed_by", "proposed_at")
+    list_filter = ("status",)
+    list_select_related = ("repository", "from_team", "to_team", "proposed_by")
+    search_fields = ("repository__name", "from_team__name", "to_team__name")

@@ -75,6 +75,9 @@ def get_paths(world: dict[str, Any]) -> list[str]:
             route = route.replace(name, "1")
         route = route.replace("<slug:slug>", world["slug"])
         route = route.replace("<str:rule_id>", world["rule_id"])
+        # Password reset links and single sign-on (unconfigured here: 404, never a 500).
+        route = route.replace("<uidb64>", "MQ").replace("<token>", "set-password")
+        route = route.replace("<slug:provider_id>", "oidc")
         paths.append("/" + route)
     return paths
 
