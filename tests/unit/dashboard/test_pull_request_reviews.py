@@ -191,3 +191,32 @@ def test_a_change_fixing_a_violation_passes_saying_so_and_the_comment_is_updated
     assert second.comment_id == first.comment_id == str(comment["id"])
     assert "**Fixed (1)**" in comment["body"]
     assert "LAY-001" in comment["body"]
+
+
+def test_without_a_base_scan_every_finding_is_new_and_the_review_says_so(
+    client: Client, tmp_path: Path
+) -> None:
+    source = golden_repo(tmp_path / "golden")
+    head = _branch(source, "feature", {ROUTE: BAD_NOTES})
+    with fake_host("github") as github:
+        repository = _repository(github, source, pr_gate=False)
+        review = _review(client, github, head)
+        assert review.base_sha == ""
+        assert review.notes == [reviews.NO_BASE_NOTE]
+        assert "LAY-001" in {f["rule_id"] for f in review.new_findings}
+        assert github.statuses[-1]["description"].endswith("(base branch never scanned)")
+        (comment,) = github.comments.values()
+        assert "every finding counts as new" in comment["body"]
+    assert not Scan.objects.filter(repository=repository).exists()
+
+
+def test_a_head_the_repository_does_not_have_fails_the_review_and_posts_nothing(
+    client: Client, tmp_path: Path
+) -> None:
+    source = golden_repo(tmp_path / "golden")
+    with fake_host("gitea") as gitea:
+        _repository(gitea, source)
+        review = _review(client, gitea, "c" * 40)
+        assert review.status == "failed"
+        assert review.error
+        assert gitea.statuses == []
