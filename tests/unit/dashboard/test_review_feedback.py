@@ -327,3 +327,13 @@ def test_the_comment_links_each_rule_page_and_says_when_there_was_no_base() -> N
     assert "`src/api/routes/notes.py:9`" in text
     assert "every finding counts as new" in text
     assert summary.describe(review).endswith("(base branch never scanned)")
+
+
+def test_reviews_have_their_own_queue_apart_from_scans_and_nightly_rescans() -> None:
+    from dashboard.celery import app
+    from dashboard.services.infra import dispatch
+
+    routes = app.conf.task_routes
+    assert routes[dispatch.REVIEW_PULL_REQUEST] == {"queue": "reviews"}
+    for name in (dispatch.SCAN_REPOSITORY, "dashboard.nightly_rescan"):
+        assert name not in routes  # the default queue
