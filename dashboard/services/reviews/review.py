@@ -92,6 +92,13 @@ def _scan(workspace: Workspace, repository: Repository, sha: str) -> Report:
         )
 
 
+def _pull_ref(review: ReviewScan) -> str:
+    """Where the host keeps the request's head (the only place a fork's commits reach)."""
+    if review.provider == "gitlab":
+        return f"refs/merge-requests/{review.number}/head"
+    return f"refs/pull/{review.number}/head"
+
+
 def _base_sha(repository: Repository) -> str:
     """The commit of the repository's latest scan of its default branch ("" when none)."""
     latest = repository.latest_scan
@@ -101,7 +108,7 @@ def _base_sha(repository: Repository) -> str:
 def _judge(review: ReviewScan) -> None:
     repository = review.repository
     workspace = Workspace(workspace_policy())
-    head_sha, _ = workspace.resolve(repository.clone_url, review.head_sha)
+    head_sha = workspace.resolve_pull(repository.clone_url, review.head_sha, _pull_ref(review))
     head = _scan(workspace, repository, head_sha)
     base_sha = _base_sha(repository)
     if base_sha:

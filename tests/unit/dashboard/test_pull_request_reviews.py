@@ -16,6 +16,8 @@ from dashboard.services.access import secrets
 from dashboard.services.reviews import review as reviews
 from dashboard.services.reviews.hosts import MARKER
 from dashboard.services.scans import pipeline as scanning
+from scanners.repo_url import RepositoryError
+from scanners.workspace import Workspace
 from tests.factories import RepositoryFactory
 from tests.fakehost import TOKEN, FakeHost, fake_host
 from tests.gitrepo import commit_all, git, golden_files, golden_repo, write_files
@@ -220,3 +222,30 @@ def test_a_head_the_repository_does_not_have_fails_the_review_and_posts_nothing(
         assert review.status == "failed"
         assert review.error
         assert gitea.statuses == []
+
+
+@pytest.mark.parametrize(
+    ("provider", "ref"),
+    [("github", "refs/pull/42/head"), ("gitlab", "refs/merge-requests/42/head")],
+)
+def test_a_forks_head_is_fetched_through_the_hosts_pull_request_ref(
+    client: Client, tmp_path: Path, provider: str, ref: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = golden_repo(tmp_path / "golden")
+    head = _branch(source, "fork-feature", {ROUTE: BAD_NOTES})
+    git(source, "update-ref", ref, head)
+    git(source, "branch", "-q", "-D", "fork-feature")  # on no branch: only at the pull ref
+    resolve = Workspace.resolve
+
+    def refuse_by_id(self: Workspace, url: str, wanted: str | None = None) -> tuple[str, str]:
+        if wanted == head:  # as hosts that serve no unadvertised commit by id
+            raise RepositoryError("not our ref")
+        return resolve(self, url, wanted)
+
+    monkeypatch.setattr(Workspace, "resolve", refuse_by_id)
+    with fake_host(provider) as host:
+        _repository(host, source)
+        review = _review(client, host, head)
+        assert review.status == "succeeded", review.error
+        assert "LAY-001" in {f["rule_id"] for f in review.new_findings}
+        assert host.statuses[-1]["sha"] == head
