@@ -70,8 +70,8 @@ def describe(review: ReviewScan) -> str:
 
 
 def target_url(review: ReviewScan) -> str:
-    """Where the status links: the repository's page (absolute with SITE_URL)."""
-    return link(reverse("repository", args=[review.repository_id]))
+    """Where the status links: the review scan's page (absolute with SITE_URL)."""
+    return link(reverse("review", args=[review.repository_id, review.pk]))
 
 
 def _lines(findings: list[dict[str, Any]]) -> list[str]:

@@ -156,7 +156,7 @@ def test_a_change_adding_a_lay001_violation_gets_a_failing_status_naming_it(
     assert _state(host) == "failure"
     assert f"new failure: LAY-001 {ROUTE}:{BAD_LINE}" in status["description"]
     assert len(status["description"]) <= 140
-    assert status["target_url"].endswith(f"/repositories/{repository.pk}/")
+    assert status["target_url"].endswith(f"/repositories/{repository.pk}/reviews/{review.pk}/")
     (comment,) = host.comments.values()
     assert comment["body"].startswith(MARKER)
     assert f"`{ROUTE}:{BAD_LINE}`" in comment["body"]
