@@ -59,7 +59,8 @@ def enqueue(review_id: int) -> None:
 
 def run_review(review_id: int) -> str:
     """Scan and compare (once), then post back; the review's status. Transient code-host
-    errors raise `ReviewRetry` after the comparison is stored, so a retry only posts."""
+    errors raise `ReviewRetry` after the comparison is stored, so a retry only posts. A
+    review scan that failed (the head cannot be fetched) posts an `error` status saying so."""
     review = ReviewScan.objects.select_related("repository__code_host").filter(pk=review_id)
     found = review.first()
     if found is None:
@@ -68,8 +69,8 @@ def run_review(review_id: int) -> str:
         try:
             _judge(found)
         except RepositoryError as exc:
-            return _fail(found, str(exc))
-    if found.status == ReviewScan.Status.SUCCEEDED and not found.state:
+            _fail(found, str(exc))
+    if not found.state:
         _post(found)
     return found.status
 
@@ -136,12 +137,18 @@ def _judge(review: ReviewScan) -> None:
     review.save()
 
 
-def _fail(review: ReviewScan, message: str) -> str:
+def _fail(review: ReviewScan, message: str) -> None:
     logger.warning("review %s failed: %s", review.pk, message)
-    ReviewScan.objects.filter(pk=review.pk).update(
-        status=ReviewScan.Status.FAILED, error=message[:2000], finished_at=timezone.now()
-    )
-    return ReviewScan.Status.FAILED
+    review.status, review.error = ReviewScan.Status.FAILED, message[:2000]
+    review.finished_at = timezone.now()
+    review.save(update_fields=["status", "error", "finished_at"])
+
+
+def _note_error(review: ReviewScan, message: str) -> None:
+    """Record why nothing (or not everything) was posted, after a failure's own error."""
+    failed = review.status == ReviewScan.Status.FAILED
+    error = f"{review.error}\n{message}" if failed and review.error else message
+    ReviewScan.objects.filter(pk=review.pk).update(error=error[:2000])
 
 
 def _target(review: ReviewScan) -> hosts.Target | None:
@@ -156,23 +163,22 @@ def _post(review: ReviewScan) -> None:
     """Post the status, then create or update the summary comment."""
     target = _target(review)
     if target is None:
-        ReviewScan.objects.filter(pk=review.pk).update(
-            error="no code host connection with a usable token: nothing posted"
-        )
+        _note_error(review, "no code host connection with a usable token: nothing posted")
         return
-    state = summary.state_of(review, review.repository.pr_gate)
-    description = summary.describe(review)
+    failed = review.status == ReviewScan.Status.FAILED
+    state = "error" if failed else summary.state_of(review, review.repository.pr_gate)
+    description = summary.failed(review) if failed else summary.describe(review)
     try:
         hosts.post_status(target, review.head_sha, state, description, summary.target_url(review))
         comment_id = review.comment_id
-        if review.repository.pr_comment:
+        if review.repository.pr_comment and not failed:
             comment_id = hosts.upsert_comment(
                 target, summary.comment(review, state), review.comment_id or _last_comment(review)
             )
     except hosts.HostError as exc:
         if exc.transient:
             raise ReviewRetry(str(exc)) from None
-        ReviewScan.objects.filter(pk=review.pk).update(error=f"posting back failed: {exc}"[:2000])
+        _note_error(review, f"posting back failed: {exc}")
         logger.warning("review %s: posting back failed: %s", review.pk, exc)
         return
     review.state, review.description, review.comment_id = state, description, comment_id

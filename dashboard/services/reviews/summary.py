@@ -69,6 +69,12 @@ def describe(review: ReviewScan) -> str:
     return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
 
 
+def failed(review: ReviewScan) -> str:
+    """The description of an `error` status: why the review scan could not run."""
+    text = f"review scan failed: {review.error.splitlines()[0] if review.error else 'unknown'}"
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
 def target_url(review: ReviewScan) -> str:
     """Where the status links: the review scan's page (absolute with SITE_URL)."""
     return link(reverse("review", args=[review.repository_id, review.pk]))

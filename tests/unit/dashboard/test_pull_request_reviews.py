@@ -212,7 +212,7 @@ def test_without_a_base_scan_every_finding_is_new_and_the_review_says_so(
     assert not Scan.objects.filter(repository=repository).exists()
 
 
-def test_a_head_the_repository_does_not_have_fails_the_review_and_posts_nothing(
+def test_a_head_the_repository_does_not_have_fails_the_review_with_an_error_status(
     client: Client, tmp_path: Path
 ) -> None:
     source = golden_repo(tmp_path / "golden")
@@ -221,7 +221,11 @@ def test_a_head_the_repository_does_not_have_fails_the_review_and_posts_nothing(
         review = _review(client, gitea, "c" * 40)
         assert review.status == "failed"
         assert review.error
-        assert gitea.statuses == []
+        (status,) = gitea.statuses  # the pull request says why there is no verdict
+        assert status["state"] == "error"
+        assert status["description"].startswith("review scan failed: ")
+        assert len(status["description"]) <= 140
+        assert gitea.comments == {}
 
 
 @pytest.mark.parametrize(
