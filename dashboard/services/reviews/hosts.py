@@ -109,7 +109,8 @@ def _comment_path(target: Target, comment_id: str) -> str:
 
 
 def find_comment(target: Target) -> str | None:
-    """The id of our summary comment (the one carrying `MARKER`), or None."""
+    """The id of our summary comment (the one carrying `MARKER`), or None. Only the first
+    100 comments are read: ours is among the first, posted when the request opened."""
     listed = _call(target, "GET", f"{_comments_path(target)}?per_page=100")
     for comment in listed if isinstance(listed, list) else []:
         if isinstance(comment, dict) and MARKER in str(comment.get("body") or ""):

@@ -61,18 +61,21 @@ def run_review(review_id: int) -> str:
     """Scan and compare (once), then post back; the review's status. Transient code-host
     errors raise `ReviewRetry` after the comparison is stored, so a retry only posts. A
     review scan that failed (the head cannot be fetched) posts an `error` status saying so."""
-    review = ReviewScan.objects.select_related("repository__code_host").filter(pk=review_id)
-    found = review.first()
-    if found is None:
+    review = (
+        ReviewScan.objects.select_related("repository__code_host", "repository__latest_scan")
+        .filter(pk=review_id)
+        .first()
+    )
+    if review is None:
         return "gone"
-    if found.status == ReviewScan.Status.QUEUED:
+    if review.status == ReviewScan.Status.QUEUED:
         try:
-            _judge(found)
+            _judge(review)
         except RepositoryError as exc:
-            _fail(found, str(exc))
-    if not found.state:
-        _post(found)
-    return found.status
+            _fail(review, str(exc))
+    if not review.state:
+        _post(review)
+    return review.status
 
 
 def _effective(repository: Repository, report: Report) -> EffectiveScore:
