@@ -16,7 +16,6 @@ from dashboard import models
 from dashboard.admin.common import _user
 from dashboard.domain.clone_urls import url_key
 from dashboard.http.registered import registered_page
-from dashboard.services.access import secrets
 from dashboard.services.repos.changes import CHANGEABLE
 from dashboard.services.repos.registration import (
     Registered,
@@ -29,6 +28,7 @@ from dashboard.services.repos.registration import (
     register_repository,
     update_repository,
 )
+from dashboard.services.reviews import connections
 
 
 class RepositoryAdminForm(forms.ModelForm[models.Repository]):
@@ -206,12 +206,6 @@ class CodeHostConnectionForm(forms.ModelForm[models.CodeHostConnection]):
             self.add_error("token", "Give the API token Yardstick posts with.")
         return data
 
-    def save(self, commit: bool = True) -> models.CodeHostConnection:
-        """Encrypt a newly typed token."""
-        if self.cleaned_data.get("token"):
-            self.instance.token_encrypted = secrets.encrypt(self.cleaned_data["token"])
-        return super().save(commit)
-
 
 @admin.register(models.CodeHostConnection)
 class CodeHostConnectionAdmin(admin.ModelAdmin[models.CodeHostConnection]):
@@ -220,6 +214,27 @@ class CodeHostConnectionAdmin(admin.ModelAdmin[models.CodeHostConnection]):
     form = CodeHostConnectionForm
     list_display = ("name", "provider", "api_base_url", "created_at")
     list_filter = ("provider",)
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: models.CodeHostConnection,
+        form: forms.ModelForm[models.CodeHostConnection],
+        change: bool,
+    ) -> None:
+        """Save through the service that audits it (and encrypts a newly typed token)."""
+        connections.save_connection(_user(request), obj, form.cleaned_data.get("token"))
+
+    def delete_model(self, request: HttpRequest, obj: models.CodeHostConnection) -> None:
+        """Delete through the service that audits it."""
+        connections.delete_connection(_user(request), obj)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[models.CodeHostConnection]
+    ) -> None:
+        """One audited deletion per connection."""
+        for connection in queryset:
+            connections.delete_connection(_user(request), connection)
 
 
 @admin.register(models.ReviewScan)

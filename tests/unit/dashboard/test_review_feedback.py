@@ -337,3 +337,41 @@ def test_reviews_have_their_own_queue_apart_from_scans_and_nightly_rescans() -> 
     assert routes[dispatch.REVIEW_PULL_REQUEST] == {"queue": "reviews"}
     for name in (dispatch.SCAN_REPOSITORY, "dashboard.nightly_rescan"):
         assert name not in routes  # the default queue
+
+
+# ----- code-host connections in the admin ------------------------------------------------------
+def test_a_connection_is_added_in_the_admin_with_a_write_only_audited_token(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    from dashboard.models import AuditEvent
+
+    client.force_login(personas["admin"])
+    form = {"name": "GitHub", "provider": "github", "api_base_url": "https://api.github.com"}
+    refused = client.post("/admin/dashboard/codehostconnection/add/", form)
+    assert "Give the API token Yardstick posts with." in refused.content.decode()
+    bad = client.post(
+        "/admin/dashboard/codehostconnection/add/", form | {"api_base_url": "ftp://x", "token": "t"}
+    )
+    assert "use an" in bad.content.decode()
+    assert not CodeHostConnection.objects.exists()
+    added = client.post("/admin/dashboard/codehostconnection/add/", form | {"token": TOKEN})
+    assert added.status_code == 302
+    connection = CodeHostConnection.objects.get()
+    assert secrets.decrypt(connection.token_encrypted) == TOKEN
+    page = client.get(f"/admin/dashboard/codehostconnection/{connection.pk}/change/")
+    assert TOKEN not in page.content.decode()
+    assert connection.token_encrypted not in page.content.decode()
+    kept = client.post(
+        f"/admin/dashboard/codehostconnection/{connection.pk}/change/",
+        form | {"name": "GitHub.com"},
+    )
+    assert kept.status_code == 302
+    connection.refresh_from_db()
+    assert secrets.decrypt(connection.token_encrypted) == TOKEN  # empty: the token is kept
+    events = list(AuditEvent.objects.filter(action="codehost.changed").order_by("pk"))
+    assert events[0].details["api_access"] == "set"
+    assert events[1].details == {"created": False, "name": ["GitHub", "GitHub.com"]}
+    assert all(TOKEN not in str(e.details) for e in events)
+    client.post(f"/admin/dashboard/codehostconnection/{connection.pk}/delete/", {"post": "yes"})
+    assert not CodeHostConnection.objects.exists()
+    assert AuditEvent.objects.filter(action="codehost.changed").count() == 3
