@@ -30,7 +30,12 @@ app.conf.update(
     enable_utc=True,
     # Deep scans (the repository's own tests, sandboxed) never wait behind or delay static
     # scans: they have their own queue and workers (`celery worker -Q deep`).
-    task_routes={"dashboard.deep_scan": {"queue": "deep"}},
+    # Pull request reviews: someone waits for them, so they never queue behind the nightly
+    # rescans (`celery worker -Q reviews`, see README "Pull and merge requests").
+    task_routes={
+        "dashboard.deep_scan": {"queue": "deep"},
+        "dashboard.review_pull_request": {"queue": "reviews"},
+    },
 )
 app.conf.beat_schedule = {
     "sweep-scans": {"task": "dashboard.sweep_scans", "schedule": 120.0},

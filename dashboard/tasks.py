@@ -19,6 +19,7 @@ from dashboard.services.infra.heartbeat import record_heartbeat
 from dashboard.services.notify import delivery, waiver_notices
 from dashboard.services.notify import events as notifications
 from dashboard.services.notify import weekly as weekly_digest
+from dashboard.services.reviews import review as reviews
 from dashboard.services.scans import deep as deep_scans
 from dashboard.services.scans import measurements, rollout
 from dashboard.services.scans import pipeline as scanning
@@ -68,6 +69,23 @@ def deep_scan(scan_id: int) -> dict[str, object]:
     except SoftTimeLimitExceeded:
         deep_scans.fail_deep_scan(scan_id, "the deep scan ran past its time limit")
         return {"scan_id": scan_id, "status": "failed", "detail": "time limit"}
+
+
+@shared_task(
+    name="dashboard.review_pull_request",  # routed to the "reviews" queue (dashboard/celery.py)
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    # Transient: the code host answered 5xx/429 or could not be reached; the database blinked.
+    autoretry_for=(reviews.ReviewRetry, OperationalError, InterfaceError),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=6,
+)
+def review_pull_request(review_id: int) -> dict[str, object]:
+    """Scan a pull request's head, compare it with its base, post the status and comment."""
+    return {"review_id": review_id, "status": reviews.run_review(review_id)}
 
 
 @shared_task(name="dashboard.rejudge_measured", acks_late=True, ignore_result=True)

@@ -27,6 +27,7 @@ from dashboard.views import exports as export_views
 from dashboard.views import members as member_views
 from dashboard.views import notifications as notification_views
 from dashboard.views import ratchets as ratchet_views
+from dashboard.views import reviews as review_views
 from dashboard.views import tokens as token_views
 from dashboard.views import waiver_requests as waiver_request_views
 from dashboard.views import webhooks as webhook_views
@@ -71,6 +72,7 @@ urlpatterns = [
     path("repositories/new/", registration.register, name="register"),
     path("repositories/<int:pk>/", repositories.detail, name="repository"),
     path("repositories/<int:pk>/scan/", repositories.scan_now, name="scan-now"),
+    path("repositories/<int:pk>/reviews/<int:review_pk>/", review_views.detail, name="review"),
     path("repositories/<int:pk>/deep-scan/", repositories.deep_scan, name="deep-scan"),
     path("repositories/<int:pk>/project/", projects.judge, name="project-judge"),
     path("repositories/<int:pk>/project/register/", projects.register, name="project-register"),

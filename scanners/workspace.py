@@ -586,6 +586,39 @@ class Workspace:
             sha = self._rev_parse(mirror, ref)
         return sha, ref
 
+    def resolve_pull(self, url: str, sha: str, pull_ref: str) -> str:
+        """Fetch `url`; commit `sha`, fetched by id, or else through the host's pull request
+        ref (`refs/pull/N/head`, `refs/merge-requests/N/head`): a fork's commit reaches the
+        base repository only there. The ref is fetched into no local ref (the mirror keeps
+        heads and tags only); `RepositoryError` when neither has `sha`."""
+        if (
+            not _HEX_SHA.match(sha)
+            or not pull_ref.startswith("refs/")
+            or UNSAFE_CHAR.search(pull_ref)
+        ):
+            raise RepositoryError(f"invalid pull request head {sha!r} or ref {pull_ref!r}")
+        try:
+            return self.resolve(url, sha)[0]
+        except RepositoryError:
+            normalised = validate_url(url, self.policy)
+            mirror = self.mirror_path(normalised)
+            with self._locked(mirror):
+                if not (mirror / "HEAD").is_file():
+                    self._sync_locked(normalised, mirror)
+                self._git.run(
+                    ["fetch", "--no-write-fetch-head", "--", normalised, pull_ref],
+                    cwd=mirror,
+                    watch=mirror,
+                    secrets={normalised: redact_url(normalised)},
+                    remote=normalised,
+                )
+                try:
+                    return self._rev_parse(mirror, sha)
+                except RepositoryError:
+                    raise RepositoryError(
+                        f"commit {sha[:12]} is neither in the repository nor at {pull_ref}"
+                    ) from None
+
     def check_remote(self, url: str) -> list[str]:
         """The branches `url` offers now (`git ls-remote --heads`), asked as a fetch would ask:
         the same policy, hardened settings and pinned addresses, within

@@ -1,5 +1,5 @@
-"""Admin: Repositories (registered, changed and deleted through the services) and webhook
-deliveries.
+"""Admin: Repositories (registered, changed and deleted through the services), webhook
+deliveries, code-host connections (the token write-only) and review scans (read-only).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dashboard.services.repos.registration import (
     register_repository,
     update_repository,
 )
+from dashboard.services.reviews import connections
 
 
 class RepositoryAdminForm(forms.ModelForm[models.Repository]):
@@ -112,7 +113,8 @@ class RepositoryAdmin(admin.ModelAdmin[models.Repository]):
         """A new repository is active and opts in to the deep scan later."""
         fields = list(super().get_fields(request, obj))
         if obj is None:
-            fields = [f for f in fields if f not in ("active", "deep_scan", *self.readonly_fields)]
+            later = ("active", "deep_scan", "code_host", "pr_gate", "pr_comment")
+            fields = [f for f in fields if f not in (*later, *self.readonly_fields)]
         return fields
 
     def save_model(
@@ -183,3 +185,81 @@ class RepositoryTransferAdmin(RecordAdmin[models.RepositoryTransfer]):
     list_filter = ("status",)
     list_select_related = ("repository", "from_team", "to_team", "proposed_by")
     search_fields = ("repository__name", "from_team__name", "to_team__name")
+
+
+class CodeHostConnectionForm(forms.ModelForm[models.CodeHostConnection]):
+    """The token is write-only: typed in, stored encrypted, never shown again."""
+
+    token = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="An API token allowed to set commit statuses and comment on pull requests. "
+        "Leave empty to keep the stored one.",
+    )
+
+    class Meta:
+        model = models.CodeHostConnection
+        fields = ("name", "provider", "api_base_url")
+
+    def clean_api_base_url(self) -> str:
+        """An https URL the outbound address policy allows (http only in development)."""
+        from dashboard.services.notify.http_post import check_url
+
+        try:
+            return check_url(self.cleaned_data["api_base_url"]).rstrip("/")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self) -> dict[str, Any]:
+        """A new connection needs a token."""
+        data = super().clean() or self.cleaned_data
+        if not data.get("token") and not self.instance.token_encrypted:
+            self.add_error("token", "Give the API token Yardstick posts with.")
+        return data
+
+
+@admin.register(models.CodeHostConnection)
+class CodeHostConnectionAdmin(admin.ModelAdmin[models.CodeHostConnection]):
+    """API credentials to post review statuses and comments back (token never displayed)."""
+
+    form = CodeHostConnectionForm
+    list_display = ("name", "provider", "api_base_url", "created_at")
+    list_filter = ("provider",)
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: models.CodeHostConnection,
+        form: forms.ModelForm[models.CodeHostConnection],
+        change: bool,
+    ) -> None:
+        """Save through the service that audits it (and encrypts a newly typed token)."""
+        connections.save_connection(_user(request), obj, form.cleaned_data.get("token"))
+
+    def delete_model(self, request: HttpRequest, obj: models.CodeHostConnection) -> None:
+        """Delete through the service that audits it."""
+        connections.delete_connection(_user(request), obj)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[models.CodeHostConnection]
+    ) -> None:
+        """One audited deletion per connection."""
+        for connection in queryset:
+            connections.delete_connection(_user(request), connection)
+
+
+@admin.register(models.ReviewScan)
+class ReviewScanAdmin(admin.ModelAdmin[models.ReviewScan]):
+    """Review scans of pull/merge requests (read-only: what was posted, and why)."""
+
+    list_display = ("queued_at", "repository", "provider", "number", "status", "state", "level")
+    list_filter = ("provider", "status", "state")
+    list_select_related = ("repository",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Reviews come from pull request events only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Never edited."""
+        return False

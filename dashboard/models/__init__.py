@@ -15,6 +15,7 @@ from dashboard.models.ops import OutboxMessage, WorkerHeartbeat
 from dashboard.models.org import Membership, Team
 from dashboard.models.ratchets import Ratchet
 from dashboard.models.repos import Repository
+from dashboard.models.reviews import CodeHostConnection, ReviewScan
 from dashboard.models.rollups import RepositoryDailyScore, RuleDailyStats, TeamDailyScore
 from dashboard.models.scans import CheckResult, Scan
 from dashboard.models.standards import Rule, Standard, StandardRelease
@@ -28,6 +29,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "CheckResult",
+    "CodeHostConnection",
     "CoverageReport",
     "Delivery",
     "DigestSubscription",
@@ -41,6 +43,7 @@ __all__ = [
     "Repository",
     "RepositoryDailyScore",
     "RepositoryTransfer",
+    "ReviewScan",
     "Rule",
     "RuleDailyStats",
     "Scan",

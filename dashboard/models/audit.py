@@ -46,6 +46,7 @@ class AuditAction(models.TextChoices):
     REPORT_UPLOADED = "upload.report", "CI report uploaded"
     COVERAGE_UPLOADED = "upload.coverage", "CI coverage uploaded"
     SCORE_REPAIRED = "score.repaired", "Stored score repaired"
+    CODE_HOST_CHANGED = "codehost.changed", "Code host connection changed"
 
 
 class AuditEvent(models.Model):

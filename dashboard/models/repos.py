@@ -42,6 +42,18 @@ class Repository(models.Model):
     )
     score = models.FloatField(null=True, blank=True)
     level = models.CharField(max_length=8, blank=True)
+    # Where pull/merge request reviews post their commit status and comment (none: no reviews).
+    code_host = models.ForeignKey(
+        "dashboard.CodeHostConnection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repositories",
+    )
+    # Review statuses fail on a new critical/major failure or a lower level (else: success).
+    pr_gate = models.BooleanField(default=False)
+    # Reviews also keep one summary comment on the pull request, updated in place.
+    pr_comment = models.BooleanField(default=True)
 
     objects = RepositoryQuerySet.as_manager()
 

@@ -25,6 +25,7 @@ class WebhookDelivery(models.Model):
 
     class Outcome(models.TextChoices):
         SCAN_REQUESTED = "scan_requested", "Scan requested"
+        REVIEW_REQUESTED = "review_requested", "Review requested"
         PONG = "pong", "Ping answered"
         IGNORED = "ignored", "Ignored"
         DUPLICATE = "duplicate", "Duplicate delivery"
@@ -67,7 +68,14 @@ class WebhookDelivery(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    outcome__in=("scan_requested", "pong", "ignored", "duplicate", "rejected")
+                    outcome__in=(
+                        "scan_requested",
+                        "review_requested",
+                        "pong",
+                        "ignored",
+                        "duplicate",
+                        "rejected",
+                    )
                 ),
                 name="delivery_outcome_valid",
             ),

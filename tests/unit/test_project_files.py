@@ -40,8 +40,17 @@ def test_env_example_documents_every_setting() -> None:
 def test_docker_compose_defines_the_production_stack() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"web", "worker", "worker-deep", "beat", "postgres", "redis"}
+    assert set(services) == {
+        "web",
+        "worker",
+        "worker-deep",
+        "worker-reviews",
+        "beat",
+        "postgres",
+        "redis",
+    }
     assert "--queues=deep" in services["worker-deep"]["command"]  # sandboxed deep scans
+    assert "--queues=reviews" in services["worker-reviews"]["command"]  # before nightly rescans
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgresql://")

@@ -128,6 +128,8 @@ class Command(BaseCommand):
                 "-A",
                 "dashboard",
                 "worker",
+                # Pull request reviews too (production gives them their own workers).
+                "--queues=celery,reviews",
                 "--loglevel=INFO",
                 "--pool=solo",
                 "--without-mingle",

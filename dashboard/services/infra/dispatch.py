@@ -24,6 +24,7 @@ SCAN_FAILED = "dashboard.scan_failed"
 LEVEL_CHANGED = "dashboard.level_changed"
 DELIVER_NOTIFICATION = "dashboard.deliver_notification"
 REEVALUATE_STANDARD = "dashboard.reevaluate_standard"
+REVIEW_PULL_REQUEST = "dashboard.review_pull_request"
 
 SENT_BY_SERVICES = (
     SCAN_REPOSITORY,
@@ -34,6 +35,7 @@ SENT_BY_SERVICES = (
     LEVEL_CHANGED,
     DELIVER_NOTIFICATION,
     REEVALUATE_STANDARD,
+    REVIEW_PULL_REQUEST,
 )
 
 

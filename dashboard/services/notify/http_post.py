@@ -146,3 +146,39 @@ def post_json(url: str, body: bytes, headers: dict[str, str] | None = None) -> i
     if not 200 <= status < 300:
         raise SendError(f"HTTP {status}", transient=status in RETRY_CODES, status=status)
     return status
+
+
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+def request(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """One request through the same policy as `post_json` (checked URL, pinned address, no
+    redirects), for APIs that answer: (status, body up to `MAX_ANSWER_BYTES`) on 2xx, else
+    `SendError` (with `status`; transient as for `post_json`)."""
+    try:
+        target = check_url(url)
+    except ValueError as exc:
+        raise SendError(str(exc), transient=False) from None
+    connection, path = _connection(target)
+    host = urlsplit(target).hostname
+    sent = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
+    if body is not None:
+        sent.setdefault("Content-Type", "application/json")
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        status, answer = response.status, response.read(MAX_ANSWER_BYTES)
+    except netpolicy.HostRefused as exc:
+        raise SendError(
+            f"cannot reach {host}: {exc}", transient=str(exc) == netpolicy.UNREACHABLE
+        ) from None
+    except (http.client.HTTPException, TimeoutError, OSError) as exc:
+        raise SendError(f"cannot reach {host}: {exc}", transient=True) from None
+    finally:
+        connection.close()
+    if not 200 <= status < 300:
+        redirect = " (redirects are not followed)" if 300 <= status < 400 else ""
+        raise SendError(f"HTTP {status}{redirect}", transient=status in RETRY_CODES, status=status)
+    return status, answer

@@ -21,7 +21,18 @@ from dashboard.services.scoring import rollups
 from scanners.repo_url import redact_url
 
 # What may change, each audited with its old and new value.
-CHANGEABLE = ("team", "name", "clone_url", "default_branch", "project_dir", "active", "deep_scan")
+CHANGEABLE = (
+    "team",
+    "name",
+    "clone_url",
+    "default_branch",
+    "project_dir",
+    "active",
+    "deep_scan",
+    "code_host",
+    "pr_gate",
+    "pr_comment",
+)
 # The attribute each is compared by (`team_id` for the team: no query per comparison).
 _ATTNAMES = {f.name: f.attname for f in Repository._meta.concrete_fields if f.name in CHANGEABLE}
 
@@ -32,6 +43,8 @@ def _audited(repository: Repository, field: str) -> Any:
         return repository.team.name
     if field == "clone_url":
         return redact_url(repository.clone_url)
+    if field == "code_host":  # by name: the connection's token is never audited
+        return repository.code_host.name if repository.code_host is not None else None
     return getattr(repository, field)
 
 

@@ -1,8 +1,8 @@
 """One verifier and one parser per webhook provider, all producing one normalised event.
 
 Verifiers compare in constant time. Parsers read only what Yardstick needs from the
-providers' documented payloads (GitHub, GitLab and Gitea push hooks, GitHub's ping) and a
-small generic format for any other git host or CI job.
+providers' documented payloads (GitHub, GitLab and Gitea push hooks, GitHub's ping, their
+pull/merge request hooks) and a small generic format for any other git host or CI job.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 ZERO_SHA = frozenset({"0" * 40, "0" * 64})
@@ -26,8 +26,12 @@ class PayloadError(ValueError):
 class PushEvent:
     """What a delivery asks of Yardstick, whoever sent it.
 
-    `event` is canonical (`push`, `ping`) for the events Yardstick handles and the provider's
-    own name otherwise. `default_branch` is what the provider reports ("" when it does not).
+    `event` is canonical (`push`, `ping`, `pull_request` for GitLab's merge requests too) for
+    the events Yardstick handles and the provider's own name otherwise. `default_branch` is
+    what the provider reports ("" when it does not). For a pull request `after_sha` is its
+    head commit, `ref` its head branch, `action` canonical (`opened`, `synchronize`,
+    `reopened`, or the provider's own word) and `number` GitHub's/Gitea's number or GitLab's
+    project-level `iid`.
     """
 
     provider: str
@@ -37,6 +41,10 @@ class PushEvent:
     ref: str = ""
     after_sha: str = ""
     default_branch: str = ""
+    action: str = ""
+    number: int = 0
+    base_ref: str = ""
+    host_repo: str = ""  # the API's name of the repository: "owner/name", GitLab's project id
 
     @property
     def deleted(self) -> bool:
@@ -94,10 +102,32 @@ def body_delivery_id(body: bytes) -> str:
     return f"{BODY_ID_PREFIX}{hashlib.sha256(body).hexdigest()}"
 
 
+def _number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PayloadError("the pull request has no number")
+    return value
+
+
+def _pull_request(event: PushEvent, payload: Payload, action: str) -> PushEvent:
+    """GitHub's and Gitea's `pull_request` payloads share their shape."""
+    pull = _section(payload, "pull_request")
+    head, base = _section(pull, "head"), _section(pull, "base")
+    return replace(
+        event,
+        action={"synchronized": "synchronize"}.get(action, action),
+        number=_number(payload.get("number", pull.get("number"))),
+        after_sha=_text(head, "sha"),
+        ref=_text(head, "ref"),
+        base_ref=_text(base, "ref"),
+        host_repo=_text(_section(payload, "repository"), "full_name"),
+    )
+
+
 def parse_github(headers: Headers, payload: Payload, body: bytes) -> PushEvent:
-    """GitHub `push` and `ping` (repository hooks); the repository's URLs in four spellings."""
+    """GitHub `push`, `ping` and `pull_request` (repository hooks); the repository's URLs
+    in four spellings."""
     repo = _section(payload, "repository")
-    return PushEvent(
+    event = PushEvent(
         provider="github",
         delivery_id=headers.get("X-GitHub-Delivery", "").strip() or body_delivery_id(body),
         event=headers.get("X-GitHub-Event", "").strip(),
@@ -106,13 +136,38 @@ def parse_github(headers: Headers, payload: Payload, body: bytes) -> PushEvent:
         after_sha=_text(payload, "after"),
         default_branch=_text(repo, "default_branch"),
     )
+    if event.event == "pull_request":
+        return _pull_request(event, payload, _text(payload, "action"))
+    return event
 
 
-_GITLAB_EVENTS = {"Push Hook": "push", "Tag Push Hook": "tag_push"}
+_GITLAB_EVENTS = {
+    "Push Hook": "push",
+    "Tag Push Hook": "tag_push",
+    "Merge Request Hook": "pull_request",
+}
+# GitLab's merge request actions; "update" counts only when it brought commits (`oldrev`).
+_GITLAB_ACTIONS = {"open": "opened", "reopen": "reopened"}
+
+
+def _merge_request(event: PushEvent, payload: Payload) -> PushEvent:
+    attributes = _section(payload, "object_attributes")
+    action = _text(attributes, "action")
+    if action == "update" and _text(attributes, "oldrev"):
+        action = "synchronize"
+    return replace(
+        event,
+        action=_GITLAB_ACTIONS.get(action, action),
+        number=_number(attributes.get("iid")),
+        after_sha=_text(_section(attributes, "last_commit"), "id"),
+        ref=_text(attributes, "source_branch"),
+        base_ref=_text(attributes, "target_branch"),
+        host_repo=str(_section(payload, "project").get("id") or ""),
+    )
 
 
 def parse_gitlab(headers: Headers, payload: Payload, body: bytes) -> PushEvent:
-    """GitLab `Push Hook`; its retries share one `Idempotency-Key`."""
+    """GitLab `Push Hook` and `Merge Request Hook`; its retries share one `Idempotency-Key`."""
     project, repo = _section(payload, "project"), _section(payload, "repository")
     delivery = next(
         (
@@ -123,7 +178,7 @@ def parse_gitlab(headers: Headers, payload: Payload, body: bytes) -> PushEvent:
         body_delivery_id(body),
     )
     event = headers.get("X-Gitlab-Event", "").strip()
-    return PushEvent(
+    parsed = PushEvent(
         provider="gitlab",
         delivery_id=delivery,
         event=_GITLAB_EVENTS.get(event, event),
@@ -135,20 +190,29 @@ def parse_gitlab(headers: Headers, payload: Payload, body: bytes) -> PushEvent:
         after_sha=_text(payload, "after"),
         default_branch=_text(project, "default_branch"),
     )
+    return _merge_request(parsed, payload) if parsed.event == "pull_request" else parsed
+
+
+_GITEA_EVENTS = {"pull_request_sync": "pull_request"}
 
 
 def parse_gitea(headers: Headers, payload: Payload, body: bytes) -> PushEvent:
-    """Gitea (and Forgejo) `push`."""
+    """Gitea (and Forgejo) `push` and `pull_request` (new commits may come as
+    `pull_request_sync`)."""
     repo = _section(payload, "repository")
-    return PushEvent(
+    gitea_event = headers.get("X-Gitea-Event", "").strip()
+    event = PushEvent(
         provider="gitea",
         delivery_id=headers.get("X-Gitea-Delivery", "").strip() or body_delivery_id(body),
-        event=headers.get("X-Gitea-Event", "").strip(),
+        event=_GITEA_EVENTS.get(gitea_event, gitea_event),
         clone_urls=_strings(repo.get(k) for k in ("clone_url", "ssh_url", "html_url")),
         ref=_text(payload, "ref"),
         after_sha=_text(payload, "after"),
         default_branch=_text(repo, "default_branch"),
     )
+    if event.event == "pull_request":
+        return _pull_request(event, payload, _text(payload, "action"))
+    return event
 
 
 def parse_generic(headers: Headers, payload: Payload, body: bytes) -> PushEvent:

@@ -3,7 +3,8 @@
 Every delivery from a verified sender is recorded (`WebhookDelivery`) with its outcome.
 Refusals before verification are logged and counted, and stored at most once a minute per
 matched repository (anonymous callers cannot fill the table); rate-limited requests are not
-stored. Deduplication is per repository. No git work happens here: a push only enqueues a scan.
+stored. Deduplication is per repository. No git work happens here: a push only enqueues a scan,
+a pull/merge request a review scan.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dashboard.domain.clone_urls import url_key
 from dashboard.models import Repository, Scan, WebhookDelivery
 from dashboard.observability.metrics import WEBHOOK_REFUSALS
 from dashboard.services.access import secrets
+from dashboard.services.reviews.review import request_review
 from dashboard.services.scans.pipeline import request_scan
 from dashboard.services.webhooks.providers import (
     BODY_ID_PREFIX,
@@ -109,9 +111,38 @@ def on_push(event: PushEvent, repository: Repository) -> Answer | Write:
     return scan
 
 
+#: Pull/merge request actions that bring a new head to review (GitLab's are canonicalised).
+REVIEWED_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
+
+
+def on_pull_request(event: PushEvent, repository: Repository) -> Answer | Write:
+    """Queue a review scan of the request's head (services/reviews/review.py)."""
+    if event.action not in REVIEWED_ACTIONS:
+        return Answer(202, Outcome.IGNORED, f"pull request action {event.action!r} not reviewed")
+    if not _SHA.match(event.after_sha):
+        raise Refusal(400, "the pull request names no head commit")
+    if not repository.active or repository.code_host_id is None:
+        why = "inactive" if not repository.active else "not connected to its code host"
+        return Answer(202, Outcome.IGNORED, f"repository is {why}: no review")
+    fields = ("provider", "number", "host_repo", "base_ref")
+    facts = {
+        name: getattr(event, name)[:255] if name != "number" else event.number for name in fields
+    }
+
+    def review() -> Answer:
+        queued = request_review(
+            repository, head_sha=event.after_sha, head_ref=event.ref[:255], **facts
+        )
+        detail = f"review {queued.pk} of #{event.number} at {event.after_sha[:12]} queued"
+        return Answer(202, Outcome.REVIEW_REQUESTED, detail)
+
+    return review
+
+
 HANDLERS: dict[str, Callable[[PushEvent, Repository], Answer | Write]] = {
     "push": on_push,
     "ping": on_ping,
+    "pull_request": on_pull_request,
 }
 
 
@@ -213,7 +244,7 @@ def _parse(provider: Provider, incoming: Incoming) -> tuple[PushEvent, tuple[str
 
 
 # What receiving a delivery reads of its repository (a scan request reads the rest if needed).
-_READ = ("team_id", "name", "default_branch", "active", "webhook_secret_encrypted")
+_READ = ("team_id", "name", "default_branch", "active", "webhook_secret_encrypted", "code_host")
 # Sibling rows of one repository (one per project folder) a delivery is checked against: a
 # bound on the HMACs one anonymous request can cost.
 MAX_SIBLINGS = 50

@@ -71,7 +71,12 @@ def get_paths(world: dict[str, Any]) -> list[str]:
         for name in ("<int:pk>", "<int:repository_id>"):
             owner = "scan" if route.startswith("scans/") else "repository"
             route = route.replace(name, str(world[owner]))
-        for name in ("<int:ratchet_pk>", "<int:waiver_pk>", "<int:attestation_pk>"):
+        for name in (
+            "<int:ratchet_pk>",
+            "<int:waiver_pk>",
+            "<int:attestation_pk>",
+            "<int:review_pk>",
+        ):
             route = route.replace(name, "1")
         route = route.replace("<slug:slug>", world["slug"])
         route = route.replace("<str:rule_id>", world["rule_id"])

@@ -45,6 +45,9 @@ def _form(repository: Repository | None = None, **changes: object) -> dict[str, 
             "project_dir": repository.project_dir,
             "active": "on" if repository.active else "",
             "deep_scan": "on" if repository.deep_scan else "",
+            "code_host": repository.code_host_id or "",
+            "pr_gate": "on" if repository.pr_gate else "",
+            "pr_comment": "on" if repository.pr_comment else "",
         }
     data |= changes
     return {key: value for key, value in data.items() if value != ""}

@@ -41,6 +41,7 @@ from dashboard.models import (
     Ratchet,
     Repository,
     RepositoryTransfer,
+    ReviewScan,
     Rule,
     Scan,
     Team,
@@ -228,6 +229,7 @@ def build_world() -> World:
         ]
     for prefs in TeamNotificationSettings.objects.all():
         world.secrets.append(prefs.slack_webhook_encrypted)
+    ReviewScan.objects.create(repository=repo, provider="github", number=7, head_sha="1" * 40)
     world.secrets += [*slack.values(), *tokens.values()]
     world.secrets += [api_tokens.hash_token(t) for t in tokens.values()]
     return world
@@ -630,6 +632,7 @@ CASES: dict[str, Case] = {
     "rules": browse(lambda w: "/rules/"),
     "rule": browse(lambda w: "/rules/DEP-002/"),
     "scan": browse(lambda w: f"/scans/{w.scan.pk}/"),
+    "review": browse(lambda w: f"/repositories/{w.repo.pk}/reviews/{ReviewScan.objects.get().pk}/"),
     "audit": Case(lambda w: "/audit/", get=signed_in(403, admin=200), post=signed_in(405)),
     "export-audit": Case(
         lambda w: "/exports/audit.csv", get=signed_in(403, admin=200), post=signed_in(405)
