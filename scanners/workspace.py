@@ -576,15 +576,19 @@ class Workspace:
             if not _HEX_SHA.match(ref):
                 raise RepositoryError(f"ref {ref!r} not found in the repository") from None
             # A commit no branch points at (e.g. a pull request's): ask for it by id.
-            self._git.run(
-                ["fetch", "--no-write-fetch-head", "--", url, ref],
-                cwd=mirror,
-                watch=mirror,
-                secrets={url: redact_url(url)},
-                remote=url,
-            )
+            self._fetch_into_no_ref(mirror, url, ref)
             sha = self._rev_parse(mirror, ref)
         return sha, ref
+
+    def _fetch_into_no_ref(self, mirror: Path, url: str, what: str) -> None:
+        """Fetch one commit id or ref from `url` into the mirror's objects, under no local ref."""
+        self._git.run(
+            ["fetch", "--no-write-fetch-head", "--", url, what],
+            cwd=mirror,
+            watch=mirror,
+            secrets={url: redact_url(url)},
+            remote=url,
+        )
 
     def resolve_pull(self, url: str, sha: str, pull_ref: str) -> str:
         """Fetch `url`; commit `sha`, fetched by id, or else through the host's pull request
@@ -605,13 +609,7 @@ class Workspace:
             with self._locked(mirror):
                 if not (mirror / "HEAD").is_file():
                     self._sync_locked(normalised, mirror)
-                self._git.run(
-                    ["fetch", "--no-write-fetch-head", "--", normalised, pull_ref],
-                    cwd=mirror,
-                    watch=mirror,
-                    secrets={normalised: redact_url(normalised)},
-                    remote=normalised,
-                )
+                self._fetch_into_no_ref(mirror, normalised, pull_ref)
                 try:
                     return self._rev_parse(mirror, sha)
                 except RepositoryError:

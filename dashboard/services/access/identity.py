@@ -23,7 +23,7 @@ from django.db import transaction
 
 from dashboard.domain.identity import GroupMapping, Roles, resolve
 from dashboard.models import AuditAction, Membership, Team
-from dashboard.services.access import audit
+from dashboard.services.access import audit, members
 from dashboard.services.access.accounts import privileges
 from dashboard.services.access.permissions import MANAGERS_GROUP
 
@@ -95,14 +95,7 @@ def _apply_teams(user: User, roles: Roles, provider: str, outcome: Outcome) -> N
 def _record(
     action: AuditAction, actor: str, membership: Membership, details: dict[str, object]
 ) -> None:
-    audit.record(
-        action,
-        actor=actor,
-        target=membership,
-        target_label=f"{membership.user.get_username()} in {membership.team.name}",
-        team=membership.team,
-        details={**details, "user": membership.user.get_username(), "source": "idp"},
-    )
+    members.record(action, actor, membership, {**details, "source": "idp"})
 
 
 def _apply_privileges(user: User, roles: Roles, provider: str, outcome: Outcome) -> None:

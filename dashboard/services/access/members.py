@@ -125,9 +125,9 @@ def remove_member(actor: User, membership: Membership) -> None:
 
 
 def record(
-    action: AuditAction, actor: User, membership: Membership, details: Mapping[str, object]
+    action: AuditAction, actor: audit.Actor, membership: Membership, details: Mapping[str, object]
 ) -> None:
-    """One audit event for a membership, the same shape from the admin and the UI."""
+    """One audit event for a membership, the same shape from the admin, the UI and a sign-in."""
     username = membership.user.get_username()
     audit.record(
         action,

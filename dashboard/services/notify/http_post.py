@@ -112,40 +112,7 @@ def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
 
 def post_json(url: str, body: bytes, headers: dict[str, str] | None = None) -> int:
     """POST `body` as JSON; the status code on 2xx, else `SendError`. No redirects."""
-    try:
-        target = check_url(url)
-    except ValueError as exc:
-        raise SendError(str(exc), transient=False) from None
-    connection, path = _connection(target)
-    host = urlsplit(target).hostname
-    try:
-        connection.request(
-            "POST",
-            path,
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                **(headers or {}),
-            },
-        )
-        status = connection.getresponse().status
-    except netpolicy.HostRefused as exc:  # decided at connect time: rebinding, /etc/hosts
-        unresolved = str(exc) == netpolicy.UNREACHABLE  # DNS may answer again later
-        raise SendError(f"cannot reach {host}: {exc}", transient=unresolved) from None
-    except (http.client.HTTPException, TimeoutError, OSError) as exc:
-        raise SendError(f"cannot reach {host}: {exc}", transient=True) from None
-    finally:
-        connection.close()
-    if 300 <= status < 400:
-        raise SendError(
-            f"HTTP {status}: the receiver redirects, and redirects are not followed",
-            transient=False,
-            status=status,
-        )
-    if not 200 <= status < 300:
-        raise SendError(f"HTTP {status}", transient=status in RETRY_CODES, status=status)
-    return status
+    return request("POST", url, body, headers)[0]
 
 
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -154,9 +121,9 @@ MAX_ANSWER_BYTES = 1024 * 1024
 def request(
     method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, bytes]:
-    """One request through the same policy as `post_json` (checked URL, pinned address, no
-    redirects), for APIs that answer: (status, body up to `MAX_ANSWER_BYTES`) on 2xx, else
-    `SendError` (with `status`; transient as for `post_json`)."""
+    """One request through the outbound policy (checked URL, pinned address, no redirects):
+    (status, body up to `MAX_ANSWER_BYTES`) on 2xx, else `SendError` with the status, transient
+    when a retry may succeed (unreachable for now, 429 and 5xx)."""
     try:
         target = check_url(url)
     except ValueError as exc:
@@ -178,7 +145,12 @@ def request(
         raise SendError(f"cannot reach {host}: {exc}", transient=True) from None
     finally:
         connection.close()
+    if 300 <= status < 400:
+        raise SendError(
+            f"HTTP {status}: the receiver redirects, and redirects are not followed",
+            transient=False,
+            status=status,
+        )
     if not 200 <= status < 300:
-        redirect = " (redirects are not followed)" if 300 <= status < 400 else ""
-        raise SendError(f"HTTP {status}{redirect}", transient=status in RETRY_CODES, status=status)
+        raise SendError(f"HTTP {status}", transient=status in RETRY_CODES, status=status)
     return status, answer

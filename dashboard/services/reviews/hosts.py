@@ -29,13 +29,9 @@ CONTEXT = "yardstick"
 DESCRIPTION_LIMIT = 140  # GitHub's and Gitea's limit on a status description
 
 
-class HostError(Exception):
-    """The code host refused or could not be reached; `transient`: try again later."""
-
-    def __init__(self, message: str, *, transient: bool, status: int | None = None) -> None:
-        super().__init__(message)
-        self.transient = transient
-        self.status = status
+class HostError(SendError):
+    """The code host refused or could not be reached (or answered nonsense); `transient`: try
+    again later. Raised with the request named, never with the token."""
 
 
 @dataclass(frozen=True, slots=True)

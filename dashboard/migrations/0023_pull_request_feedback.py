@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dashboard", "0023_audit_actions_people_access"),
+        ("dashboard", "0022_waiver_requests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
